@@ -1,0 +1,65 @@
+//! The `redress` command line (DESIGN.md §9). With no arguments it serves.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::startup::{Application, shutdown_signal};
+
+#[derive(Parser, Debug)]
+#[command(name = "redress", version, about = "Point-of-sale card disputes")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the web server (migrates first).
+    Serve,
+    /// Apply database migrations.
+    Migrate,
+    /// Load demonstration merchants, terminals, records, users and cases.
+    Demo,
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    crate::telemetry::init();
+    match execute(cli).await {
+        Ok(code) => code,
+        Err(e) => {
+            // One clear line for the operator: the chain of causes, no backtrace.
+            eprintln!("redress: {}", format_chain(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn format_chain(e: &anyhow::Error) -> String {
+    e.chain().map(ToString::to_string).collect::<Vec<_>>().join(": ")
+}
+
+async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
+    let config = Config::from_env()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(config).await?;
+            tracing::info!(addr = %app.local_addr(), "Redress is listening");
+            app.run(shutdown_signal()).await?;
+        }
+        Command::Migrate => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            println!("migrations applied to {}", config.database_url);
+        }
+        Command::Demo => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let summary = crate::demo::load(&db).await?;
+            println!("{summary}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

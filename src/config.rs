@@ -1,0 +1,219 @@
+//! Typed configuration, read once from `REDRESS_*` environment variables (and `.env`).
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use url::Url;
+
+use crate::i18n::Lang;
+
+/// Everything the application reads from its environment. Secrets (database and SMTP
+/// passwords, the signing key) are wrapped so that `Debug` never prints them.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: SecretUrl,
+    pub addr: SocketAddr,
+    pub base_url: Url,
+    pub smtp_url: Option<SecretUrl>,
+    pub mail_from: String,
+    pub default_lang: Lang,
+    pub timezone_name: String,
+    pub timezone: jiff::tz::TimeZone,
+    pub static_dir: PathBuf,
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
+    pub trust_proxy: bool,
+    /// Key for signing CSRF tokens; when unset one is generated and kept in the database.
+    pub secret_key: Option<Secret>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl Config {
+    /// Reads the process environment, after loading `.env` when one is present.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        // A missing .env is normal; a malformed one is not worth failing start-up for,
+        // every value it would set can still be given in the environment.
+        let _ = dotenvy::dotenv();
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Builds the configuration from any variable source, so tests need no process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let err = |var: &'static str, problem: String| ConfigError { var, problem };
+
+        let database_url = get("REDRESS_DATABASE_URL").unwrap_or_else(|| "sqlite://data/redress.db".into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(err(
+                "REDRESS_DATABASE_URL",
+                format!("must start with sqlite:// or postgres:// (got {})", SecretUrl(database_url.clone())),
+            ));
+        }
+
+        let addr_text = get("REDRESS_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let addr: SocketAddr = addr_text.parse().map_err(|_| {
+            err("REDRESS_ADDR", format!("expected host:port such as 127.0.0.1:8080, got {addr_text:?}"))
+        })?;
+
+        let base_text = get("REDRESS_BASE_URL").unwrap_or_else(|| format!("http://{addr}"));
+        let base_url = Url::parse(&base_text)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| err("REDRESS_BASE_URL", format!("expected an http(s) URL, got {base_text:?}")))?;
+
+        let smtp_url = match get("REDRESS_SMTP_URL") {
+            None => None,
+            Some(text) => {
+                let url = Url::parse(&text).map_err(|e| err("REDRESS_SMTP_URL", e.to_string()))?;
+                if !matches!(url.scheme(), "smtp" | "smtps") {
+                    return Err(err("REDRESS_SMTP_URL", "must start with smtp:// or smtps://".into()));
+                }
+                Some(SecretUrl(text))
+            }
+        };
+
+        let mail_from = get("REDRESS_MAIL_FROM")
+            .unwrap_or_else(|| format!("Redress <no-reply@{}>", base_url.host_str().unwrap_or("localhost")));
+
+        let lang_text = get("REDRESS_DEFAULT_LANG").unwrap_or_else(|| "zh-CN".into());
+        let default_lang = Lang::parse(&lang_text)
+            .ok_or_else(|| err("REDRESS_DEFAULT_LANG", format!("expected zh-CN or en, got {lang_text:?}")))?;
+
+        let timezone_name = get("REDRESS_TIMEZONE").unwrap_or_else(|| "Asia/Shanghai".into());
+        let timezone = jiff::tz::TimeZone::get(&timezone_name)
+            .map_err(|_| err("REDRESS_TIMEZONE", format!("unknown time zone {timezone_name:?}, e.g. Asia/Shanghai")))?;
+
+        let static_dir = PathBuf::from(get("REDRESS_STATIC_DIR").unwrap_or_else(|| "static".into()));
+
+        let trust_proxy = match get("REDRESS_TRUST_PROXY").as_deref() {
+            None | Some("false") | Some("0") => false,
+            Some("true") | Some("1") => true,
+            Some(other) => return Err(err("REDRESS_TRUST_PROXY", format!("expected true or false, got {other:?}"))),
+        };
+
+        let secret_key = get("REDRESS_SECRET_KEY").map(Secret);
+        if secret_key.as_ref().is_some_and(|k| k.0.len() < 32) {
+            return Err(err("REDRESS_SECRET_KEY", "must be at least 32 characters".into()));
+        }
+
+        Ok(Config {
+            database_url: SecretUrl(database_url),
+            addr,
+            base_url,
+            smtp_url,
+            mail_from,
+            default_lang,
+            timezone_name,
+            timezone,
+            static_dir,
+            trust_proxy,
+            secret_key,
+        })
+    }
+
+    /// Cookies get the `Secure` attribute and the `__Host-` prefix only over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.base_url.scheme() == "https"
+    }
+}
+
+/// A URL that may carry a password; shown with the password replaced.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretUrl(pub String);
+
+impl SecretUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match Url::parse(&self.0) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                write!(f, "{url}")
+            }
+            Ok(_) => write!(f, "{}", self.0),
+            // An unparsable URL might still hold a password: show the scheme only.
+            Err(_) => write!(f, "{}…", self.0.split(':').next().unwrap_or("")),
+        }
+    }
+}
+
+impl fmt::Debug for SecretUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{self}\"")
+    }
+}
+
+/// A secret string that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.database_url.expose(), "sqlite://data/redress.db");
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.base_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(c.default_lang, Lang::ZhCn);
+        assert_eq!(c.timezone_name, "Asia/Shanghai");
+        assert!(c.smtp_url.is_none());
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn passwords_never_print() {
+        let c = config(&[
+            ("REDRESS_DATABASE_URL", "postgres://app:hunter2@db/redress"),
+            ("REDRESS_SMTP_URL", "smtp://mailer:s3cret@mail:587"),
+            ("REDRESS_SECRET_KEY", "0123456789abcdef0123456789abcdef-very-secret"),
+        ])
+        .unwrap();
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("s3cret") && !shown.contains("very-secret"), "{shown}");
+        assert!(shown.contains("postgres://app:***@db/redress"), "{shown}");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = config(&[("REDRESS_DATABASE_URL", "mysql://u:pw@h/d")]).unwrap_err();
+        assert_eq!(e.var, "REDRESS_DATABASE_URL");
+        assert!(!e.problem.contains("pw"), "{}", e.problem);
+        assert_eq!(config(&[("REDRESS_ADDR", "nowhere")]).unwrap_err().var, "REDRESS_ADDR");
+        assert_eq!(config(&[("REDRESS_TIMEZONE", "Mars/Olympus")]).unwrap_err().var, "REDRESS_TIMEZONE");
+        assert_eq!(config(&[("REDRESS_DEFAULT_LANG", "fr")]).unwrap_err().var, "REDRESS_DEFAULT_LANG");
+        assert_eq!(config(&[("REDRESS_SMTP_URL", "http://x")]).unwrap_err().var, "REDRESS_SMTP_URL");
+        assert_eq!(config(&[("REDRESS_BASE_URL", "ftp://x")]).unwrap_err().var, "REDRESS_BASE_URL");
+    }
+
+    #[test]
+    fn https_base_url_means_secure_cookies() {
+        assert!(config(&[("REDRESS_BASE_URL", "https://disputes.example.cn")]).unwrap().secure_cookies());
+    }
+}

@@ -1,0 +1,47 @@
+//! Merchants and their terminals.
+
+use super::{Db, DbError, now_unix};
+use crate::write;
+
+pub struct NewMerchant<'a> {
+    pub merchant_id: &'a str,
+    pub name_zh: &'a str,
+    pub name_en: &'a str,
+}
+
+/// Registers a merchant, or renames it if it exists.
+pub async fn upsert_merchant(db: &Db, m: &NewMerchant<'_>) -> Result<(), DbError> {
+    write!(db, |c| sqlx::query(
+        "INSERT INTO merchants (merchant_id, name_zh, name_en, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (merchant_id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en"
+    )
+    .bind(m.merchant_id)
+    .bind(m.name_zh)
+    .bind(m.name_en)
+    .bind(now_unix())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Registers a terminal of a merchant; an existing one keeps its data.
+pub async fn upsert_terminal(db: &Db, merchant_id: &str, terminal_id: &str, location: &str) -> Result<(), DbError> {
+    write!(db, |c| sqlx::query(
+        "INSERT INTO terminals (merchant_id, terminal_id, location, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (merchant_id, terminal_id) DO UPDATE SET location = excluded.location"
+    )
+    .bind(merchant_id)
+    .bind(terminal_id)
+    .bind(location)
+    .bind(now_unix())
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn count_merchants(db: &Db) -> Result<i64, DbError> {
+    let (n,): (i64,) = crate::read!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM merchants").fetch_one(c).await)?;
+    Ok(n)
+}

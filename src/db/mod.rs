@@ -1,0 +1,239 @@
+//! The database: one handle over SQLite or PostgreSQL, chosen by the URL, and all SQL behind it.
+//!
+//! Each query is written once, in SQL both engines accept (`$1` placeholders, `RETURNING`,
+//! `ON CONFLICT`, integers for money and Unix seconds for instants), and compiled for both
+//! drivers by the [`read!`], [`write!`] and [`in_tx!`] macros. Native drivers keep each backend
+//! fast; one text keeps the two from drifting apart.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::config::SecretUrl;
+
+pub mod merchants;
+pub mod settings;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqliteDb),
+    Postgres(PgPool),
+}
+
+/// SQLite allows one writer at a time. Giving writes a pool of exactly one connection queues them
+/// in-process instead of letting them fight over the file lock (SQLITE_BUSY), while readers use
+/// their own pool and, under WAL, never wait for the writer.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pub(crate) read: SqlitePool,
+    pub(crate) write: SqlitePool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot open the database at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+}
+
+/// Runs `$body` with `$conn` bound to a pool that may only read.
+#[macro_export]
+macro_rules! read {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(s) => {
+                let $conn = &s.read;
+                $body
+            }
+            $crate::db::Db::Postgres(p) => {
+                let $conn = p;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to a pool that may write (one statement, its own transaction).
+#[macro_export]
+macro_rules! write {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        match $db {
+            $crate::db::Db::Sqlite(s) => {
+                let $conn = &s.write;
+                $body
+            }
+            $crate::db::Db::Postgres(p) => {
+                let $conn = p;
+                $body
+            }
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the open transaction's connection.
+#[macro_export]
+macro_rules! in_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::db::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::db::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+
+/// A transaction on either backend. Dropping it without `commit` rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), DbError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Opens the database named by `url`, creating a SQLite file (and its folder) on first use.
+    pub async fn connect(url: &SecretUrl) -> Result<Db, DbError> {
+        let text = url.expose();
+        let fail = |reason: String| DbError::Connect { url: url.to_string(), reason };
+        if text.starts_with("sqlite:") {
+            Self::connect_sqlite(text).await.map_err(|e| fail(one_line(&e)))
+        } else if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(text).map_err(|e| fail(one_line(&e)))?;
+            Self::connect_postgres(options).await.map_err(|e| fail(one_line(&e)))
+        } else {
+            Err(fail("the URL must start with sqlite:// or postgres://".into()))
+        }
+    }
+
+    async fn connect_sqlite(url: &str) -> Result<Db, sqlx::Error> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if !in_memory {
+            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            let path = path.split('?').next().unwrap_or(path);
+            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL under WAL loses at most the last transactions on power failure, never integrity.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32768")
+            .pragma("temp_store", "memory")
+            .pragma("mmap_size", "268435456")
+            .statement_cache_capacity(256);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        if in_memory {
+            // Each in-memory connection is its own database: one connection must do everything.
+            return Ok(Db::Sqlite(SqliteDb { read: write.clone(), write }));
+        }
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4) as u32;
+        let read = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Db::Sqlite(SqliteDb { read, write }))
+    }
+
+    async fn connect_postgres(options: PgConnectOptions) -> Result<Db, sqlx::Error> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Postgres(pool))
+    }
+
+    /// Wraps an existing PostgreSQL pool (tests use this to pin a schema).
+    pub fn from_pg_pool(pool: PgPool) -> Db {
+        Db::Postgres(pool)
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the migrations for this backend; they are embedded in the binary.
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Db::Sqlite(s) => sqlx::migrate!("migrations/sqlite").run(&s.write).await?,
+            Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Proves the database answers (for `/readyz`).
+    pub async fn ping(&self) -> Result<(), DbError> {
+        read!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(match self {
+            Db::Sqlite(s) => Tx::Sqlite(s.write.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(s) => {
+                s.read.close().await;
+                s.write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// sqlx errors can span lines (PostgreSQL details); operators want one line.
+fn one_line(e: &dyn std::fmt::Display) -> String {
+    e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Now, as Unix seconds: how every instant is stored.
+pub fn now_unix() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// True when the error is a violated unique constraint (a duplicate key) on either backend.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}

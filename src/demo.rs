@@ -1,0 +1,112 @@
+//! `redress demo`: a demonstration world, loaded idempotently into the configured database.
+//!
+//! The merchants and terminals are the ones that appear in `../shared/samples`, so the sample
+//! journal and settlement files line up with them.
+
+use std::fmt;
+
+use crate::db::merchants::{NewMerchant, upsert_merchant, upsert_terminal};
+use crate::db::{Db, DbError};
+
+/// A terminal id and where the terminal stands.
+type DemoTerminal = (&'static str, &'static str);
+
+/// (merchant id, Chinese name, English name, terminals)
+const MERCHANTS: &[(&str, &str, &str, &[DemoTerminal])] = &[
+    (
+        "806276126745394",
+        "沪上味道餐厅",
+        "Hushang Flavours Restaurant",
+        &[("27161971", "收银台 1"), ("62287436", "收银台 2"), ("75942573", "外卖窗口"), ("80081074", "二楼")],
+    ),
+    (
+        "814035381332293",
+        "港湾便利店",
+        "Harbour Convenience Store",
+        &[("21107999", "前台"), ("72038831", "自助收银"), ("91462014", "夜间窗口"), ("98058297", "仓库店")],
+    ),
+    (
+        "816665619144871",
+        "锦江加油站",
+        "Jinjiang Fuel Station",
+        &[("18289436", "1 号加油岛"), ("63203721", "2 号加油岛"), ("71245213", "便利店"), ("94025906", "洗车房")],
+    ),
+    (
+        "820050243263352",
+        "青禾超市",
+        "Green Grain Supermarket",
+        &[("18624377", "收银 1"), ("44862206", "收银 2"), ("93211660", "收银 3"), ("95565394", "生鲜区")],
+    ),
+    (
+        "821838866205910",
+        "北辰数码城",
+        "Beichen Digital Mall",
+        &[("08371927", "A 区"), ("24282848", "B 区"), ("74222276", "售后"), ("99389132", "配件柜台")],
+    ),
+    (
+        "828844912590296",
+        "云杉书店",
+        "Spruce Books",
+        &[("33521414", "一楼"), ("59459526", "二楼"), ("84250330", "咖啡角"), ("88360045", "儿童区")],
+    ),
+    (
+        "835883278854443",
+        "东方药房",
+        "Orient Pharmacy",
+        &[("27004911", "处方柜台"), ("57704830", "非处方"), ("63740309", "保健品"), ("79006749", "24 小时窗口")],
+    ),
+    (
+        "850492062412659",
+        "江南家居",
+        "Jiangnan Home",
+        &[("11095871", "展厅 1"), ("21245610", "展厅 2"), ("72784280", "收银中心"), ("99722387", "配送台")],
+    ),
+    (
+        "851424736185314",
+        "明月茶楼",
+        "Bright Moon Teahouse",
+        &[("20069790", "大堂"), ("53473898", "包间"), ("55024556", "外带"), ("60381321", "露台")],
+    ),
+    (
+        "868625034637336",
+        "星河电影城",
+        "Galaxy Cinemas",
+        &[("03503484", "售票 1"), ("06249957", "售票 2"), ("29277734", "小卖部"), ("94074120", "自助机")],
+    ),
+    (
+        "885708393473571",
+        "悦动健身",
+        "Pulse Fitness",
+        &[("43217853", "前台"), ("63616607", "私教部"), ("74319546", "商店"), ("75366316", "泳池")],
+    ),
+    (
+        "895912384020658",
+        "海风海鲜酒家",
+        "Sea Breeze Seafood",
+        &[("38723520", "大厅"), ("59510176", "包房"), ("75057015", "外卖"), ("77347516", "海鲜池")],
+    ),
+];
+
+pub struct DemoSummary {
+    pub merchants: usize,
+    pub terminals: usize,
+}
+
+impl fmt::Display for DemoSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "Demo data loaded: {} merchants, {} terminals.", self.merchants, self.terminals)?;
+        write!(f, "Start the server with `redress serve` and open the address it prints.")
+    }
+}
+
+pub async fn load(db: &Db) -> Result<DemoSummary, DbError> {
+    let mut terminals = 0;
+    for (merchant_id, name_zh, name_en, terms) in MERCHANTS {
+        upsert_merchant(db, &NewMerchant { merchant_id, name_zh, name_en }).await?;
+        for (terminal_id, location) in *terms {
+            upsert_terminal(db, merchant_id, terminal_id, location).await?;
+            terminals += 1;
+        }
+    }
+    Ok(DemoSummary { merchants: MERCHANTS.len(), terminals })
+}

@@ -1,0 +1,101 @@
+//! Building and running the application: database, state, listener, background tasks.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use tokio::net::TcpListener;
+
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::web::{self, AppState, session::Keys};
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects, migrates and binds `config.addr`.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {} (REDRESS_ADDR)", config.addr))?;
+        let db = Db::connect(&config.database_url).await?;
+        db.migrate().await?;
+        Application::with_parts(config, db, listener).await
+    }
+
+    /// Builds on an open database and a bound listener (tests bind port 0).
+    pub async fn with_parts(config: Config, db: Db, listener: TcpListener) -> anyhow::Result<Application> {
+        let state = app_state(config, db).await?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let router = web::router(self.state.clone());
+        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+}
+
+pub async fn app_state(config: Config, db: Db) -> anyhow::Result<AppState> {
+    let secret = match &config.secret_key {
+        Some(key) => key.0.clone(),
+        // Kept in the database so every process (and every restart) signs alike.
+        None => db::settings::get_or_insert(&db, "secret_key", || hex::encode(rand::random::<[u8; 32]>())).await?,
+    };
+    let static_version = static_version(&config.static_dir);
+    Ok(AppState {
+        db,
+        config: Arc::new(config),
+        keys: Arc::new(Keys::new(secret.as_bytes())),
+        static_version: static_version.into(),
+    })
+}
+
+/// A short hash of the static files' names and contents, for cache-busting URLs.
+fn static_version(dir: &std::path::Path) -> String {
+    let mut files: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
+    files.sort();
+    let mut hash = Sha256::new();
+    for path in files.iter().filter(|p| p.is_file()) {
+        hash.update(path.file_name().unwrap_or_default().as_encoded_bytes());
+        hash.update(std::fs::read(path).unwrap_or_default());
+    }
+    if files.is_empty() {
+        tracing::warn!(dir = %dir.display(), "no static files found (REDRESS_STATIC_DIR)");
+    }
+    hex::encode(&hash.finalize()[..5])
+}
+
+/// Completes on Ctrl-C or SIGTERM (what container runtimes send).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,70 @@
+//! What every page needs besides its own data: language, CSRF token, where it is, who is looking.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+
+use super::AppState;
+use super::session::{SessionToken, read_cookie};
+use crate::i18n::Lang;
+
+/// The cookie that remembers a visitor's language choice.
+pub const LANG_COOKIE: &str = "lang";
+
+#[derive(Clone, Debug)]
+pub struct PageContext {
+    pub lang: Lang,
+    pub csrf: String,
+    /// The path of this page, so the language switch can come back to it.
+    pub path: String,
+    pub static_version: Arc<str>,
+}
+
+impl PageContext {
+    pub fn new(parts: &Parts, state: &AppState) -> PageContext {
+        let csrf = parts.extensions.get::<SessionToken>().map(|s| state.keys.csrf_token(s)).unwrap_or_default();
+        let path = match parts.uri.path_and_query() {
+            Some(pq) if parts.method == axum::http::Method::GET => pq.as_str().to_owned(),
+            _ => parts.uri.path().to_owned(),
+        };
+        PageContext {
+            lang: negotiate(&parts.headers, state.config.default_lang),
+            csrf,
+            path,
+            static_version: state.static_version.clone(),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        self.lang.t(key)
+    }
+
+    pub fn t_args(&self, key: &str, args: &[(&str, String)]) -> String {
+        self.lang.t_args(key, args)
+    }
+
+    pub fn langs(&self) -> [Lang; 2] {
+        Lang::ALL
+    }
+}
+
+/// The visitor's language: their explicit choice, else what the browser asks for, else the default.
+pub fn negotiate(headers: &HeaderMap, default: Lang) -> Lang {
+    read_cookie(headers, LANG_COOKIE)
+        .and_then(|c| Lang::parse(&c))
+        .or_else(|| {
+            headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language)
+        })
+        .unwrap_or(default)
+}
+
+impl FromRequestParts<AppState> for PageContext {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(PageContext::new(parts, state))
+    }
+}

@@ -1,0 +1,94 @@
+//! The web layer: one route table, the middleware stack, and thin handlers per audience.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, Request, StatusCode, header};
+use axum::middleware;
+use axum::routing::{get, post};
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::db::Db;
+
+pub mod context;
+pub mod error;
+pub mod health;
+pub mod pages;
+pub mod security;
+pub mod session;
+
+pub use context::PageContext;
+pub use error::AppError;
+
+/// Everything a handler may need, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub keys: Arc<session::Keys>,
+    /// Changes whenever a static file changes, so browsers may cache static files forever.
+    pub static_version: Arc<str>,
+}
+
+/// Form bodies are small; file uploads raise this on their own routes.
+const BODY_LIMIT: usize = 256 * 1024;
+
+pub fn router(state: AppState) -> Router {
+    let static_files = ServiceBuilder::new()
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ))
+        .service(ServeDir::new(&state.config.static_dir));
+
+    let pages = Router::new()
+        .route("/", get(pages::home::show))
+        .route("/lang", post(pages::lang::switch))
+        .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard))
+        .layer(middleware::from_fn_with_state(state.clone(), session::load));
+
+    Router::new()
+        .merge(pages)
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest_service("/static", static_files)
+        .fallback(error::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                    // The path only: query strings can carry one-time tokens.
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id)
+                }))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CatchPanicLayer::new())
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+                .layer(CompressionLayer::new())
+                .layer(middleware::from_fn_with_state(state.clone(), security::headers)),
+        )
+        .with_state(state)
+}
+
+/// Request ids are random rather than sequential so they reveal nothing about traffic.
+#[derive(Clone, Copy)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let id: u64 = rand::random();
+        HeaderValue::from_str(&format!("{id:016x}")).ok().map(RequestId::new)
+    }
+}

@@ -1,0 +1,4 @@
+//! Pages anyone may see.
+
+pub mod home;
+pub mod lang;

@@ -1,0 +1,161 @@
+//! `TestApp`: the real server on a random port, a fresh database per test, a cookie-aware client.
+//!
+//! SQLite (a new file in a temporary folder) unless `REDRESS_TEST_POSTGRES_URL` is set; then a
+//! new schema in that PostgreSQL database, dropped when the test ends.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::str::FromStr;
+
+use redress::config::Config;
+use redress::db::Db;
+use redress::startup::Application;
+use reqwest::header::HeaderMap;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub struct TestApp {
+    #[allow(dead_code)]
+    pub addr: SocketAddr,
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: Db,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+pub struct Page {
+    pub status: reqwest::StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    /// The value of the first hidden `_csrf` field on the page.
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"_csrf\" value=\"";
+        let start = self.body.find(marker).expect("page has a CSRF field") + marker.len();
+        self.body[start..].split('"').next().unwrap().to_owned()
+    }
+
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(&[]).await
+    }
+
+    /// Starts the app with extra `REDRESS_*` variables.
+    pub async fn spawn_with(vars: &[(&str, &str)]) -> TestApp {
+        redress::telemetry::init_for_tests();
+        let dir = tempfile::tempdir().unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base = format!("http://{addr}");
+
+        let sqlite_url = format!("sqlite://{}", dir.path().join("redress.db").display());
+        let mut env: HashMap<String, String> = HashMap::from([
+            ("REDRESS_DATABASE_URL".into(), sqlite_url),
+            ("REDRESS_ADDR".into(), addr.to_string()),
+            ("REDRESS_BASE_URL".into(), base.clone()),
+        ]);
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration is valid");
+
+        let (db, pg) = match std::env::var("REDRESS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+            Some(url) => {
+                let (db, schema) = fresh_pg_schema(&url).await;
+                (db, Some((url, schema)))
+            }
+            None => (Db::connect(&config.database_url).await.expect("SQLite opens"), None),
+        };
+        db.migrate().await.expect("migrations apply");
+
+        let app = Application::with_parts(config, db.clone(), listener).await.expect("app builds");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run(async {
+            let _ = rx.await;
+        }));
+
+        let client =
+            reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        TestApp { addr, base, client, db, shutdown: Some(tx), _dir: dir, pg }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn page(response: reqwest::Response) -> Page {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.unwrap();
+        Page { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        Self::page(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Self::page(req.send().await.unwrap()).await
+    }
+
+    /// Posts a form the way a browser on this site would: with the page's CSRF token and Origin.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.get("/").await.csrf();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", &csrf)];
+        all.extend_from_slice(fields);
+        self.post_form_raw(path, &all, &[("origin", &self.base)]).await
+    }
+
+    /// Posts exactly these fields and headers (for testing what the guards refuse).
+    pub async fn post_form_raw(&self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
+        let mut req = self.client.post(self.url(path)).form(fields);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Self::page(req.send().await.unwrap()).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some((url, schema)) = self.pg.take() {
+            // Drop runs inside the test's runtime; a plain thread with its own runtime may block.
+            let _ = std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+                    if let Ok(pool) = PgPoolOptions::new().max_connections(1).connect(&url).await {
+                        let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await;
+                    }
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// A new schema in the test database, with a pool whose connections all use it.
+async fn fresh_pg_schema(url: &str) -> (Db, String) {
+    let schema = format!("t_{:016x}", rand::random::<u64>());
+    let admin = PgPoolOptions::new().max_connections(1).connect(url).await.expect("test PostgreSQL is reachable");
+    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
+    admin.close().await;
+    let options = PgConnectOptions::from_str(url).unwrap().options([("search_path", schema.as_str())]);
+    let pool = PgPoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
+    (Db::from_pg_pool(pool), schema)
+}

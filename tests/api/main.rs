@@ -1,0 +1,5 @@
+//! Integration tests: the real server over HTTP, on SQLite or (with REDRESS_TEST_POSTGRES_URL) PostgreSQL.
+
+mod cli;
+mod foundation;
+mod helpers;
