@@ -23,6 +23,40 @@ pub enum Command {
     Migrate,
     /// Load demonstration merchants, terminals, records, users and cases.
     Demo,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        email: String,
+        /// A merchant the user works for (merchant users; repeat for several).
+        #[arg(long = "merchant")]
+        merchants: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Print a new API token (shown once, stored hashed).
+    Add {
+        #[arg(long)]
+        role: String,
+        /// The merchant a merchant token acts for (repeat for several).
+        #[arg(long = "merchant")]
+        merchants: Vec<String>,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
@@ -53,6 +87,21 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
             println!("migrations applied to {}", config.database_url);
+        }
+        Command::User(UserCommand::Add { role, email, merchants }) => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let mut password = String::new();
+            std::io::stdin().read_line(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let id = crate::accounts::add_user(&db, &role, &email, &merchants, password).await?;
+            eprintln!("user {id} created: {email} ({role})");
+        }
+        Command::Token(TokenCommand::Add { role, merchants, name }) => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            // Alone on standard output, so scripts can capture it.
+            println!("{}", crate::accounts::add_token(&db, &role, &merchants, &name).await?);
         }
         Command::Demo => {
             let db = Db::connect(&config.database_url).await?;

@@ -3,11 +3,15 @@
 //! Layers (see README.md): `domain` holds the rules as pure functions, `db` all SQL,
 //! `web` the thin HTTP handlers; `cli`, `startup` and `demo` wire them together.
 
+pub mod accounts;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod domain;
 pub mod i18n;
+pub mod mail;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

@@ -30,6 +30,8 @@ impl Application {
     /// Builds on an open database and a bound listener (tests bind port 0).
     pub async fn with_parts(config: Config, db: Db, listener: TcpListener) -> anyhow::Result<Application> {
         let state = app_state(config, db).await?;
+        // The first sign-in should not pay for the dummy hash used against unknown accounts.
+        tokio::task::spawn_blocking(crate::auth::password::warm_up);
         Ok(Application { listener, state })
     }
 
@@ -44,6 +46,7 @@ impl Application {
     /// Serves until `shutdown` completes, then lets in-flight requests finish.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = web::router(self.state.clone());
+        tokio::spawn(housekeeping(self.state.clone()));
         axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await
@@ -61,6 +64,7 @@ pub async fn app_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         db,
         config: Arc::new(config),
         keys: Arc::new(Keys::new(secret.as_bytes())),
+        throttle: Arc::new(crate::auth::throttle::LoginThrottle::default()),
         static_version: static_version.into(),
     })
 }
@@ -98,4 +102,20 @@ pub async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+/// Periodic upkeep: forget recovered throttle keys, delete ended sessions.
+async fn housekeeping(state: AppState) {
+    use crate::web::session::{ABSOLUTE_TIMEOUT_SECS, IDLE_TIMEOUT_SECS};
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        state.throttle.prune();
+        let now = db::now_unix();
+        if let Err(e) =
+            db::users::delete_expired_sessions(&state.db, now - IDLE_TIMEOUT_SECS, now - ABSOLUTE_TIMEOUT_SECS).await
+        {
+            tracing::warn!(error = %e, "could not delete expired sessions");
+        }
+    }
 }

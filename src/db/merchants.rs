@@ -45,3 +45,54 @@ pub async fn count_merchants(db: &Db) -> Result<i64, DbError> {
     let (n,): (i64,) = crate::read!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM merchants").fetch_one(c).await)?;
     Ok(n)
 }
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct MerchantRow {
+    pub merchant_id: String,
+    pub name_zh: String,
+    pub name_en: String,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct TerminalRow {
+    pub merchant_id: String,
+    pub terminal_id: String,
+    pub location: String,
+}
+
+pub async fn list_merchants(db: &Db) -> Result<Vec<MerchantRow>, DbError> {
+    Ok(crate::read!(db, |c| sqlx::query_as(
+        "SELECT merchant_id, name_zh, name_en FROM merchants ORDER BY merchant_id"
+    )
+    .fetch_all(c)
+    .await)?)
+}
+
+pub async fn get_merchant(db: &Db, merchant_id: &str) -> Result<Option<MerchantRow>, DbError> {
+    Ok(crate::read!(db, |c| sqlx::query_as(
+        "SELECT merchant_id, name_zh, name_en FROM merchants WHERE merchant_id = $1"
+    )
+    .bind(merchant_id)
+    .fetch_optional(c)
+    .await)?)
+}
+
+pub async fn terminals_of(db: &Db, merchant_id: &str) -> Result<Vec<TerminalRow>, DbError> {
+    Ok(crate::read!(db, |c| sqlx::query_as(
+        "SELECT merchant_id, terminal_id, location FROM terminals WHERE merchant_id = $1 ORDER BY terminal_id"
+    )
+    .bind(merchant_id)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// The ids among `merchant_ids` that are not registered.
+pub async fn unknown_merchants(db: &Db, merchant_ids: &[String]) -> Result<Vec<String>, DbError> {
+    let mut unknown = Vec::new();
+    for id in merchant_ids {
+        if get_merchant(db, id).await?.is_none() {
+            unknown.push(id.clone());
+        }
+    }
+    Ok(unknown)
+}

@@ -13,8 +13,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 
 use crate::config::SecretUrl;
 
+pub mod api_tokens;
+pub mod email_tokens;
 pub mod merchants;
+pub mod outbox;
 pub mod settings;
+pub mod users;
 
 #[derive(Clone, Debug)]
 pub enum Db {

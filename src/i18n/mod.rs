@@ -87,7 +87,11 @@ pub fn fill(template: &str, args: &[(&str, String)]) -> String {
 }
 
 /// Catalog files: each is a TOML table per key with one entry per language.
-const SOURCES: &[(&str, &str)] = &[("ui.toml", include_str!("ui.toml"))];
+const SOURCES: &[(&str, &str)] = &[
+    ("ui.toml", include_str!("ui.toml")),
+    ("account.toml", include_str!("account.toml")),
+    ("roles.toml", include_str!("roles.toml")),
+];
 
 #[derive(Debug)]
 pub struct Catalog {

@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use super::AppState;
-use super::session::{SessionToken, read_cookie};
+use super::session::{CurrentUser, SessionToken, read_cookie};
 use crate::i18n::Lang;
 
 /// The cookie that remembers a visitor's language choice.
@@ -21,6 +21,7 @@ pub struct PageContext {
     /// The path of this page, so the language switch can come back to it.
     pub path: String,
     pub static_version: Arc<str>,
+    pub user: Option<CurrentUser>,
 }
 
 impl PageContext {
@@ -30,12 +31,10 @@ impl PageContext {
             Some(pq) if parts.method == axum::http::Method::GET => pq.as_str().to_owned(),
             _ => parts.uri.path().to_owned(),
         };
-        PageContext {
-            lang: negotiate(&parts.headers, state.config.default_lang),
-            csrf,
-            path,
-            static_version: state.static_version.clone(),
-        }
+        let user = parts.extensions.get::<CurrentUser>().cloned();
+        let lang =
+            user.as_ref().and_then(|u| u.lang).unwrap_or_else(|| negotiate(&parts.headers, state.config.default_lang));
+        PageContext { lang, csrf, path, static_version: state.static_version.clone(), user }
     }
 
     pub fn t(&self, key: &str) -> &'static str {
@@ -46,12 +45,16 @@ impl PageContext {
         self.lang.t_args(key, args)
     }
 
+    pub fn role(&self) -> &'static str {
+        self.user.as_ref().map_or("", |u| u.role.as_str())
+    }
+
     pub fn langs(&self) -> [Lang; 2] {
         Lang::ALL
     }
 }
 
-/// The visitor's language: their explicit choice, else what the browser asks for, else the default.
+/// An anonymous visitor's language: their explicit choice, else what the browser asks for, else the default.
 pub fn negotiate(headers: &HeaderMap, default: Lang) -> Lang {
     read_cookie(headers, LANG_COOKIE)
         .and_then(|c| Lang::parse(&c))

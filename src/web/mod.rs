@@ -20,10 +20,16 @@ use tower_http::trace::TraceLayer;
 use crate::config::Config;
 use crate::db::Db;
 
+pub mod account;
+pub mod admin;
+pub mod api;
 pub mod context;
 pub mod error;
+pub mod forms;
+pub mod guard;
 pub mod health;
 pub mod pages;
+pub mod roles;
 pub mod security;
 pub mod session;
 
@@ -36,6 +42,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub keys: Arc<session::Keys>,
+    pub throttle: Arc<crate::auth::throttle::LoginThrottle>,
     /// Changes whenever a static file changes, so browsers may cache static files forever.
     pub static_version: Arc<str>,
 }
@@ -51,14 +58,51 @@ pub fn router(state: AppState) -> Router {
         ))
         .service(ServeDir::new(&state.config.static_dir));
 
+    let customer = Router::new()
+        .route("/my", get(roles::customer_home))
+        .route_layer(middleware::from_fn(|r, n| guard::require(guard::CUSTOMER, r, n)));
+    let merchant = Router::new()
+        .route("/merchant", get(roles::merchant_home))
+        .route("/merchant/m/{merchant_id}", get(roles::merchant_terminals))
+        .route_layer(middleware::from_fn(|r, n| guard::require(guard::MERCHANT, r, n)));
+    let agent = Router::new()
+        .route("/agent", get(roles::agent_home))
+        .route_layer(middleware::from_fn(|r, n| guard::require(guard::STAFF, r, n)));
+    let admin = Router::new()
+        .route("/admin", get(roles::admin_home))
+        .route("/admin/users", get(admin::users::list).post(admin::users::create))
+        .route("/admin/users/{id}/disabled", post(admin::users::set_disabled))
+        .route("/admin/users/{id}/merchants", post(admin::users::set_merchants))
+        .route("/admin/merchants", get(admin::merchants::list).post(admin::merchants::create))
+        .route("/admin/terminals", post(admin::merchants::add_terminal))
+        .route("/admin/tokens", get(admin::tokens::list).post(admin::tokens::create))
+        .route("/admin/tokens/{id}/revoke", post(admin::tokens::revoke))
+        .route("/admin/outbox", get(admin::outbox::list))
+        .route("/admin/outbox/{id}/html", get(admin::outbox::html))
+        .route_layer(middleware::from_fn(|r, n| guard::require(guard::ADMIN, r, n)));
+
     let pages = Router::new()
         .route("/", get(pages::home::show))
         .route("/lang", post(pages::lang::switch))
+        .route("/login", get(account::login::show).post(account::login::submit))
+        .route("/logout", post(account::login::logout))
+        .route("/register", get(account::register::show).post(account::register::submit))
+        .route("/verify-email", get(account::register::show_verify).post(account::register::confirm_verify))
+        .route("/password/forgot", get(account::password::show_forgot).post(account::password::submit_forgot))
+        .route("/password/reset", get(account::password::show_reset).post(account::password::submit_reset))
+        .merge(customer)
+        .merge(merchant)
+        .merge(agent)
+        .merge(admin)
         .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard))
         .layer(middleware::from_fn_with_state(state.clone(), session::load));
 
+    // Bearer tokens, not cookies: no CSRF exposure, so no CSRF guard.
+    let api = Router::new().route("/api/v1/me", get(api::me));
+
     Router::new()
         .merge(pages)
+        .merge(api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest_service("/static", static_files)

@@ -12,7 +12,10 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::AppState;
+use super::{AppError, AppState};
+use crate::db::users;
+use crate::domain::role::Role;
+use crate::i18n::Lang;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -84,13 +87,46 @@ pub fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-/// Middleware: makes sure every request has a session token and the response sets it if new.
-pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+/// The signed-in person, as a request extension (absent for anonymous visitors).
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub email: String,
+    pub role: Role,
+    pub lang: Option<Lang>,
+    /// The merchants a merchant user works for (empty for other roles).
+    pub merchants: Vec<String>,
+}
+
+impl CurrentUser {
+    pub fn may_see_merchant(&self, merchant_id: &str) -> bool {
+        self.role.is_staff() || (self.role == Role::Merchant && self.merchants.iter().any(|m| m == merchant_id))
+    }
+}
+
+/// A session ends after this long without a request…
+pub const IDLE_TIMEOUT_SECS: i64 = 2 * 60 * 60;
+/// …and after this long in any case.
+pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
+
+/// Middleware: makes sure every request has a session token, resolves the signed-in user, and
+/// sets the cookie on the response when the token is new.
+pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Result<Response, AppError> {
     let secure = state.config.secure_cookies();
     let name = cookie_name(secure);
-    let existing = read_cookie(req.headers(), name).filter(|t| SessionToken::is_well_formed(t));
-    let fresh = existing.is_none();
-    let token = existing.map(SessionToken).unwrap_or_else(SessionToken::generate);
+    let mut token = read_cookie(req.headers(), name).filter(|t| SessionToken::is_well_formed(t)).map(SessionToken);
+    if let Some(t) = &token {
+        match signed_in_user(&state, t).await? {
+            SessionState::SignedIn(user) => {
+                req.extensions_mut().insert(user);
+            }
+            SessionState::Anonymous => {}
+            // An ended session's token is never reused, even for anonymous browsing.
+            SessionState::Ended => token = None,
+        }
+    }
+    let fresh = token.is_none();
+    let token = token.unwrap_or_else(SessionToken::generate);
     req.extensions_mut().insert(token.clone());
 
     let mut response = next.run(req).await;
@@ -102,7 +138,52 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
     if fresh && !already_set {
         response.headers_mut().append(header::SET_COOKIE, session_cookie(&token, secure));
     }
-    response
+    Ok(response)
+}
+
+enum SessionState {
+    SignedIn(CurrentUser),
+    Anonymous,
+    Ended,
+}
+
+async fn signed_in_user(state: &AppState, token: &SessionToken) -> Result<SessionState, AppError> {
+    let hash = crate::auth::token::digest(&token.0);
+    let Some(session) = users::find_session(&state.db, &hash).await? else { return Ok(SessionState::Anonymous) };
+    let now = crate::db::now_unix();
+    let expired = now - session.last_seen_at > IDLE_TIMEOUT_SECS || now - session.created_at > ABSOLUTE_TIMEOUT_SECS;
+    let Some(role) = Role::parse(&session.user.role) else { return Ok(SessionState::Ended) };
+    if expired || session.user.disabled_at.is_some() {
+        users::delete_session(&state.db, &hash).await?;
+        return Ok(SessionState::Ended);
+    }
+    // Recording activity is a write; once a minute is precise enough for a two-hour idle limit.
+    if now - session.last_seen_at > 60 {
+        users::touch_session(&state.db, &hash).await?;
+    }
+    let merchants =
+        if role == Role::Merchant { users::merchants_of(&state.db, session.user.id).await? } else { Vec::new() };
+    Ok(SessionState::SignedIn(CurrentUser {
+        id: session.user.id,
+        email: session.user.email,
+        role,
+        lang: session.user.lang.as_deref().and_then(Lang::parse),
+        merchants,
+    }))
+}
+
+/// Starts a signed-in session under a new token (the old token, possibly planted by someone
+/// else, is not upgraded) and returns the cookie that carries it.
+pub async fn sign_in(state: &AppState, user_id: i64) -> Result<HeaderValue, AppError> {
+    let token = SessionToken::generate();
+    users::create_session(&state.db, &crate::auth::token::digest(&token.0), user_id).await?;
+    Ok(session_cookie(&token, state.config.secure_cookies()))
+}
+
+/// Ends the session server-side and returns a cookie with a fresh anonymous token.
+pub async fn sign_out(state: &AppState, token: &SessionToken) -> Result<HeaderValue, AppError> {
+    users::delete_session(&state.db, &crate::auth::token::digest(&token.0)).await?;
+    Ok(session_cookie(&SessionToken::generate(), state.config.secure_cookies()))
 }
 
 #[cfg(test)]

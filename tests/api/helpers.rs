@@ -1,10 +1,9 @@
-//! `TestApp`: the real server on a random port, a fresh database per test, a cookie-aware client.
+//! `TestApp`: the real server on a random port, a fresh database per test, cookie-aware browsers.
 //!
 //! SQLite (a new file in a temporary folder) unless `REDRESS_TEST_POSTGRES_URL` is set; then a
 //! new schema in that PostgreSQL database, dropped when the test ends.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::str::FromStr;
 
 use redress::config::Config;
@@ -14,10 +13,9 @@ use reqwest::header::HeaderMap;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub struct TestApp {
-    #[allow(dead_code)]
-    pub addr: SocketAddr,
     pub base: String,
-    pub client: reqwest::Client,
+    /// The default visitor; `browser()` makes others with their own cookies.
+    pub visitor: Browser,
     pub db: Db,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -69,7 +67,7 @@ impl TestApp {
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration is valid");
 
-        let (db, pg) = match std::env::var("REDRESS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        let (db, pg) = match postgres_url() {
             Some(url) => {
                 let (db, schema) = fresh_pg_schema(&url).await;
                 (db, Some((url, schema)))
@@ -83,17 +81,81 @@ impl TestApp {
         tokio::spawn(app.run(async {
             let _ = rx.await;
         }));
+        let visitor = Browser::new(&base);
+        TestApp { base, visitor, db, shutdown: Some(tx), _dir: dir, pg }
+    }
 
+    /// Another person with their own cookie jar.
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        self.visitor.get(path).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        self.visitor.get_with(path, headers).await
+    }
+
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        self.visitor.post_form(path, fields).await
+    }
+
+    pub async fn post_form_raw(&self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
+        self.visitor.post_form_raw(path, fields, headers).await
+    }
+
+    /// Creates a user directly (as `redress user add` would) and returns the password.
+    pub async fn seed_user(&self, role: &str, email: &str, merchants: &[&str]) -> String {
+        let password = format!("pw-{email}-long-enough");
+        let merchants: Vec<String> = merchants.iter().map(|m| m.to_string()).collect();
+        redress::accounts::add_user(&self.db, role, email, &merchants, password.clone()).await.expect("user seeds");
+        password
+    }
+
+    /// A browser signed in as a new user of `role`.
+    pub async fn signed_in(&self, role: &str, email: &str, merchants: &[&str]) -> Browser {
+        let password = self.seed_user(role, email, merchants).await;
+        let browser = self.browser();
+        let page = browser.login(email, &password).await;
+        assert_eq!(page.status, 303, "sign-in of {email} failed: {}", page.body);
+        browser
+    }
+
+    /// The outbox, newest first.
+    pub async fn outbox(&self) -> Vec<redress::db::outbox::OutboxRow> {
+        redress::db::outbox::recent(&self.db, 1000).await.unwrap()
+    }
+
+    /// Registers the demo merchants and terminals.
+    pub async fn load_merchants(&self) {
+        redress::demo::load(&self.db).await.unwrap();
+    }
+}
+
+pub fn postgres_url() -> Option<String> {
+    std::env::var("REDRESS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// One person's browser: a cookie jar, no automatic redirects.
+pub struct Browser {
+    base: String,
+    pub client: reqwest::Client,
+}
+
+impl Browser {
+    fn new(base: &str) -> Browser {
         let client =
             reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        TestApp { addr, base, client, db, shutdown: Some(tx), _dir: dir, pg }
+        Browser { base: base.to_owned(), client }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
-    async fn page(response: reqwest::Response) -> Page {
+    pub async fn page(response: reqwest::Response) -> Page {
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.text().await.unwrap();
@@ -117,7 +179,8 @@ impl TestApp {
         let csrf = self.get("/").await.csrf();
         let mut all: Vec<(&str, &str)> = vec![("_csrf", &csrf)];
         all.extend_from_slice(fields);
-        self.post_form_raw(path, &all, &[("origin", &self.base)]).await
+        let origin = self.base.clone();
+        self.post_form_raw(path, &all, &[("origin", &origin)]).await
     }
 
     /// Posts exactly these fields and headers (for testing what the guards refuse).
@@ -127,6 +190,10 @@ impl TestApp {
             req = req.header(*k, *v);
         }
         Self::page(req.send().await.unwrap()).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Page {
+        self.post_form("/login", &[("email", email), ("password", password)]).await
     }
 }
 

@@ -1,13 +1,15 @@
 //! The language switch: remembers the choice in a cookie and returns to the page it came from.
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
 use serde::Deserialize;
 
+use crate::db::users;
 use crate::i18n::Lang;
 use crate::web::context::LANG_COOKIE;
+use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState};
 
 #[derive(Deserialize)]
@@ -17,10 +19,18 @@ pub struct LangForm {
     next: String,
 }
 
-pub async fn switch(State(state): State<AppState>, Form(form): Form<LangForm>) -> Result<Response, AppError> {
+pub async fn switch(
+    State(state): State<AppState>,
+    user: Option<Extension<CurrentUser>>,
+    Form(form): Form<LangForm>,
+) -> Result<Response, AppError> {
     let lang = Lang::parse(&form.lang).ok_or_else(|| {
         AppError::new(axum::http::StatusCode::BAD_REQUEST, "unknown_language", "error.http.bad_request")
     })?;
+    // A signed-in person's choice is their setting: it follows them to other devices and into emails.
+    if let Some(Extension(user)) = user {
+        users::set_lang(&state.db, user.id, lang.code()).await?;
+    }
     let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
     let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", lang.code());
     let mut response = Redirect::to(safe_next(&form.next)).into_response();

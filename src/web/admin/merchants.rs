@@ -1,0 +1,127 @@
+//! Admin: merchants and their terminals.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::db::merchants::{self, MerchantRow, NewMerchant, TerminalRow};
+use crate::web::forms::FieldErrors;
+use crate::web::{AppError, AppState, PageContext};
+
+pub struct MerchantView {
+    pub merchant: MerchantRow,
+    pub terminals: Vec<TerminalRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "admin/merchants.html")]
+pub struct MerchantsPage {
+    ctx: PageContext,
+    merchants: Vec<MerchantView>,
+    errors: FieldErrors,
+}
+
+async fn page(state: &AppState, ctx: PageContext, errors: FieldErrors) -> Result<MerchantsPage, AppError> {
+    let mut views = Vec::new();
+    for merchant in merchants::list_merchants(&state.db).await? {
+        let terminals = merchants::terminals_of(&state.db, &merchant.merchant_id).await?;
+        views.push(MerchantView { merchant, terminals });
+    }
+    Ok(MerchantsPage { ctx, merchants: views, errors })
+}
+
+pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<MerchantsPage, AppError> {
+    page(&state, ctx, FieldErrors::default()).await
+}
+
+/// Merchant ids: up to 15 letters or digits (DESIGN.md §2).
+pub fn valid_merchant_id(id: &str) -> bool {
+    (1..=15).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// Terminal ids: exactly 8 letters or digits.
+pub fn valid_terminal_id(id: &str) -> bool {
+    id.len() == 8 && id.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+#[derive(Deserialize)]
+pub struct MerchantForm {
+    #[serde(default)]
+    merchant_id: String,
+    #[serde(default)]
+    name_zh: String,
+    #[serde(default)]
+    name_en: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Form(form): Form<MerchantForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let id = form.merchant_id.trim();
+    if !valid_merchant_id(id) {
+        errors.add("merchant_id", ctx.t("admin.error.merchant_id"));
+    }
+    let (name_zh, name_en) = (form.name_zh.trim(), form.name_en.trim());
+    if name_zh.is_empty() || name_en.is_empty() || name_zh.chars().count() > 100 || name_en.chars().count() > 100 {
+        errors.add("name", ctx.t("admin.error.merchant_names"));
+    }
+    if !errors.is_empty() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, errors).await?).into_response());
+    }
+    merchants::upsert_merchant(&state.db, &NewMerchant { merchant_id: id, name_zh, name_en }).await?;
+    Ok(Redirect::to("/admin/merchants").into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TerminalForm {
+    #[serde(default)]
+    merchant_id: String,
+    #[serde(default)]
+    terminal_id: String,
+    #[serde(default)]
+    location: String,
+}
+
+pub async fn add_terminal(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Form(form): Form<TerminalForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let (mid, tid) = (form.merchant_id.trim(), form.terminal_id.trim());
+    if merchants::get_merchant(&state.db, mid).await?.is_none() {
+        errors.add("terminal", ctx.t("admin.error.merchant_unknown"));
+    } else if !valid_terminal_id(tid) {
+        errors.add("terminal", ctx.t("admin.error.terminal_id"));
+    }
+    if !errors.is_empty() {
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, errors).await?).into_response());
+    }
+    let location: String = form.location.trim().chars().take(100).collect();
+    merchants::upsert_terminal(&state.db, mid, tid, &location).await?;
+    Ok(Redirect::to("/admin/merchants").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifier_formats() {
+        assert!(valid_merchant_id("851424736185314"));
+        assert!(valid_merchant_id("A1"));
+        assert!(!valid_merchant_id("8514247361853140"));
+        assert!(!valid_merchant_id("85142-473"));
+        assert!(!valid_merchant_id(""));
+        assert!(valid_terminal_id("03503484"));
+        assert!(!valid_terminal_id("0350348"));
+        assert!(!valid_terminal_id("0350348x9"));
+    }
+}
