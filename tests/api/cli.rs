@@ -69,3 +69,89 @@ fn migrate_on_postgres_when_available() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("migrations applied"));
 }
+
+/// Starts `redress serve` with debug logging on a free port; returns the child and its address.
+fn serve(url: &str, log: &std::path::Path) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_redress"))
+        .arg("serve")
+        .env("REDRESS_DATABASE_URL", url)
+        .env("REDRESS_ADDR", &addr)
+        .env("RUST_LOG", "debug")
+        .stderr(std::fs::File::create(log).unwrap())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, format!("http://{addr}"))
+}
+
+#[tokio::test]
+async fn passwords_and_tokens_never_reach_the_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/redress.db", dir.path().display());
+    let password = "Secret-Passphrase-4711";
+    let mut add = Command::new(env!("CARGO_BIN_EXE_redress"))
+        .args(["user", "add", "--role", "agent", "--email", "agent@example.com"])
+        .env("REDRESS_DATABASE_URL", &url)
+        .env("RUST_LOG", "debug")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    writeln!(add.stdin.take().unwrap(), "{password}").unwrap();
+    let added = add.wait_with_output().unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let mut logs = String::from_utf8_lossy(&added.stderr).into_owned() + &String::from_utf8_lossy(&added.stdout);
+
+    let (code, token, err) =
+        redress(&["token", "add", "--role", "agent", "--name", "ci"], &[("REDRESS_DATABASE_URL", &url)]);
+    assert_eq!(code, 0, "{err}");
+    let token = token.trim().to_owned();
+    assert_eq!(token.len(), 43, "the token alone on standard output");
+    logs += &err;
+
+    let log_file = dir.path().join("serve.log");
+    let (mut child, base) = serve(&url, &log_file);
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut ready = false;
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "server did not start");
+    let mut csrf_tokens = Vec::new();
+    for pw in ["Wrong-Passphrase-0815", password] {
+        // Signing in changes the session, and with it the CSRF token: fetch a fresh one each time.
+        let home = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
+        let csrf = home.split(r#"name="_csrf" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+        csrf_tokens.push(csrf.clone());
+        let res = client
+            .post(format!("{base}/login"))
+            .header("origin", &base)
+            .form(&[("_csrf", csrf.as_str()), ("email", "agent@example.com"), ("password", pw)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), if pw == password { 303 } else { 401 });
+    }
+    let api = client.get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(api.status(), 200);
+    let _ = client.get(format!("{base}/api/v1/me")).bearer_auth("Guessed-Token-Value-123").send().await.unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    logs += &std::fs::read_to_string(&log_file).unwrap();
+    assert!(logs.contains("signed in"), "the log is real and verbose:\n{logs}");
+    let mut secrets = vec![password, "Wrong-Passphrase-0815", token.as_str(), "Guessed-Token-Value-123"];
+    secrets.extend(csrf_tokens.iter().map(String::as_str));
+    for secret in secrets {
+        assert!(!logs.contains(secret), "{secret} appears in the logs");
+    }
+}
