@@ -91,6 +91,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("ui.toml", include_str!("ui.toml")),
     ("account.toml", include_str!("account.toml")),
     ("roles.toml", include_str!("roles.toml")),
+    ("workflow.toml", include_str!("workflow.toml")),
 ];
 
 #[derive(Debug)]
