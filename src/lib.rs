@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod i18n;
+pub mod import;
 pub mod mail;
 pub mod startup;
 pub mod telemetry;

@@ -86,23 +86,11 @@ pub enum CalendarError {
     #[error("{holiday}: {value} is not a date (YYYY-MM-DD)")]
     InvalidDate { holiday: String, value: String },
     #[error("{holiday}: {date} is too far from year {year}")]
-    DateOutsideYear {
-        holiday: String,
-        date: Date,
-        year: i16,
-    },
+    DateOutsideYear { holiday: String, date: Date, year: i16 },
     #[error("{holiday}: last day {last} is before first day {first}")]
-    RangeReversed {
-        holiday: String,
-        first: Date,
-        last: Date,
-    },
+    RangeReversed { holiday: String, first: Date, last: Date },
     #[error("{holiday}: {first} to {last} is longer than {MAX_HOLIDAY_DAYS} days")]
-    RangeTooLong {
-        holiday: String,
-        first: Date,
-        last: Date,
-    },
+    RangeTooLong { holiday: String, first: Date, last: Date },
     #[error("{holiday}: make-up working day {date} is not a Saturday or Sunday")]
     WorkingDayNotWeekend { holiday: String, date: Date },
     #[error("{date} is listed twice")]
@@ -134,29 +122,13 @@ impl CalendarError {
             CalendarError::InvalidDate { holiday, value } => {
                 vec![("holiday", holiday.clone()), ("value", value.clone())]
             }
-            CalendarError::DateOutsideYear {
-                holiday,
-                date,
-                year,
-            } => vec![
-                ("holiday", holiday.clone()),
-                ("date", date.to_string()),
-                ("year", year.to_string()),
-            ],
-            CalendarError::RangeReversed {
-                holiday,
-                first,
-                last,
-            } => vec![
-                ("holiday", holiday.clone()),
-                ("first", first.to_string()),
-                ("last", last.to_string()),
-            ],
-            CalendarError::RangeTooLong {
-                holiday,
-                first,
-                last,
-            } => vec![
+            CalendarError::DateOutsideYear { holiday, date, year } => {
+                vec![("holiday", holiday.clone()), ("date", date.to_string()), ("year", year.to_string())]
+            }
+            CalendarError::RangeReversed { holiday, first, last } => {
+                vec![("holiday", holiday.clone()), ("first", first.to_string()), ("last", last.to_string())]
+            }
+            CalendarError::RangeTooLong { holiday, first, last } => vec![
                 ("holiday", holiday.clone()),
                 ("first", first.to_string()),
                 ("last", last.to_string()),
@@ -202,21 +174,14 @@ struct HolidayToml {
 }
 
 fn parse_date(holiday: &str, value: &toml::Value) -> Result<Date, CalendarError> {
-    let invalid = || CalendarError::InvalidDate {
-        holiday: holiday.to_owned(),
-        value: value.to_string(),
-    };
+    let invalid = || CalendarError::InvalidDate { holiday: holiday.to_owned(), value: value.to_string() };
     match value {
         toml::Value::Datetime(dt) => match (dt.date, dt.time, dt.offset) {
-            (Some(d), None, None) => {
-                Date::new(d.year as i16, d.month as i8, d.day as i8).map_err(|_| invalid())
-            }
+            (Some(d), None, None) => Date::new(d.year as i16, d.month as i8, d.day as i8).map_err(|_| invalid()),
             _ => Err(invalid()),
         },
         // Exactly YYYY-MM-DD: jiff alone would also take other ISO 8601 forms.
-        toml::Value::String(text)
-            if text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-' =>
-        {
+        toml::Value::String(text) if text.len() == 10 && text.as_bytes()[4] == b'-' && text.as_bytes()[7] == b'-' => {
             text.parse::<Date>().map_err(|_| invalid())
         }
         _ => Err(invalid()),
@@ -237,27 +202,20 @@ impl Calendar {
     /// provisional until the State Council notice is entered — see the file).
     pub fn china() -> Calendar {
         // The bundled file is parsed by a unit test, so this cannot fail at run time.
-        Calendar::from_toml(include_str!("holidays-cn.toml"))
-            .expect("bundled holidays-cn.toml is valid")
+        Calendar::from_toml(include_str!("holidays-cn.toml")).expect("bundled holidays-cn.toml is valid")
     }
 
     /// Reads a holiday file (format in the module documentation).
     pub fn from_toml(text: &str) -> Result<Calendar, CalendarError> {
         let file: FileToml = toml::from_str(text).map_err(|error| CalendarError::Syntax {
-            line: error
-                .span()
-                .map_or(1, |span| text[..span.start].matches('\n').count() + 1),
+            line: error.span().map_or(1, |span| text[..span.start].matches('\n').count() + 1),
             detail: error.message().trim().to_owned(),
         })?;
 
         let mut calendar = Calendar::default();
         let mut seen = BTreeSet::new();
         let mut claim = |date: Date| {
-            if seen.insert(date) {
-                Ok(())
-            } else {
-                Err(CalendarError::DateListedTwice { date })
-            }
+            if seen.insert(date) { Ok(()) } else { Err(CalendarError::DateListedTwice { date }) }
         };
         for entry in file.year {
             let year = i16::try_from(entry.year)
@@ -268,21 +226,15 @@ impl Calendar {
                 return Err(CalendarError::YearListedTwice { year });
             }
             // Dates may reach into the neighbouring December / January, no further.
-            let earliest = Date::new(year - 1, 12, 1)
-                .map_err(|_| CalendarError::InvalidYear { year: entry.year })?;
-            let latest = Date::new(year + 1, 1, 31)
-                .map_err(|_| CalendarError::InvalidYear { year: entry.year })?;
+            let earliest = Date::new(year - 1, 12, 1).map_err(|_| CalendarError::InvalidYear { year: entry.year })?;
+            let latest = Date::new(year + 1, 1, 31).map_err(|_| CalendarError::InvalidYear { year: entry.year })?;
             for holiday in &entry.holiday {
                 let name = holiday.name.as_str();
                 let near = |date: Date| {
                     if (earliest..=latest).contains(&date) {
                         Ok(date)
                     } else {
-                        Err(CalendarError::DateOutsideYear {
-                            holiday: name.to_owned(),
-                            date,
-                            year,
-                        })
+                        Err(CalendarError::DateOutsideYear { holiday: name.to_owned(), date, year })
                     }
                 };
                 let first = near(parse_date(name, &holiday.first)?)?;
@@ -291,50 +243,26 @@ impl Calendar {
                     None => first,
                 };
                 if last < first {
-                    return Err(CalendarError::RangeReversed {
-                        holiday: name.to_owned(),
-                        first,
-                        last,
-                    });
+                    return Err(CalendarError::RangeReversed { holiday: name.to_owned(), first, last });
                 }
-                let length = first
-                    .until(last)
-                    .map(|span| span.get_days() + 1)
-                    .unwrap_or(i32::MAX);
+                let length = first.until(last).map(|span| span.get_days() + 1).unwrap_or(i32::MAX);
                 if length > MAX_HOLIDAY_DAYS {
-                    return Err(CalendarError::RangeTooLong {
-                        holiday: name.to_owned(),
-                        first,
-                        last,
-                    });
+                    return Err(CalendarError::RangeTooLong { holiday: name.to_owned(), first, last });
                 }
-                for date in first
-                    .series(jiff::Span::new().days(1))
-                    .take_while(|d| *d <= last)
-                {
+                for date in first.series(jiff::Span::new().days(1)).take_while(|d| *d <= last) {
                     claim(date)?;
                     calendar.holidays.insert(date);
                 }
                 for value in &holiday.working_days {
                     let date = near(parse_date(name, value)?)?;
                     if !is_weekend(date) {
-                        return Err(CalendarError::WorkingDayNotWeekend {
-                            holiday: name.to_owned(),
-                            date,
-                        });
+                        return Err(CalendarError::WorkingDayNotWeekend { holiday: name.to_owned(), date });
                     }
                     claim(date)?;
                     calendar.working_days.insert(date);
                 }
             }
-            calendar.years.insert(
-                year,
-                YearInfo {
-                    year,
-                    status: entry.status,
-                    source: entry.source,
-                },
-            );
+            calendar.years.insert(year, YearInfo { year, status: entry.status, source: entry.source });
         }
         Ok(calendar)
     }
@@ -370,8 +298,7 @@ impl Calendar {
 
     /// Whether the date's year is listed but only provisionally.
     pub fn is_provisional(&self, date: Date) -> bool {
-        self.year(date.year())
-            .is_some_and(|info| info.status == YearStatus::Provisional)
+        self.year(date.year()).is_some_and(|info| info.status == YearStatus::Provisional)
     }
 
     /// The `n`-th business day strictly after `date` (`date` itself never counts, whether
@@ -451,11 +378,7 @@ mod tests {
         let cal = cn();
         let y2026 = cal.year(2026).unwrap();
         assert_eq!(y2026.status, YearStatus::Official);
-        assert!(
-            y2026
-                .source
-                .contains("国务院办公厅关于2026年部分节假日安排的通知")
-        );
+        assert!(y2026.source.contains("国务院办公厅关于2026年部分节假日安排的通知"));
         let y2027 = cal.year(2027).unwrap();
         assert_eq!(y2027.status, YearStatus::Provisional);
         assert!(cal.covers(date(2026, 7, 1)) && cal.covers(date(2027, 7, 1)));
@@ -544,12 +467,7 @@ mod tests {
         for day in off {
             assert!(cal.is_holiday(day) && !cal.is_business_day(day), "{day}");
         }
-        for day in [
-            date(2027, 2, 4),
-            date(2027, 2, 15),
-            date(2027, 10, 8),
-            date(2027, 6, 10),
-        ] {
+        for day in [date(2027, 2, 4), date(2027, 2, 15), date(2027, 10, 8), date(2027, 6, 10)] {
             assert!(cal.is_business_day(day), "{day}");
         }
         // No make-up working days are invented before the notice lists them.
@@ -579,89 +497,47 @@ mod tests {
     #[test]
     fn deadline_across_a_weekend() {
         // Friday 6 March + 2 → Tuesday 10 March, ends at Wednesday 00:00 +08.
-        assert_eq!(
-            deadline("2026-03-06T10:00:00+08:00", 2),
-            at("2026-03-11T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-03-06T10:00:00+08:00", 2), at("2026-03-11T00:00:00+08:00"));
         // Thursday + 1 → Friday; Friday + 1 → Monday.
-        assert_eq!(
-            deadline("2026-03-05T10:00:00+08:00", 1),
-            at("2026-03-07T00:00:00+08:00")
-        );
-        assert_eq!(
-            deadline("2026-03-06T10:00:00+08:00", 1),
-            at("2026-03-10T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-03-05T10:00:00+08:00", 1), at("2026-03-07T00:00:00+08:00"));
+        assert_eq!(deadline("2026-03-06T10:00:00+08:00", 1), at("2026-03-10T00:00:00+08:00"));
     }
 
     #[test]
     fn deadline_across_the_spring_festival_week() {
         // Friday 13 February + 2: Saturday 14 (make-up) is the first, then the holiday
         // 15–23, then Tuesday 24 is the second.
-        assert_eq!(
-            deadline("2026-02-13T09:00:00+08:00", 2),
-            at("2026-02-25T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-02-13T09:00:00+08:00", 2), at("2026-02-25T00:00:00+08:00"));
         // Friday 13 February + 6 → 14 (make-up), 24, 25, 26, 27, 28 (make-up Saturday).
-        assert_eq!(
-            deadline("2026-02-13T09:00:00+08:00", 5),
-            at("2026-02-28T00:00:00+08:00")
-        );
-        assert_eq!(
-            deadline("2026-02-13T09:00:00+08:00", 6),
-            at("2026-03-01T00:00:00+08:00")
-        );
-        assert_eq!(
-            deadline("2026-02-13T09:00:00+08:00", 7),
-            at("2026-03-03T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-02-13T09:00:00+08:00", 5), at("2026-02-28T00:00:00+08:00"));
+        assert_eq!(deadline("2026-02-13T09:00:00+08:00", 6), at("2026-03-01T00:00:00+08:00"));
+        assert_eq!(deadline("2026-02-13T09:00:00+08:00", 7), at("2026-03-03T00:00:00+08:00"));
         // From inside the holiday: Monday 16 February + 1 → Tuesday 24 February.
-        assert_eq!(
-            deadline("2026-02-16T09:00:00+08:00", 1),
-            at("2026-02-25T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-02-16T09:00:00+08:00", 1), at("2026-02-25T00:00:00+08:00"));
     }
 
     #[test]
     fn deadline_on_a_make_up_saturday() {
         // Friday 27 February + 1 → Saturday 28 February, a working day.
-        assert_eq!(
-            deadline("2026-02-27T16:00:00+08:00", 1),
-            at("2026-03-01T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-02-27T16:00:00+08:00", 1), at("2026-03-01T00:00:00+08:00"));
         // Friday 9 October + 1 → Saturday 10 October (make-up for National Day).
-        assert_eq!(
-            deadline("2026-10-09T16:00:00+08:00", 1),
-            at("2026-10-11T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-10-09T16:00:00+08:00", 1), at("2026-10-11T00:00:00+08:00"));
     }
 
     #[test]
     fn deadline_across_the_golden_week() {
         // Wednesday 30 September + 5 → 8, 9, 10 (Sat, make-up), 12, 13 October.
-        assert_eq!(
-            deadline("2026-09-30T12:00:00+08:00", 5),
-            at("2026-10-14T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-09-30T12:00:00+08:00", 5), at("2026-10-14T00:00:00+08:00"));
     }
 
     #[test]
     fn deadline_from_a_non_business_day() {
         // From a Sunday: Monday is the first business day after it.
-        assert_eq!(
-            deadline("2026-03-08T12:00:00+08:00", 1),
-            at("2026-03-10T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-03-08T12:00:00+08:00", 1), at("2026-03-10T00:00:00+08:00"));
         // From inside the golden week: Thursday 8 and Friday 9 October.
-        assert_eq!(
-            deadline("2026-10-03T12:00:00+08:00", 2),
-            at("2026-10-10T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-10-03T12:00:00+08:00", 2), at("2026-10-10T00:00:00+08:00"));
         // From a make-up Sunday, which is itself a business day but still not counted.
-        assert_eq!(
-            deadline("2026-09-20T12:00:00+08:00", 1),
-            at("2026-09-22T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-09-20T12:00:00+08:00", 1), at("2026-09-22T00:00:00+08:00"));
     }
 
     #[test]
@@ -672,26 +548,14 @@ mod tests {
         assert_eq!(first, at("2026-03-12T00:00:00+08:00"));
         // 17:00 UTC on Sunday 8 March is already Monday 01:00 in Shanghai.
         let from = at("2026-03-08T17:00:00Z");
-        assert_eq!(
-            cn().add_business_days(from, 1, &shanghai()),
-            at("2026-03-11T00:00:00+08:00")
-        );
-        assert_eq!(
-            cn().add_business_days(from, 1, &TimeZone::UTC),
-            at("2026-03-10T00:00:00Z")
-        );
+        assert_eq!(cn().add_business_days(from, 1, &shanghai()), at("2026-03-11T00:00:00+08:00"));
+        assert_eq!(cn().add_business_days(from, 1, &TimeZone::UTC), at("2026-03-10T00:00:00Z"));
     }
 
     #[test]
     fn zero_days_is_the_end_of_the_same_day() {
-        assert_eq!(
-            deadline("2026-03-08T12:00:00+08:00", 0),
-            at("2026-03-09T00:00:00+08:00")
-        );
-        assert_eq!(
-            deadline("2026-10-01T12:00:00+08:00", 0),
-            at("2026-10-02T00:00:00+08:00")
-        );
+        assert_eq!(deadline("2026-03-08T12:00:00+08:00", 0), at("2026-03-09T00:00:00+08:00"));
+        assert_eq!(deadline("2026-10-01T12:00:00+08:00", 0), at("2026-10-02T00:00:00+08:00"));
     }
 
     #[test]
@@ -701,49 +565,25 @@ mod tests {
         let tz = TimeZone::posix("<-03>3<-02>,M10.1.2/0,M2.3.0/0").unwrap();
         let from = at("2026-10-02T12:00:00-03:00"); // Friday
         let plain = Calendar::weekends_only();
-        assert_eq!(
-            plain.add_business_days(from, 1, &tz),
-            at("2026-10-06T03:00:00Z")
-        );
+        assert_eq!(plain.add_business_days(from, 1, &tz), at("2026-10-06T03:00:00Z"));
     }
 
     #[test]
     fn deadline_saturates_at_the_end_of_time() {
         let end = Timestamp::MAX;
-        assert_eq!(
-            Calendar::weekends_only().add_business_days(end, 1, &TimeZone::UTC),
-            Timestamp::MAX
-        );
-        assert_eq!(
-            Calendar::weekends_only().nth_business_day_after(Date::MAX, 1),
-            None
-        );
+        assert_eq!(Calendar::weekends_only().add_business_days(end, 1, &TimeZone::UTC), Timestamp::MAX);
+        assert_eq!(Calendar::weekends_only().nth_business_day_after(Date::MAX, 1), None);
     }
 
     #[test]
     fn business_days_between_counts_what_nth_business_day_after_steps() {
         let cal = cn();
-        assert_eq!(
-            cal.business_days_between(date(2026, 2, 13), date(2026, 2, 24)),
-            2
-        );
-        assert_eq!(
-            cal.business_days_between(date(2026, 9, 30), date(2026, 10, 13)),
-            5
-        );
-        assert_eq!(
-            cal.business_days_between(date(2026, 3, 9), date(2026, 3, 9)),
-            0
-        );
-        assert_eq!(
-            cal.business_days_between(date(2026, 3, 13), date(2026, 3, 9)),
-            0
-        );
+        assert_eq!(cal.business_days_between(date(2026, 2, 13), date(2026, 2, 24)), 2);
+        assert_eq!(cal.business_days_between(date(2026, 9, 30), date(2026, 10, 13)), 5);
+        assert_eq!(cal.business_days_between(date(2026, 3, 9), date(2026, 3, 9)), 0);
+        assert_eq!(cal.business_days_between(date(2026, 3, 13), date(2026, 3, 9)), 0);
         // A whole year: 2026 has 365 − 104 weekend days − 19 weekday holidays + 6 make-up days.
-        assert_eq!(
-            cal.business_days_between(date(2025, 12, 31), date(2026, 12, 31)),
-            248
-        );
+        assert_eq!(cal.business_days_between(date(2025, 12, 31), date(2026, 12, 31)), 248);
         for start in date(2026, 1, 1).series(jiff::Span::new().days(5)).take(73) {
             for n in [0, 1, 2, 5, 17] {
                 let end = cal.nth_business_day_after(start, n).unwrap();
@@ -783,23 +623,13 @@ mod tests {
         assert!(cal.is_makeup_working_day(date(2026, 2, 14)));
         assert!(cal.is_makeup_working_day(date(2026, 2, 22)));
         assert!(cal.is_holiday(date(2026, 5, 1)) && !cal.is_holiday(date(2026, 5, 2)));
-        assert_eq!(
-            cal.year(2026),
-            Some(&YearInfo {
-                year: 2026,
-                status: YearStatus::Official,
-                source: "test".into()
-            })
-        );
+        assert_eq!(cal.year(2026), Some(&YearInfo { year: 2026, status: YearStatus::Official, source: "test".into() }));
     }
 
     #[test]
     fn an_empty_file_is_weekends_only() {
         assert_eq!(Calendar::from_toml("").unwrap(), Calendar::weekends_only());
-        assert_eq!(
-            Calendar::from_toml("# nothing yet\n").unwrap(),
-            Calendar::weekends_only()
-        );
+        assert_eq!(Calendar::from_toml("# nothing yet\n").unwrap(), Calendar::weekends_only());
     }
 
     fn year_with(holiday: &str) -> String {
@@ -867,20 +697,12 @@ mod tests {
     fn range_errors() {
         assert_eq!(
             error(&year_with("first = 2026-05-05\nlast = 2026-05-01")),
-            CalendarError::RangeReversed {
-                holiday: "H".into(),
-                first: date(2026, 5, 5),
-                last: date(2026, 5, 1)
-            }
+            CalendarError::RangeReversed { holiday: "H".into(), first: date(2026, 5, 5), last: date(2026, 5, 1) }
         );
         assert!(Calendar::from_toml(&year_with("first = 2026-05-01\nlast = 2026-05-31")).is_ok());
         assert_eq!(
             error(&year_with("first = 2026-05-01\nlast = 2026-06-01")),
-            CalendarError::RangeTooLong {
-                holiday: "H".into(),
-                first: date(2026, 5, 1),
-                last: date(2026, 6, 1)
-            }
+            CalendarError::RangeTooLong { holiday: "H".into(), first: date(2026, 5, 1), last: date(2026, 6, 1) }
         );
     }
 
@@ -890,21 +712,11 @@ mod tests {
         assert!(Calendar::from_toml(&year_with("first = 2027-01-31")).is_ok());
         assert_eq!(
             error(&year_with("first = 2027-02-01")),
-            CalendarError::DateOutsideYear {
-                holiday: "H".into(),
-                date: date(2027, 2, 1),
-                year: 2026
-            }
+            CalendarError::DateOutsideYear { holiday: "H".into(), date: date(2027, 2, 1), year: 2026 }
         );
+        assert_eq!(error(&year_with("first = 2025-11-30")).code(), "calendar_date_outside_year");
         assert_eq!(
-            error(&year_with("first = 2025-11-30")).code(),
-            "calendar_date_outside_year"
-        );
-        assert_eq!(
-            error(&year_with(
-                "first = 2026-05-01\nworking_days = [2036-05-10]"
-            ))
-            .code(),
+            error(&year_with("first = 2026-05-01\nworking_days = [2036-05-10]")).code(),
             "calendar_date_outside_year"
         );
     }
@@ -912,13 +724,8 @@ mod tests {
     #[test]
     fn make_up_working_days_must_be_weekends() {
         assert_eq!(
-            error(&year_with(
-                "first = 2026-05-01\nworking_days = [2026-05-08]"
-            )),
-            CalendarError::WorkingDayNotWeekend {
-                holiday: "H".into(),
-                date: date(2026, 5, 8)
-            }
+            error(&year_with("first = 2026-05-01\nworking_days = [2026-05-08]")),
+            CalendarError::WorkingDayNotWeekend { holiday: "H".into(), date: date(2026, 5, 8) }
         );
     }
 
@@ -928,20 +735,11 @@ mod tests {
             "{}\n[[year.holiday]]\nname = \"I\"\nfirst = 2026-05-05\nlast = 2026-05-06\n",
             year_with("first = 2026-05-01\nlast = 2026-05-05")
         );
-        assert_eq!(
-            error(&overlapping),
-            CalendarError::DateListedTwice {
-                date: date(2026, 5, 5)
-            }
-        );
+        assert_eq!(error(&overlapping), CalendarError::DateListedTwice { date: date(2026, 5, 5) });
         // Both holiday and working day.
         assert_eq!(
-            error(&year_with(
-                "first = 2026-05-01\nlast = 2026-05-03\nworking_days = [2026-05-02]"
-            )),
-            CalendarError::DateListedTwice {
-                date: date(2026, 5, 2)
-            }
+            error(&year_with("first = 2026-05-01\nlast = 2026-05-03\nworking_days = [2026-05-02]")),
+            CalendarError::DateListedTwice { date: date(2026, 5, 2) }
         );
         // Across two years' tables.
         let two_years = format!(
@@ -953,11 +751,7 @@ mod tests {
 
     #[test]
     fn year_errors() {
-        let twice = format!(
-            "{}\n{}",
-            year_with("first = 2026-05-01"),
-            year_with("first = 2026-06-01")
-        );
+        let twice = format!("{}\n{}", year_with("first = 2026-05-01"), year_with("first = 2026-06-01"));
         assert_eq!(error(&twice), CalendarError::YearListedTwice { year: 2026 });
         for year in [0, -1, 9999, 40_000, i64::MAX] {
             let text = format!("[[year]]\nyear = {year}\nstatus = \"official\"\nsource = \"s\"\n");
@@ -969,92 +763,45 @@ mod tests {
     fn error_codes_and_args() {
         let d = date(2026, 5, 8);
         // (error, code, args)
-        type Case = (
-            CalendarError,
-            &'static str,
-            Vec<(&'static str, &'static str)>,
-        );
+        type Case = (CalendarError, &'static str, Vec<(&'static str, &'static str)>);
         let cases: Vec<Case> = vec![
             (
-                CalendarError::Syntax {
-                    line: 3,
-                    detail: "x".into(),
-                },
+                CalendarError::Syntax { line: 3, detail: "x".into() },
                 "calendar_syntax",
                 vec![("line", "3"), ("detail", "x")],
             ),
+            (CalendarError::InvalidYear { year: 0 }, "calendar_invalid_year", vec![("year", "0")]),
+            (CalendarError::YearListedTwice { year: 2026 }, "calendar_year_listed_twice", vec![("year", "2026")]),
             (
-                CalendarError::InvalidYear { year: 0 },
-                "calendar_invalid_year",
-                vec![("year", "0")],
-            ),
-            (
-                CalendarError::YearListedTwice { year: 2026 },
-                "calendar_year_listed_twice",
-                vec![("year", "2026")],
-            ),
-            (
-                CalendarError::InvalidDate {
-                    holiday: "H".into(),
-                    value: "\"x\"".into(),
-                },
+                CalendarError::InvalidDate { holiday: "H".into(), value: "\"x\"".into() },
                 "calendar_invalid_date",
                 vec![("holiday", "H"), ("value", "\"x\"")],
             ),
             (
-                CalendarError::DateOutsideYear {
-                    holiday: "H".into(),
-                    date: d,
-                    year: 2027,
-                },
+                CalendarError::DateOutsideYear { holiday: "H".into(), date: d, year: 2027 },
                 "calendar_date_outside_year",
                 vec![("holiday", "H"), ("date", "2026-05-08"), ("year", "2027")],
             ),
             (
-                CalendarError::RangeReversed {
-                    holiday: "H".into(),
-                    first: d,
-                    last: d,
-                },
+                CalendarError::RangeReversed { holiday: "H".into(), first: d, last: d },
                 "calendar_range_reversed",
-                vec![
-                    ("holiday", "H"),
-                    ("first", "2026-05-08"),
-                    ("last", "2026-05-08"),
-                ],
+                vec![("holiday", "H"), ("first", "2026-05-08"), ("last", "2026-05-08")],
             ),
             (
-                CalendarError::RangeTooLong {
-                    holiday: "H".into(),
-                    first: d,
-                    last: d,
-                },
+                CalendarError::RangeTooLong { holiday: "H".into(), first: d, last: d },
                 "calendar_range_too_long",
-                vec![
-                    ("holiday", "H"),
-                    ("first", "2026-05-08"),
-                    ("last", "2026-05-08"),
-                    ("max", "31"),
-                ],
+                vec![("holiday", "H"), ("first", "2026-05-08"), ("last", "2026-05-08"), ("max", "31")],
             ),
             (
-                CalendarError::WorkingDayNotWeekend {
-                    holiday: "H".into(),
-                    date: d,
-                },
+                CalendarError::WorkingDayNotWeekend { holiday: "H".into(), date: d },
                 "calendar_working_day_not_weekend",
                 vec![("holiday", "H"), ("date", "2026-05-08")],
             ),
-            (
-                CalendarError::DateListedTwice { date: d },
-                "calendar_date_listed_twice",
-                vec![("date", "2026-05-08")],
-            ),
+            (CalendarError::DateListedTwice { date: d }, "calendar_date_listed_twice", vec![("date", "2026-05-08")]),
         ];
         for (error, code, args) in cases {
             assert_eq!(error.code(), code);
-            let want: Vec<(&str, String)> =
-                args.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
+            let want: Vec<(&str, String)> = args.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
             assert_eq!(error.args(), want, "{code}");
             assert!(!error.to_string().is_empty());
         }

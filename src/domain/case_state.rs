@@ -43,8 +43,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::role::Role;
 use CaseState::{
-    AwaitingCustomer, AwaitingMerchant, Closed, RefundPending, Rejected, Resolved, ReversalPending,
-    Submitted, UnderReview, Withdrawn,
+    AwaitingCustomer, AwaitingMerchant, Closed, RefundPending, Rejected, Resolved, ReversalPending, Submitted,
+    UnderReview, Withdrawn,
 };
 
 /// How long after a case became `resolved` or `rejected` the customer may appeal.
@@ -107,9 +107,7 @@ impl CaseState {
 
     /// Parses the exact spelling of [`CaseState::as_str`].
     pub fn parse(text: &str) -> Option<CaseState> {
-        CaseState::ALL
-            .into_iter()
-            .find(|state| state.as_str() == text)
+        CaseState::ALL.into_iter().find(|state| state.as_str() == text)
     }
 
     /// Still being worked on: someone (customer, merchant, desk, system) has to act.
@@ -156,13 +154,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    pub const ALL: [Actor; 5] = [
-        Actor::Customer,
-        Actor::Merchant,
-        Actor::Agent,
-        Actor::Admin,
-        Actor::System,
-    ];
+    pub const ALL: [Actor; 5] = [Actor::Customer, Actor::Merchant, Actor::Agent, Actor::Admin, Actor::System];
 
     /// Spelling for the audit trail ("who"): the role name, or `system`.
     pub fn as_str(self) -> &'static str {
@@ -244,9 +236,7 @@ impl MatchOutcome {
 
     /// The outcome for a finding's "next state"; `None` for states a match cannot lead to.
     pub fn from_state(state: CaseState) -> Option<MatchOutcome> {
-        MatchOutcome::ALL
-            .into_iter()
-            .find(|outcome| outcome.state() == state)
+        MatchOutcome::ALL.into_iter().find(|outcome| outcome.state() == state)
     }
 }
 
@@ -270,9 +260,7 @@ impl PendingRemedy {
     }
 
     pub fn parse(text: &str) -> Option<PendingRemedy> {
-        PendingRemedy::ALL
-            .into_iter()
-            .find(|remedy| remedy.as_str() == text)
+        PendingRemedy::ALL.into_iter().find(|remedy| remedy.as_str() == text)
     }
 
     /// The state a case waits in until the credit for this remedy is seen.
@@ -369,9 +357,7 @@ impl ActionKind {
     }
 
     pub fn parse(text: &str) -> Option<ActionKind> {
-        ActionKind::ALL
-            .into_iter()
-            .find(|kind| kind.as_str() == text)
+        ActionKind::ALL.into_iter().find(|kind| kind.as_str() == text)
     }
 }
 
@@ -452,13 +438,7 @@ pub struct GuardContext {
 impl GuardContext {
     /// A context with both flags unset.
     pub fn new(now: Timestamp, entered_state_at: Timestamp, last_activity_at: Timestamp) -> Self {
-        GuardContext {
-            now,
-            entered_state_at,
-            last_activity_at,
-            outcome_accepted: false,
-            remedy_marked_executed: false,
-        }
+        GuardContext { now, entered_state_at, last_activity_at, outcome_accepted: false, remedy_marked_executed: false }
     }
 }
 
@@ -467,17 +447,10 @@ impl GuardContext {
 pub enum TransitionError {
     /// Nobody may take this action while the case is in this state.
     #[error("action {action} is not possible in state {state}")]
-    NotAllowedInState {
-        state: CaseState,
-        action: ActionKind,
-    },
+    NotAllowedInState { state: CaseState, action: ActionKind },
     /// The action exists in this state, but not for this actor.
     #[error("{actor} may not take action {action} in state {state}")]
-    NotAllowedForRole {
-        state: CaseState,
-        action: ActionKind,
-        actor: Actor,
-    },
+    NotAllowedForRole { state: CaseState, action: ActionKind, actor: Actor },
     /// The appeal came more than [`APPEAL_WINDOW`] after the decision.
     #[error("the appeal window closed at {closed_at}")]
     AppealWindowClosed { closed_at: Timestamp },
@@ -509,30 +482,23 @@ impl TransitionError {
     /// are RFC 3339 in UTC, for the web layer to reformat in the reader's language.
     pub fn args(&self) -> Vec<(&'static str, String)> {
         match self {
-            TransitionError::NotAllowedInState { state, action } => vec![
-                ("state", state.as_str().to_owned()),
-                ("action", action.as_str().to_owned()),
-            ],
-            TransitionError::NotAllowedForRole {
-                state,
-                action,
-                actor,
-            } => vec![
+            TransitionError::NotAllowedInState { state, action } => {
+                vec![("state", state.as_str().to_owned()), ("action", action.as_str().to_owned())]
+            }
+            TransitionError::NotAllowedForRole { state, action, actor } => vec![
                 ("state", state.as_str().to_owned()),
                 ("action", action.as_str().to_owned()),
                 ("role", actor.as_str().to_owned()),
             ],
-            TransitionError::AppealWindowClosed { closed_at } => vec![
-                ("days", days(APPEAL_WINDOW)),
-                ("closed_at", closed_at.to_string()),
-            ],
+            TransitionError::AppealWindowClosed { closed_at } => {
+                vec![("days", days(APPEAL_WINDOW)), ("closed_at", closed_at.to_string())]
+            }
             TransitionError::OutcomeAlreadyAccepted | TransitionError::RemedyAlreadyExecuted => {
                 vec![]
             }
-            TransitionError::NotQuietYet { quiet_until } => vec![
-                ("days", days(QUIET_PERIOD)),
-                ("quiet_until", quiet_until.to_string()),
-            ],
+            TransitionError::NotQuietYet { quiet_until } => {
+                vec![("days", days(QUIET_PERIOD)), ("quiet_until", quiet_until.to_string())]
+            }
         }
     }
 }
@@ -575,22 +541,10 @@ struct Rule {
     guard: Guard,
 }
 
-const OPEN: &[CaseState] = &[
-    Submitted,
-    AwaitingCustomer,
-    AwaitingMerchant,
-    UnderReview,
-    RefundPending,
-    ReversalPending,
-];
+const OPEN: &[CaseState] =
+    &[Submitted, AwaitingCustomer, AwaitingMerchant, UnderReview, RefundPending, ReversalPending];
 /// Open states that have a finding: where the desk may decide (§1 "decide any open case").
-const DECIDABLE: &[CaseState] = &[
-    AwaitingCustomer,
-    AwaitingMerchant,
-    UnderReview,
-    RefundPending,
-    ReversalPending,
-];
+const DECIDABLE: &[CaseState] = &[AwaitingCustomer, AwaitingMerchant, UnderReview, RefundPending, ReversalPending];
 const PENDING: &[CaseState] = &[RefundPending, ReversalPending];
 const OUTCOMES: &[CaseState] = &[Resolved, Rejected];
 
@@ -601,20 +555,8 @@ const DESK: &[Actor] = &[Actor::Agent, Actor::Admin];
 const MERCHANT_OR_DESK: &[Actor] = &[Actor::Merchant, Actor::Agent, Actor::Admin];
 const CUSTOMER_OR_DESK: &[Actor] = &[Actor::Customer, Actor::Agent, Actor::Admin];
 
-const fn rule(
-    action: ActionKind,
-    from: &'static [CaseState],
-    actors: &'static [Actor],
-    to: To,
-    guard: Guard,
-) -> Rule {
-    Rule {
-        action,
-        from,
-        actors,
-        to,
-        guard,
-    }
+const fn rule(action: ActionKind, from: &'static [CaseState], actors: &'static [Actor], to: To, guard: Guard) -> Rule {
+    Rule { action, from, actors, to, guard }
 }
 
 /// THE transition table. At most one row per (action, from-state): a test checks it.
@@ -647,9 +589,7 @@ static RULES: &[Rule] = &[
 ];
 
 fn find_rule(from: CaseState, kind: ActionKind) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .find(|rule| rule.action == kind && rule.from.contains(&from))
+    RULES.iter().find(|rule| rule.action == kind && rule.from.contains(&from))
 }
 
 /// `at + duration`, pinned to the end of time rather than failing: only reachable with
@@ -673,9 +613,7 @@ fn check_guard(guard: Guard, ctx: &GuardContext) -> Result<(), TransitionError> 
         }
         Guard::NotAccepted if ctx.outcome_accepted => Err(TransitionError::OutcomeAlreadyAccepted),
         Guard::NotAccepted => Ok(()),
-        Guard::NotExecuted if ctx.remedy_marked_executed => {
-            Err(TransitionError::RemedyAlreadyExecuted)
-        }
+        Guard::NotExecuted if ctx.remedy_marked_executed => Err(TransitionError::RemedyAlreadyExecuted),
         Guard::NotExecuted => Ok(()),
         Guard::Quiet => {
             let quiet_until = later(ctx.last_activity_at, QUIET_PERIOD);
@@ -689,22 +627,10 @@ fn check_guard(guard: Guard, ctx: &GuardContext) -> Result<(), TransitionError> 
 
 /// Whether `actor` may take an action of this kind now. The errors come in this
 /// order: the state (nobody may), then the actor, then the guard.
-pub fn check(
-    from: CaseState,
-    kind: ActionKind,
-    actor: Actor,
-    ctx: &GuardContext,
-) -> Result<(), TransitionError> {
-    let rule = find_rule(from, kind).ok_or(TransitionError::NotAllowedInState {
-        state: from,
-        action: kind,
-    })?;
+pub fn check(from: CaseState, kind: ActionKind, actor: Actor, ctx: &GuardContext) -> Result<(), TransitionError> {
+    let rule = find_rule(from, kind).ok_or(TransitionError::NotAllowedInState { state: from, action: kind })?;
     if !rule.actors.contains(&actor) {
-        return Err(TransitionError::NotAllowedForRole {
-            state: from,
-            action: kind,
-            actor,
-        });
+        return Err(TransitionError::NotAllowedForRole { state: from, action: kind, actor });
     }
     check_guard(rule.guard, ctx)
 }
@@ -722,10 +648,8 @@ pub fn transition(
 ) -> Result<CaseState, TransitionError> {
     check(from, action.kind(), actor, ctx)?;
     // `check` succeeded, so the rule exists.
-    let rule = find_rule(from, action.kind()).ok_or(TransitionError::NotAllowedInState {
-        state: from,
-        action: action.kind(),
-    })?;
+    let rule = find_rule(from, action.kind())
+        .ok_or(TransitionError::NotAllowedInState { state: from, action: action.kind() })?;
     Ok(match (rule.to, action) {
         (To::State(to), _) => to,
         (To::Stay, _) => from,
@@ -734,20 +658,14 @@ pub fn transition(
         // A rule's target kind always belongs to its own action; a test walks every
         // rule to keep it so. Refusing is the safe answer should that ever break.
         (To::MatchOutcome | To::ConfirmedRemedy, _) => {
-            return Err(TransitionError::NotAllowedInState {
-                state: from,
-                action: action.kind(),
-            });
+            return Err(TransitionError::NotAllowedInState { state: from, action: action.kind() });
         }
     })
 }
 
 /// The actions `actor` may take now, in [`ActionKind::ALL`] order: the buttons to show.
 pub fn allowed_actions(state: CaseState, actor: Actor, ctx: &GuardContext) -> Vec<ActionKind> {
-    ActionKind::ALL
-        .into_iter()
-        .filter(|&kind| check(state, kind, actor, ctx).is_ok())
-        .collect()
+    ActionKind::ALL.into_iter().filter(|&kind| check(state, kind, actor, ctx).is_ok()).collect()
 }
 
 /// An email notice from §7 that a case event can cause.
@@ -1013,12 +931,12 @@ mod tests {
         };
         let kind = ActionKind::parse(name).unwrap_or_else(|| panic!("action {name}"));
         let action = match (kind, payload) {
-            (ActionKind::Match, Some(p)) => Action::Match {
-                outcome: MatchOutcome::from_state(CaseState::parse(p).unwrap()).unwrap(),
-            },
-            (ActionKind::MerchantConfirm, Some(p)) => Action::MerchantConfirm {
-                remedy: PendingRemedy::parse(p).unwrap(),
-            },
+            (ActionKind::Match, Some(p)) => {
+                Action::Match { outcome: MatchOutcome::from_state(CaseState::parse(p).unwrap()).unwrap() }
+            }
+            (ActionKind::MerchantConfirm, Some(p)) => {
+                Action::MerchantConfirm { remedy: PendingRemedy::parse(p).unwrap() }
+            }
             (kind, None) => unit_action(kind).unwrap_or_else(|| panic!("{kind} needs data")),
             (kind, Some(_)) => panic!("{kind} takes no data"),
         };
@@ -1055,16 +973,10 @@ mod tests {
         let mut out = Vec::new();
         for kind in ActionKind::ALL {
             match kind {
-                ActionKind::Match => out.extend(
-                    MatchOutcome::ALL
-                        .into_iter()
-                        .map(|outcome| Action::Match { outcome }),
-                ),
-                ActionKind::MerchantConfirm => out.extend(
-                    PendingRemedy::ALL
-                        .into_iter()
-                        .map(|remedy| Action::MerchantConfirm { remedy }),
-                ),
+                ActionKind::Match => out.extend(MatchOutcome::ALL.into_iter().map(|outcome| Action::Match { outcome })),
+                ActionKind::MerchantConfirm => {
+                    out.extend(PendingRemedy::ALL.into_iter().map(|remedy| Action::MerchantConfirm { remedy }))
+                }
                 kind => out.push(unit_action(kind).unwrap()),
             }
         }
@@ -1109,11 +1021,8 @@ mod tests {
         let now = at(NOW);
         let mut out = Vec::new();
         for recent in [true, false] {
-            let since = if recent {
-                now - SignedDuration::from_hours(24)
-            } else {
-                now - SignedDuration::from_hours(31 * 24)
-            };
+            let since =
+                if recent { now - SignedDuration::from_hours(24) } else { now - SignedDuration::from_hours(31 * 24) };
             for outcome_accepted in [false, true] {
                 for remedy_marked_executed in [false, true] {
                     let ctx = GuardContext {
@@ -1131,32 +1040,22 @@ mod tests {
     }
 
     /// What the expectation says a guard does, written without looking at RULES.
-    fn expected_guard(
-        guard: ExpectedGuard,
-        recent: bool,
-        ctx: &GuardContext,
-    ) -> Result<(), TransitionError> {
+    fn expected_guard(guard: ExpectedGuard, recent: bool, ctx: &GuardContext) -> Result<(), TransitionError> {
         let thirty_days = SignedDuration::from_hours(720);
         match guard {
             ExpectedGuard::None => Ok(()),
-            ExpectedGuard::Appeal if ctx.outcome_accepted => {
-                Err(TransitionError::OutcomeAlreadyAccepted)
-            }
+            ExpectedGuard::Appeal if ctx.outcome_accepted => Err(TransitionError::OutcomeAlreadyAccepted),
             ExpectedGuard::Appeal if recent => Ok(()),
-            ExpectedGuard::Appeal => Err(TransitionError::AppealWindowClosed {
-                closed_at: ctx.entered_state_at + thirty_days,
-            }),
-            ExpectedGuard::Accept if ctx.outcome_accepted => {
-                Err(TransitionError::OutcomeAlreadyAccepted)
+            ExpectedGuard::Appeal => {
+                Err(TransitionError::AppealWindowClosed { closed_at: ctx.entered_state_at + thirty_days })
             }
+            ExpectedGuard::Accept if ctx.outcome_accepted => Err(TransitionError::OutcomeAlreadyAccepted),
             ExpectedGuard::Accept => Ok(()),
-            ExpectedGuard::Executed if ctx.remedy_marked_executed => {
-                Err(TransitionError::RemedyAlreadyExecuted)
-            }
+            ExpectedGuard::Executed if ctx.remedy_marked_executed => Err(TransitionError::RemedyAlreadyExecuted),
             ExpectedGuard::Executed => Ok(()),
-            ExpectedGuard::Quiet if recent => Err(TransitionError::NotQuietYet {
-                quiet_until: ctx.last_activity_at + thirty_days,
-            }),
+            ExpectedGuard::Quiet if recent => {
+                Err(TransitionError::NotQuietYet { quiet_until: ctx.last_activity_at + thirty_days })
+            }
             ExpectedGuard::Quiet => Ok(()),
         }
     }
@@ -1167,11 +1066,7 @@ mod tests {
         let mut by_key: HashMap<(CaseState, Action, Actor), &Expected> = HashMap::new();
         for row in &expected {
             let previous = by_key.insert((row.from, row.action, row.actor), row);
-            assert!(
-                previous.is_none(),
-                "expectation lists {row:?} twice",
-                row = (row.from, row.action, row.actor)
-            );
+            assert!(previous.is_none(), "expectation lists {row:?} twice", row = (row.from, row.action, row.actor));
         }
         let mut checked = 0;
         let mut allowed = 0;
@@ -1182,20 +1077,13 @@ mod tests {
                         let got = transition(from, &action, actor, &ctx);
                         let want = match by_key.get(&(from, action, actor)) {
                             Some(row) => expected_guard(row.guard, recent, &ctx).map(|()| row.to),
-                            None if expected.iter().any(|row| {
-                                row.from == from && row.action.kind() == action.kind()
-                            }) =>
+                            None if expected
+                                .iter()
+                                .any(|row| row.from == from && row.action.kind() == action.kind()) =>
                             {
-                                Err(TransitionError::NotAllowedForRole {
-                                    state: from,
-                                    action: action.kind(),
-                                    actor,
-                                })
+                                Err(TransitionError::NotAllowedForRole { state: from, action: action.kind(), actor })
                             }
-                            None => Err(TransitionError::NotAllowedInState {
-                                state: from,
-                                action: action.kind(),
-                            }),
+                            None => Err(TransitionError::NotAllowedInState { state: from, action: action.kind() }),
                         };
                         assert_eq!(got, want, "{from} {action:?} by {actor}, {ctx:?}");
                         // `check` agrees with `transition` on every combination.
@@ -1249,19 +1137,13 @@ mod tests {
                 To::MatchOutcome => assert_eq!(a.action, ActionKind::Match),
                 To::ConfirmedRemedy => assert_eq!(a.action, ActionKind::MerchantConfirm),
                 To::State(_) | To::Stay => {
-                    assert!(!matches!(
-                        a.action,
-                        ActionKind::Match | ActionKind::MerchantConfirm
-                    ))
+                    assert!(!matches!(a.action, ActionKind::Match | ActionKind::MerchantConfirm))
                 }
             }
         }
         // Every kind is reachable from some state: no dead enum variant.
         for kind in ActionKind::ALL {
-            assert!(
-                RULES.iter().any(|rule| rule.action == kind),
-                "{kind} has no row"
-            );
+            assert!(RULES.iter().any(|rule| rule.action == kind), "{kind} has no row");
         }
     }
 
@@ -1339,26 +1221,10 @@ mod tests {
     #[test]
     fn state_predicates() {
         let open: Vec<CaseState> = CaseState::ALL.into_iter().filter(|s| s.is_open()).collect();
-        assert_eq!(
-            open,
-            [
-                Submitted,
-                AwaitingCustomer,
-                AwaitingMerchant,
-                UnderReview,
-                RefundPending,
-                ReversalPending
-            ]
-        );
-        let outcomes: Vec<CaseState> = CaseState::ALL
-            .into_iter()
-            .filter(|s| s.is_outcome())
-            .collect();
+        assert_eq!(open, [Submitted, AwaitingCustomer, AwaitingMerchant, UnderReview, RefundPending, ReversalPending]);
+        let outcomes: Vec<CaseState> = CaseState::ALL.into_iter().filter(|s| s.is_outcome()).collect();
         assert_eq!(outcomes, [Resolved, Rejected]);
-        let terminal: Vec<CaseState> = CaseState::ALL
-            .into_iter()
-            .filter(|s| s.is_terminal())
-            .collect();
+        let terminal: Vec<CaseState> = CaseState::ALL.into_iter().filter(|s| s.is_terminal()).collect();
         assert_eq!(terminal, [Closed]);
     }
 
@@ -1405,20 +1271,14 @@ mod tests {
     #[test]
     fn appeal_window_runs_from_the_decision_not_from_later_activity() {
         let now = at(NOW);
-        let mut ctx = GuardContext::new(
-            now,
-            now - SignedDuration::from_hours(31 * 24),
-            now - SignedDuration::from_hours(1),
-        );
+        let mut ctx =
+            GuardContext::new(now, now - SignedDuration::from_hours(31 * 24), now - SignedDuration::from_hours(1));
         assert!(matches!(
             transition(Resolved, &Action::Appeal, Actor::Customer, &ctx),
             Err(TransitionError::AppealWindowClosed { .. })
         ));
         ctx.entered_state_at = now - SignedDuration::from_hours(24);
-        assert_eq!(
-            transition(Resolved, &Action::Appeal, Actor::Customer, &ctx),
-            Ok(UnderReview)
-        );
+        assert_eq!(transition(Resolved, &Action::Appeal, Actor::Customer, &ctx), Ok(UnderReview));
     }
 
     #[test]
@@ -1426,10 +1286,7 @@ mod tests {
         let mut ctx = decided(SignedDuration::from_hours(1));
         for state in [Resolved, Rejected] {
             ctx.outcome_accepted = false;
-            assert_eq!(
-                transition(state, &Action::Accept, Actor::Customer, &ctx),
-                Ok(state)
-            );
+            assert_eq!(transition(state, &Action::Accept, Actor::Customer, &ctx), Ok(state));
             ctx.outcome_accepted = true;
             assert_eq!(
                 transition(state, &Action::Accept, Actor::Customer, &ctx),
@@ -1448,10 +1305,7 @@ mod tests {
             for (age, ok) in [
                 (SignedDuration::from_hours(24), false),
                 (SignedDuration::from_hours(720), false),
-                (
-                    SignedDuration::from_hours(720) + SignedDuration::from_secs(1),
-                    true,
-                ),
+                (SignedDuration::from_hours(720) + SignedDuration::from_secs(1), true),
                 (SignedDuration::from_hours(31 * 24), true),
             ] {
                 let ctx = decided(age);
@@ -1478,10 +1332,7 @@ mod tests {
             let ctx = decided(SignedDuration::from_secs(secs));
             let appeal = check(Resolved, ActionKind::Appeal, Actor::Customer, &ctx).is_ok();
             let close = check(Resolved, ActionKind::Close, Actor::System, &ctx).is_ok();
-            assert!(
-                appeal != close,
-                "age {secs}s: appeal {appeal}, close {close}"
-            );
+            assert!(appeal != close, "age {secs}s: appeal {appeal}, close {close}");
         }
     }
 
@@ -1499,13 +1350,7 @@ mod tests {
                     ));
                 }
             } else {
-                assert_eq!(
-                    got,
-                    Err(TransitionError::NotAllowedInState {
-                        state,
-                        action: ActionKind::Withdraw
-                    })
-                );
+                assert_eq!(got, Err(TransitionError::NotAllowedInState { state, action: ActionKind::Withdraw }));
             }
         }
     }
@@ -1518,10 +1363,7 @@ mod tests {
                 for action in every_action() {
                     assert_eq!(
                         transition(Closed, &action, actor, &ctx),
-                        Err(TransitionError::NotAllowedInState {
-                            state: Closed,
-                            action: action.kind()
-                        })
+                        Err(TransitionError::NotAllowedInState { state: Closed, action: action.kind() })
                     );
                 }
                 for kind in allowed_actions(Withdrawn, actor, &ctx) {
@@ -1534,14 +1376,7 @@ mod tests {
     #[test]
     fn merchant_confirm_follows_the_remedy_kind() {
         let ctx = decided(SignedDuration::from_hours(1));
-        let confirm = |remedy| {
-            transition(
-                AwaitingMerchant,
-                &Action::MerchantConfirm { remedy },
-                Actor::Merchant,
-                &ctx,
-            )
-        };
+        let confirm = |remedy| transition(AwaitingMerchant, &Action::MerchantConfirm { remedy }, Actor::Merchant, &ctx);
         assert_eq!(confirm(PendingRemedy::Refund), Ok(RefundPending));
         assert_eq!(confirm(PendingRemedy::Reversal), Ok(ReversalPending));
     }
@@ -1552,10 +1387,7 @@ mod tests {
         // A merchant pressing an agent's button on a closed case: the state is the story.
         assert_eq!(
             transition(Closed, &Action::Reject, Actor::Merchant, &ctx),
-            Err(TransitionError::NotAllowedInState {
-                state: Closed,
-                action: ActionKind::Reject
-            })
+            Err(TransitionError::NotAllowedInState { state: Closed, action: ActionKind::Reject })
         );
         assert_eq!(
             transition(UnderReview, &Action::Reject, Actor::Merchant, &ctx),
@@ -1571,17 +1403,10 @@ mod tests {
     fn error_codes_and_args() {
         let ts = at("2026-07-15T10:00:00Z");
         // (error, code, args)
-        type Case = (
-            TransitionError,
-            &'static str,
-            Vec<(&'static str, &'static str)>,
-        );
+        type Case = (TransitionError, &'static str, Vec<(&'static str, &'static str)>);
         let cases: Vec<Case> = vec![
             (
-                TransitionError::NotAllowedInState {
-                    state: Closed,
-                    action: ActionKind::Appeal,
-                },
+                TransitionError::NotAllowedInState { state: Closed, action: ActionKind::Appeal },
                 "not_allowed_in_state",
                 vec![("state", "closed"), ("action", "appeal")],
             ),
@@ -1592,27 +1417,15 @@ mod tests {
                     actor: Actor::Merchant,
                 },
                 "not_allowed_for_role",
-                vec![
-                    ("state", "under_review"),
-                    ("action", "reject"),
-                    ("role", "merchant"),
-                ],
+                vec![("state", "under_review"), ("action", "reject"), ("role", "merchant")],
             ),
             (
                 TransitionError::AppealWindowClosed { closed_at: ts },
                 "appeal_window_closed",
                 vec![("days", "30"), ("closed_at", "2026-07-15T10:00:00Z")],
             ),
-            (
-                TransitionError::OutcomeAlreadyAccepted,
-                "outcome_already_accepted",
-                vec![],
-            ),
-            (
-                TransitionError::RemedyAlreadyExecuted,
-                "remedy_already_executed",
-                vec![],
-            ),
+            (TransitionError::OutcomeAlreadyAccepted, "outcome_already_accepted", vec![]),
+            (TransitionError::RemedyAlreadyExecuted, "remedy_already_executed", vec![]),
             (
                 TransitionError::NotQuietYet { quiet_until: ts },
                 "case_not_quiet_yet",
@@ -1622,8 +1435,7 @@ mod tests {
         for (error, code, args) in cases {
             assert_eq!(error.code(), code);
             let got: Vec<(&str, String)> = error.args();
-            let want: Vec<(&str, String)> =
-                args.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
+            let want: Vec<(&str, String)> = args.into_iter().map(|(k, v)| (k, v.to_owned())).collect();
             assert_eq!(got, want, "{code}");
             assert!(!error.to_string().is_empty());
         }
@@ -1637,18 +1449,14 @@ mod tests {
         let customer = |e| vec![notice(e, R::Customer)];
         for row in expected() {
             let want: Vec<NoticeEvent> = match (row.action, row.to) {
-                (Action::Match { .. }, AwaitingMerchant | RefundPending | ReversalPending) => vec![
-                    notice(E::Finding, R::Customer),
-                    notice(E::MerchantActionRequired, R::MerchantStaff),
-                ],
-                (Action::Match { .. }, _) => customer(E::Finding),
-                (Action::ApproveRefund | Action::ApproveReversal, _) => vec![
-                    notice(E::Finding, R::Customer),
-                    notice(E::MerchantActionRequired, R::MerchantStaff),
-                ],
-                (Action::MerchantConfirm { .. } | Action::MarkExecuted, _) => {
-                    customer(E::RemedyExecuted)
+                (Action::Match { .. }, AwaitingMerchant | RefundPending | ReversalPending) => {
+                    vec![notice(E::Finding, R::Customer), notice(E::MerchantActionRequired, R::MerchantStaff)]
                 }
+                (Action::Match { .. }, _) => customer(E::Finding),
+                (Action::ApproveRefund | Action::ApproveReversal, _) => {
+                    vec![notice(E::Finding, R::Customer), notice(E::MerchantActionRequired, R::MerchantStaff)]
+                }
+                (Action::MerchantConfirm { .. } | Action::MarkExecuted, _) => customer(E::RemedyExecuted),
                 (Action::DeadlinePassed, _) => vec![notice(E::DeadlineMissed, R::Agents)],
                 (Action::CreditImported, _) => customer(E::MoneyArrived),
                 (Action::ConfirmArrived | Action::Resolve, _) => customer(E::CaseResolved),
@@ -1665,24 +1473,15 @@ mod tests {
                     _,
                 ) => vec![],
             };
-            assert_eq!(
-                notices(&row.action, row.to),
-                want,
-                "{} {:?}",
-                row.from,
-                row.action
-            );
+            assert_eq!(notices(&row.action, row.to), want, "{} {:?}", row.from, row.action);
         }
         assert_eq!(filing_notices(), customer(E::ClaimReceived));
     }
 
     #[test]
     fn every_transition_event_is_sent_by_something() {
-        let mut sent: BTreeSet<Event> = expected()
-            .iter()
-            .flat_map(|row| notices(&row.action, row.to))
-            .map(|n| n.event)
-            .collect();
+        let mut sent: BTreeSet<Event> =
+            expected().iter().flat_map(|row| notices(&row.action, row.to)).map(|n| n.event).collect();
         sent.extend(filing_notices().into_iter().map(|n| n.event));
         let all: BTreeSet<Event> = Event::ALL.into_iter().collect();
         assert_eq!(sent, all);
@@ -1695,55 +1494,22 @@ mod tests {
         let now = at(NOW);
         let ctx = GuardContext::new(now, now, now);
         let steps = [
-            (
-                Submitted,
-                Action::Match {
-                    outcome: MatchOutcome::AwaitingCustomer,
-                },
-                Actor::System,
-                AwaitingCustomer,
-            ),
-            (
-                AwaitingCustomer,
-                Action::AddInfo,
-                Actor::Customer,
-                Submitted,
-            ),
-            (
-                Submitted,
-                Action::Match {
-                    outcome: MatchOutcome::AwaitingMerchant,
-                },
-                Actor::System,
-                AwaitingMerchant,
-            ),
+            (Submitted, Action::Match { outcome: MatchOutcome::AwaitingCustomer }, Actor::System, AwaitingCustomer),
+            (AwaitingCustomer, Action::AddInfo, Actor::Customer, Submitted),
+            (Submitted, Action::Match { outcome: MatchOutcome::AwaitingMerchant }, Actor::System, AwaitingMerchant),
             (
                 AwaitingMerchant,
-                Action::MerchantConfirm {
-                    remedy: PendingRemedy::Refund,
-                },
+                Action::MerchantConfirm { remedy: PendingRemedy::Refund },
                 Actor::Merchant,
                 RefundPending,
             ),
-            (
-                RefundPending,
-                Action::CreditImported,
-                Actor::System,
-                Resolved,
-            ),
+            (RefundPending, Action::CreditImported, Actor::System, Resolved),
             (Resolved, Action::Accept, Actor::Customer, Resolved),
         ];
         for (from, action, actor, to) in steps {
-            assert_eq!(
-                transition(from, &action, actor, &ctx),
-                Ok(to),
-                "{from} {action:?}"
-            );
+            assert_eq!(transition(from, &action, actor, &ctx), Ok(to), "{from} {action:?}");
         }
         let later = GuardContext::new(now + SignedDuration::from_hours(31 * 24), now, now);
-        assert_eq!(
-            transition(Resolved, &Action::Close, Actor::System, &later),
-            Ok(Closed)
-        );
+        assert_eq!(transition(Resolved, &Action::Close, Actor::System, &later), Ok(Closed));
     }
 }

@@ -2,5 +2,10 @@
 
 pub mod account;
 pub mod calendar;
+pub mod card;
 pub mod case_state;
+pub mod claim;
+pub mod finding;
+pub mod money;
+pub mod records;
 pub mod role;

@@ -105,9 +105,7 @@ mod tests {
 
     #[test]
     fn parse_refuses_anything_else() {
-        for text in [
-            "", "Customer", "ADMIN", " agent", "agent ", "staff", "system",
-        ] {
+        for text in ["", "Customer", "ADMIN", " agent", "agent ", "staff", "system"] {
             assert_eq!(Role::parse(text), None, "{text:?}");
         }
     }
@@ -131,39 +129,9 @@ mod tests {
     fn permission_matrix() {
         // (role, staff, admin, sees all, files claims, journal, settlement, decides, sees identity)
         let expected = [
-            (
-                Role::Customer,
-                false,
-                false,
-                false,
-                true,
-                false,
-                false,
-                false,
-                true,
-            ),
-            (
-                Role::Merchant,
-                false,
-                false,
-                false,
-                false,
-                true,
-                false,
-                false,
-                false,
-            ),
-            (
-                Role::Agent,
-                true,
-                false,
-                true,
-                false,
-                true,
-                true,
-                true,
-                true,
-            ),
+            (Role::Customer, false, false, false, true, false, false, false, true),
+            (Role::Merchant, false, false, false, false, true, false, false, false),
+            (Role::Agent, true, false, true, false, true, true, true, true),
             (Role::Admin, true, true, true, false, true, true, true, true),
         ];
         for (role, staff, admin, all, file, journal, settlement, decide, identity) in expected {
@@ -171,22 +139,10 @@ mod tests {
             assert_eq!(role.is_admin(), admin, "{role} is_admin");
             assert_eq!(role.sees_every_case(), all, "{role} sees_every_case");
             assert_eq!(role.can_file_claims(), file, "{role} can_file_claims");
-            assert_eq!(
-                role.can_upload_journal(),
-                journal,
-                "{role} can_upload_journal"
-            );
-            assert_eq!(
-                role.can_import_settlement(),
-                settlement,
-                "{role} can_import_settlement"
-            );
+            assert_eq!(role.can_upload_journal(), journal, "{role} can_upload_journal");
+            assert_eq!(role.can_import_settlement(), settlement, "{role} can_import_settlement");
             assert_eq!(role.can_decide_cases(), decide, "{role} can_decide_cases");
-            assert_eq!(
-                role.may_see_customer_identity(),
-                identity,
-                "{role} identity"
-            );
+            assert_eq!(role.may_see_customer_identity(), identity, "{role} identity");
         }
     }
 }

@@ -92,6 +92,8 @@ const SOURCES: &[(&str, &str)] = &[
     ("account.toml", include_str!("account.toml")),
     ("roles.toml", include_str!("roles.toml")),
     ("workflow.toml", include_str!("workflow.toml")),
+    ("records.toml", include_str!("records.toml")),
+    ("findings.toml", include_str!("findings.toml")),
 ];
 
 #[derive(Debug)]

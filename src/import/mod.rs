@@ -1,0 +1,3 @@
+//! Getting terminal journals and settlement files into the system.
+
+pub mod parse;
