@@ -23,6 +23,24 @@ pub enum Command {
     Migrate,
     /// Load demonstration merchants, terminals, records, users and cases.
     Demo,
+    /// Import a terminal journal or a settlement file; prints the report, fails if rejected.
+    Import {
+        /// `journal` or `settlement`.
+        #[arg(value_parser = ["journal", "settlement"])]
+        kind: String,
+        file: std::path::PathBuf,
+    },
+    /// Write a large realistic file for trials and benchmarks to standard output.
+    Gen {
+        /// `journal` or `settlement`.
+        #[arg(value_parser = ["journal", "settlement"])]
+        kind: String,
+        #[arg(long, default_value_t = 1000)]
+        rows: u64,
+        /// The same seed gives the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -87,6 +105,22 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
             println!("migrations applied to {}", config.database_url);
+        }
+        Command::Import { kind, file } => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let kind = crate::import::Kind::parse(&kind).expect("clap checked the kind");
+            let report = crate::import::cli::import_file(&db, kind, &file).await?;
+            let lang = crate::import::cli::terminal_lang(config.default_lang);
+            print!("{}", crate::import::report::as_text(lang, &report));
+            if !report.accepted {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Gen { kind, rows, seed } => {
+            let kind = crate::import::Kind::parse(&kind).expect("clap checked the kind");
+            let stdout = std::io::stdout().lock();
+            crate::import::generate::write(kind, rows, seed, std::io::BufWriter::new(stdout))?;
         }
         Command::User(UserCommand::Add { role, email, merchants }) => {
             let db = Db::connect(&config.database_url).await?;

@@ -17,6 +17,7 @@ pub mod api_tokens;
 pub mod email_tokens;
 pub mod merchants;
 pub mod outbox;
+pub mod records;
 pub mod settings;
 pub mod users;
 

@@ -94,6 +94,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("workflow.toml", include_str!("workflow.toml")),
     ("records.toml", include_str!("records.toml")),
     ("findings.toml", include_str!("findings.toml")),
+    ("import.toml", include_str!("import.toml")),
 ];
 
 #[derive(Debug)]

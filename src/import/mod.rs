@@ -1,3 +1,400 @@
 //! Getting terminal journals and settlement files into the system.
+//!
+//! One code path for the command line, the upload page and the API: [`import`] takes any byte
+//! stream, parses it on a blocking thread (so memory stays flat whatever the file's size) and
+//! inserts the rows in batches inside one transaction. A file with any bad row lands nothing;
+//! rows already present with the same content are "unchanged", with other content "conflicts"
+//! (reported, never overwritten).
 
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use crate::db::records::{self, BATCH_ROWS, ImportRecord};
+use crate::db::{Backend, Db, DbError, Tx};
+use crate::domain::records::{JournalRow, SettlementEntry};
+use parse::{FileError, JournalReader, RowError, SettlementReader};
+
+pub mod cli;
+pub mod generate;
 pub mod parse;
+pub mod report;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Journal,
+    Settlement,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Journal => "journal",
+            Kind::Settlement => "settlement",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "journal" => Some(Kind::Journal),
+            "settlement" => Some(Kind::Settlement),
+            _ => None,
+        }
+    }
+}
+
+/// Who imports, how, and within which merchants.
+#[derive(Clone, Debug)]
+pub struct ImportRequest {
+    pub kind: Kind,
+    pub file_name: String,
+    /// `cli`, `web` or `api`.
+    pub via: &'static str,
+    pub user_id: Option<i64>,
+    pub token_id: Option<i64>,
+    /// The merchants whose rows this importer may bring in; `None` for all.
+    pub merchant_scope: Option<Vec<String>>,
+}
+
+/// One problem, by line and column, as a stable code with its arguments.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Problem {
+    pub line: u64,
+    pub column: Option<&'static str>,
+    pub code: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Conflict {
+    pub line: u64,
+    /// The record's key, e.g. `851424736185314/55024556/000001/000996` or an entry id.
+    pub key: String,
+}
+
+/// What happened to a file. `accepted` is false when anything was wrong with it; then nothing landed.
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportReport {
+    pub import_id: i64,
+    pub kind: Kind,
+    pub file_name: String,
+    pub sha256: String,
+    pub accepted: bool,
+    pub rows: u64,
+    pub inserted: u64,
+    pub unchanged: u64,
+    pub conflicting: u64,
+    pub bad_rows: u64,
+    /// A problem with the file as a whole (header, encoding, a full card number).
+    pub file_problem: Option<Problem>,
+    /// Problems of individual rows, in file order (at most [`MAX_REPORTED`]).
+    pub problems: Vec<Problem>,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A report lists this many problems and conflicts at most; the counts stay exact.
+pub const MAX_REPORTED: usize = 10_000;
+
+/// Row code for a merchant user importing another merchant's rows.
+pub const NOT_YOUR_MERCHANT: &str = "merchant_not_yours";
+
+/// The parts of a record the importer needs, for both record kinds.
+trait ImportRow: Clone + PartialEq + Send + Sync + 'static {
+    fn merchant_id(&self) -> &str;
+    fn key_text(&self) -> String;
+    fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError>;
+    fn insert_sql(rows: usize, backend: Backend) -> String;
+    fn insert(
+        tx: &mut Tx,
+        sql: &str,
+        rows: &[Self],
+        import_id: i64,
+    ) -> impl Future<Output = Result<Vec<bool>, DbError>> + Send;
+    fn stored(&self, tx: &mut Tx) -> impl Future<Output = Result<Option<Self>, DbError>> + Send;
+}
+
+impl ImportRow for JournalRow {
+    fn merchant_id(&self) -> &str {
+        &self.merchant_id
+    }
+    fn key_text(&self) -> String {
+        format!("{}/{}/{}/{}", self.merchant_id, self.terminal_id, self.batch_no, self.trace_no)
+    }
+    fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
+        Ok(Box::new(JournalReader::new(reader)?))
+    }
+    fn insert_sql(rows: usize, backend: Backend) -> String {
+        records::journal_insert_sql(rows, backend)
+    }
+    async fn insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) -> Result<Vec<bool>, DbError> {
+        records::insert_journal_batch(tx, sql, rows, import_id).await
+    }
+    async fn stored(&self, tx: &mut Tx) -> Result<Option<Self>, DbError> {
+        records::journal_by_key(tx, self.key()).await
+    }
+}
+
+impl ImportRow for SettlementEntry {
+    fn merchant_id(&self) -> &str {
+        &self.merchant_id
+    }
+    fn key_text(&self) -> String {
+        self.entry_id.clone()
+    }
+    fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
+        Ok(Box::new(SettlementReader::new(reader)?))
+    }
+    fn insert_sql(rows: usize, backend: Backend) -> String {
+        records::settlement_insert_sql(rows, backend)
+    }
+    async fn insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) -> Result<Vec<bool>, DbError> {
+        records::insert_settlement_batch(tx, sql, rows, import_id).await
+    }
+    async fn stored(&self, tx: &mut Tx) -> Result<Option<Self>, DbError> {
+        records::settlement_by_entry_id(tx, &self.entry_id).await
+    }
+}
+
+/// What the parsing thread sends: batches of good rows, bad rows, and the end.
+enum Parsed<T> {
+    Rows(Vec<(u64, T)>),
+    Bad(RowError),
+    FileBad(FileError),
+    /// The number of data rows and the file's SHA-256.
+    End(u64, String),
+}
+
+/// Counts and hashes the bytes as they are read. The hasher is shared because the reader itself
+/// disappears into the CSV parser; it is locked once per buffer (kilobytes), not per byte.
+struct Tap<R> {
+    inner: R,
+    hash: Arc<Mutex<Sha256>>,
+    bytes: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Tap<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.lock().expect("hasher lock").update(&buf[..n]);
+        self.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Imports one file. `bytes_read` (if given) follows the progress for a progress bar.
+pub async fn import(
+    db: &Db,
+    request: &ImportRequest,
+    reader: impl Read + Send + 'static,
+    bytes_read: Option<Arc<AtomicU64>>,
+) -> Result<ImportReport, DbError> {
+    match request.kind {
+        Kind::Journal => run::<JournalRow>(db, request, Box::new(reader), bytes_read).await,
+        Kind::Settlement => run::<SettlementEntry>(db, request, Box::new(reader), bytes_read).await,
+    }
+}
+
+fn problem(line: u64, e: &crate::domain::records::FieldError) -> Problem {
+    Problem { line, column: e.column, code: e.code(), args: e.args() }
+}
+
+async fn run<T: ImportRow>(
+    db: &Db,
+    request: &ImportRequest,
+    reader: Box<dyn Read + Send>,
+    bytes_read: Option<Arc<AtomicU64>>,
+) -> Result<ImportReport, DbError> {
+    // Four batches in flight: parsing and inserting overlap without the parser running ahead.
+    let (tx_rows, mut rx_rows) = mpsc::channel::<Parsed<T>>(4);
+    let bytes = bytes_read.unwrap_or_default();
+    let parser = tokio::task::spawn_blocking(move || {
+        let hash = Arc::new(Mutex::new(Sha256::new()));
+        let tap = Tap { inner: reader, hash: hash.clone(), bytes };
+        let rows = match T::rows(Box::new(tap)) {
+            Ok(rows) => rows,
+            Err(e) => {
+                let _ = tx_rows.blocking_send(Parsed::FileBad(e));
+                return;
+            }
+        };
+        let mut count = 0;
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        for item in rows {
+            count += 1;
+            match item {
+                Ok((line, row)) => {
+                    batch.push((line, row));
+                    if batch.len() == BATCH_ROWS {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH_ROWS));
+                        if tx_rows.blocking_send(Parsed::Rows(full)).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(bad) => {
+                    // After a file-rejecting row nothing else matters, and the rest is not read.
+                    let stop = bad.rejects_file();
+                    if tx_rows.blocking_send(Parsed::Bad(bad)).is_err() || stop {
+                        return;
+                    }
+                }
+            }
+        }
+        if !batch.is_empty() && tx_rows.blocking_send(Parsed::Rows(batch)).is_err() {
+            return;
+        }
+        let digest = hex::encode(std::mem::take(&mut *hash.lock().expect("hasher lock")).finalize());
+        let _ = tx_rows.blocking_send(Parsed::End(count, digest));
+    });
+
+    let mut report = ImportReport {
+        import_id: 0,
+        kind: request.kind,
+        file_name: request.file_name.clone(),
+        sha256: String::new(),
+        accepted: false,
+        rows: 0,
+        inserted: 0,
+        unchanged: 0,
+        conflicting: 0,
+        bad_rows: 0,
+        file_problem: None,
+        problems: Vec::new(),
+        conflicts: Vec::new(),
+    };
+    let mut tx = db.begin().await?;
+    let import_id = records::begin_import(
+        &mut tx,
+        request.kind.as_str(),
+        &request.file_name,
+        request.via,
+        request.user_id,
+        request.token_id,
+    )
+    .await?;
+    let backend = db.backend();
+    let full_sql = T::insert_sql(BATCH_ROWS, backend);
+    let mut ended = false;
+
+    while let Some(message) = rx_rows.recv().await {
+        match message {
+            Parsed::Rows(mut batch) => {
+                if let Some(scope) = &request.merchant_scope {
+                    batch.retain(|(line, row)| {
+                        let ours = scope.iter().any(|m| m == row.merchant_id());
+                        if !ours {
+                            report.bad_rows += 1;
+                            push_limited(
+                                &mut report.problems,
+                                Problem {
+                                    line: *line,
+                                    column: Some("merchant_id"),
+                                    code: NOT_YOUR_MERCHANT,
+                                    args: vec![("merchant_id", row.merchant_id().to_owned())],
+                                },
+                            );
+                        }
+                        ours
+                    });
+                }
+                let (lines, rows): (Vec<u64>, Vec<T>) = batch.into_iter().unzip();
+                insert_rows(&mut tx, &mut report, (&full_sql, backend), &lines, &rows, import_id).await?;
+            }
+            Parsed::Bad(bad) => {
+                report.bad_rows += 1;
+                if bad.rejects_file() {
+                    // A full card number or unreadable bytes: the file is refused as a whole.
+                    let first = bad.problems.first().map(|p| problem(bad.line, p));
+                    report.file_problem = first;
+                } else {
+                    for p in &bad.problems {
+                        push_limited(&mut report.problems, problem(bad.line, p));
+                    }
+                }
+            }
+            Parsed::FileBad(e) => {
+                report.file_problem = Some(Problem { line: 1, column: None, code: e.code(), args: e.args() });
+            }
+            Parsed::End(rows, digest) => {
+                report.rows = rows;
+                report.sha256 = digest;
+                ended = true;
+            }
+        }
+    }
+    parser.await.map_err(|e| DbError::Sqlx(sqlx::Error::Io(std::io::Error::other(e))))?;
+    if !ended && report.file_problem.is_none() {
+        report.file_problem = Some(Problem { line: 0, column: None, code: "file_read_failed", args: Vec::new() });
+    }
+
+    report.accepted = report.file_problem.is_none() && report.bad_rows == 0;
+    let record = ImportRecord {
+        kind: request.kind.as_str(),
+        file_name: &request.file_name,
+        sha256: &report.sha256,
+        via: request.via,
+        user_id: request.user_id,
+        token_id: request.token_id,
+        accepted: report.accepted,
+        row_count: report.rows as i64,
+        inserted: report.inserted as i64,
+        unchanged: report.unchanged as i64,
+        conflicting: report.conflicting as i64,
+        bad_rows: report.bad_rows as i64,
+    };
+    if report.accepted {
+        records::finish_import(&mut tx, import_id, &record).await?;
+        tx.commit().await?;
+        report.import_id = import_id;
+    } else {
+        drop(tx); // rolls back every row of this file
+        report.inserted = 0;
+        report.import_id = records::log_rejected_import(db, &record).await?;
+    }
+    Ok(report)
+}
+
+fn push_limited<T>(list: &mut Vec<T>, item: T) {
+    if list.len() < MAX_REPORTED {
+        list.push(item);
+    }
+}
+
+/// Inserts a batch (unless the file is already known to be bad: then only parsing goes on, to
+/// report every bad row) and sorts the rows that were not new into unchanged and conflicting.
+async fn insert_rows<T: ImportRow>(
+    tx: &mut Tx,
+    report: &mut ImportReport,
+    (full_sql, backend): (&str, Backend),
+    lines: &[u64],
+    rows: &[T],
+    import_id: i64,
+) -> Result<(), DbError> {
+    if rows.is_empty() || report.bad_rows > 0 || report.file_problem.is_some() {
+        return Ok(());
+    }
+    let sql_owned;
+    let sql = if rows.len() == BATCH_ROWS {
+        full_sql
+    } else {
+        sql_owned = T::insert_sql(rows.len(), backend);
+        &sql_owned
+    };
+    let inserted = T::insert(tx, sql, rows, import_id).await?;
+    for ((row, line), new) in rows.iter().zip(lines).zip(inserted) {
+        if new {
+            report.inserted += 1;
+        } else if row.stored(tx).await?.as_ref() == Some(row) {
+            report.unchanged += 1;
+        } else {
+            report.conflicting += 1;
+            push_limited(&mut report.conflicts, Conflict { line: *line, key: row.key_text() });
+        }
+    }
+    Ok(())
+}

@@ -163,6 +163,9 @@ pub type JournalItem = Result<(u64, JournalRow), RowError>;
 /// What a `SettlementReader` yields: `(line, entry)` or what is wrong with that line.
 pub type SettlementItem = Result<(u64, SettlementEntry), RowError>;
 
+/// A parsed row of either kind, with its line number, or what is wrong with it.
+pub type Item<T> = Result<(u64, T), RowError>;
+
 /// Reads `journal.csv` one row at a time.
 pub struct JournalReader<R> {
     table: Table<R, 17>,
