@@ -384,3 +384,30 @@ pub enum RecordTable {
     Journal,
     Settlement,
 }
+
+#[derive(Clone, Debug, FromRow)]
+pub struct ImportRow {
+    pub id: i64,
+    pub kind: String,
+    pub file_name: String,
+    pub via: String,
+    pub accepted: bool,
+    pub row_count: i64,
+    pub inserted: i64,
+    pub unchanged: i64,
+    pub conflicting: i64,
+    pub bad_rows: i64,
+    pub created_at: i64,
+}
+
+/// The latest imports; only one user's when `user_id` is given (merchant staff see their own).
+pub async fn recent_imports(db: &Db, user_id: Option<i64>, limit: i64) -> Result<Vec<ImportRow>, DbError> {
+    Ok(crate::read!(db, |c| sqlx::query_as(
+        "SELECT id, kind, file_name, via, accepted, row_count, inserted, unchanged, conflicting, bad_rows, created_at
+         FROM imports WHERE ($1 IS NULL OR user_id = $1) ORDER BY id DESC LIMIT $2"
+    )
+    .bind(user_id)
+    .bind(limit)
+    .fetch_all(c)
+    .await)?)
+}

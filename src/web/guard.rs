@@ -31,3 +31,4 @@ pub const CUSTOMER: &[Role] = &[Role::Customer];
 pub const MERCHANT: &[Role] = &[Role::Merchant];
 pub const STAFF: &[Role] = &[Role::Agent, Role::Admin];
 pub const ADMIN: &[Role] = &[Role::Admin];
+pub const IMPORTERS: &[Role] = &[Role::Merchant, Role::Agent, Role::Admin];

@@ -14,7 +14,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -28,6 +27,7 @@ pub mod error;
 pub mod forms;
 pub mod guard;
 pub mod health;
+pub mod imports;
 pub mod pages;
 pub mod roles;
 pub mod security;
@@ -49,6 +49,8 @@ pub struct AppState {
 
 /// Form bodies are small; file uploads raise this on their own routes.
 const BODY_LIMIT: usize = 256 * 1024;
+/// Uploaded record files: about 7 million journal rows.
+const UPLOAD_LIMIT: usize = 1 << 30;
 
 pub fn router(state: AppState) -> Router {
     let static_files = ServiceBuilder::new()
@@ -81,6 +83,12 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox/{id}/html", get(admin::outbox::html))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::ADMIN, r, n)));
 
+    // Files of millions of rows: no small body limit, no short time limit.
+    let uploads = Router::new()
+        .route("/imports", get(imports::show).post(imports::upload))
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
+        .route_layer(middleware::from_fn(|r, n| guard::require(guard::IMPORTERS, r, n)));
+
     let pages = Router::new()
         .route("/", get(pages::home::show))
         .route("/lang", post(pages::lang::switch))
@@ -94,11 +102,15 @@ pub fn router(state: AppState) -> Router {
         .merge(merchant)
         .merge(agent)
         .merge(admin)
+        .merge(uploads)
         .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard))
         .layer(middleware::from_fn_with_state(state.clone(), session::load));
 
     // Bearer tokens, not cookies: no CSRF exposure, so no CSRF guard.
-    let api = Router::new().route("/api/v1/me", get(api::me));
+    let api = Router::new()
+        .route("/api/v1/me", get(api::me))
+        .route("/api/v1/journal", post(api::imports::journal))
+        .route("/api/v1/settlement", post(api::imports::settlement));
 
     Router::new()
         .merge(pages)
@@ -119,11 +131,22 @@ pub fn router(state: AppState) -> Router {
                 }))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::new())
-                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+                .layer(middleware::from_fn(time_limit))
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn_with_state(state.clone(), security::headers)),
         )
         .with_state(state)
+}
+
+/// Uploads of whole journal or settlement files may take minutes; everything else gets 30 s.
+async fn time_limit(req: Request<axum::body::Body>, next: middleware::Next) -> axum::response::Response {
+    let bulk = req.method() == axum::http::Method::POST
+        && matches!(req.uri().path(), "/imports" | "/api/v1/journal" | "/api/v1/settlement");
+    let limit = Duration::from_secs(if bulk { 3600 } else { 30 });
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => axum::response::IntoResponse::into_response(StatusCode::REQUEST_TIMEOUT),
+    }
 }
 
 /// Request ids are random rather than sequential so they reveal nothing about traffic.

@@ -155,3 +155,52 @@ async fn passwords_and_tokens_never_reach_the_logs() {
         assert!(!logs.contains(secret), "{secret} appears in the logs");
     }
 }
+
+#[test]
+fn import_from_the_command_line_reports_and_fails_on_rejection() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/redress.db", dir.path().display());
+    let env = [("REDRESS_DATABASE_URL", url.as_str()), ("LANG", "en_US.UTF-8")];
+    let journal = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/journal.csv");
+    let (code, out, err) = redress(&["import", "journal", journal], &env);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("Imported journal.csv.") && out.contains("344 rows: 344 new"), "{out}");
+
+    let bad = dir.path().join("bad.csv");
+    let text = std::fs::read_to_string(journal).unwrap().replacen(",CNY,", ",CNX,", 1);
+    std::fs::write(&bad, text).unwrap();
+    let (code, out, _) = redress(&["import", "journal", bad.to_str().unwrap()], &env);
+    assert_eq!(code, 1);
+    assert!(out.contains("was NOT imported") && out.contains("Line 2, column currency"), "{out}");
+}
+
+#[test]
+fn killing_an_import_midway_leaves_no_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/redress.db", dir.path().display());
+    let file = dir.path().join("big.csv");
+    let mut out = Vec::new();
+    redress::import::generate::write(redress::import::Kind::Journal, 400_000, 9, &mut out).unwrap();
+    std::fs::write(&file, out).unwrap();
+    let (code, _, err) = redress(&["migrate"], &[("REDRESS_DATABASE_URL", &url)]);
+    assert_eq!(code, 0, "{err}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redress"))
+        .args(["import", "journal", file.to_str().unwrap()])
+        .env("REDRESS_DATABASE_URL", &url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(child.try_wait().unwrap().is_none(), "the import must still be running when it is killed");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = redress::db::Db::connect(&redress::config::SecretUrl(url.clone())).await.unwrap();
+        let rows = redress::db::records::count_rows(&db, redress::db::records::RecordTable::Journal).await.unwrap();
+        assert_eq!(rows, 0, "a killed import leaves nothing behind");
+    });
+}

@@ -5,3 +5,4 @@ mod accounts;
 mod cli;
 mod foundation;
 mod helpers;
+mod imports;

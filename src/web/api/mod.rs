@@ -11,6 +11,8 @@ use crate::db::api_tokens;
 use crate::domain::role::Role;
 use crate::web::{AppError, AppState};
 
+pub mod imports;
+
 /// Who is calling: the token's role and, for merchant tokens, its merchants.
 #[derive(Clone, Debug)]
 pub struct ApiPrincipal {

@@ -1,0 +1,102 @@
+//! `POST /api/v1/journal` and `POST /api/v1/settlement`: CSV bodies in, JSON reports out.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use serde_json::{Value, json};
+use tokio_util::io::{StreamReader, SyncIoBridge};
+
+use super::ApiPrincipal;
+use crate::domain::role::Role;
+use crate::i18n::Lang;
+use crate::import::report::problem_line;
+use crate::import::{ImportReport, ImportRequest, Kind, import};
+use crate::web::context::negotiate;
+use crate::web::{AppError, AppState};
+
+pub async fn journal(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    // Merchant tokens import their own merchants' journals; the desk imports any.
+    let scope = match principal.role {
+        Role::Merchant => Some(principal.merchants.clone()),
+        r if r.is_staff() => None,
+        _ => return Err(AppError::forbidden()),
+    };
+    run(state, principal, headers, body, Kind::Journal, scope).await
+}
+
+pub async fn settlement(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, AppError> {
+    if !principal.role.is_staff() {
+        return Err(AppError::forbidden());
+    }
+    run(state, principal, headers, body, Kind::Settlement, None).await
+}
+
+async fn run(
+    state: AppState,
+    principal: ApiPrincipal,
+    headers: HeaderMap,
+    body: Body,
+    kind: Kind,
+    merchant_scope: Option<Vec<String>>,
+) -> Result<Response, AppError> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.starts_with("text/csv") {
+        return Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "import.error.content_type",
+        ));
+    }
+    let lang = negotiate(&headers, state.config.default_lang);
+    let file_name = headers
+        .get("x-file-name")
+        .and_then(|v| v.to_str().ok())
+        .map(|n| n.chars().take(200).collect())
+        .unwrap_or_else(|| format!("{}.csv", kind.as_str()));
+    let request = ImportRequest {
+        kind,
+        file_name,
+        via: "api",
+        user_id: None,
+        token_id: Some(principal.token_id),
+        merchant_scope,
+    };
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    let reader = SyncIoBridge::new(StreamReader::new(stream));
+    let report = import(&state.db, &request, reader, None).await?;
+    let status = if report.accepted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, Json(report_json(lang, &report))).into_response())
+}
+
+/// The report with every problem also in words, in the caller's language.
+pub fn report_json(lang: Lang, r: &ImportReport) -> Value {
+    let problem = |p: &crate::import::Problem| json!({"line": p.line, "column": p.column, "code": p.code, "message": problem_line(lang, p)});
+    json!({
+        "import_id": r.import_id,
+        "kind": r.kind,
+        "file_name": r.file_name,
+        "sha256": r.sha256,
+        "accepted": r.accepted,
+        "rows": r.rows,
+        "inserted": r.inserted,
+        "unchanged": r.unchanged,
+        "conflicting": r.conflicting,
+        "bad_rows": r.bad_rows,
+        "file_problem": r.file_problem.as_ref().map(problem),
+        "problems": r.problems.iter().map(problem).collect::<Vec<_>>(),
+        "conflicts": r.conflicts,
+    })
+}

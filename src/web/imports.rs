@@ -1,0 +1,119 @@
+//! The upload page: merchant staff bring their journals, the disputes desk both kinds of file.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Extension;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use tokio_util::io::{StreamReader, SyncIoBridge};
+
+use crate::db::records::{self, ImportRow};
+use crate::domain::role::Role;
+use crate::import::report::problem_line;
+use crate::import::{ImportReport, ImportRequest, Kind, import};
+use crate::web::session::CurrentUser;
+use crate::web::{AppError, AppState, PageContext};
+
+#[derive(Template, WebTemplate)]
+#[template(path = "imports.html")]
+pub struct ImportsPage {
+    ctx: PageContext,
+    may_import_settlement: bool,
+    report: Option<ImportReport>,
+    /// The report's problems in words.
+    problem_lines: Vec<String>,
+    imports: Vec<ImportRow>,
+    error: Option<&'static str>,
+}
+
+async fn page(
+    state: &AppState,
+    ctx: PageContext,
+    user: &CurrentUser,
+    report: Option<ImportReport>,
+    error: Option<&'static str>,
+) -> Result<ImportsPage, AppError> {
+    let mine_only = (user.role == Role::Merchant).then_some(user.id);
+    let imports = records::recent_imports(&state.db, mine_only, 20).await?;
+    let problem_lines = report
+        .as_ref()
+        .map(|r| r.file_problem.iter().chain(&r.problems).map(|p| problem_line(ctx.lang, p)).collect())
+        .unwrap_or_default();
+    Ok(ImportsPage { may_import_settlement: user.role.is_staff(), ctx, report, problem_lines, imports, error })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Extension(user): Extension<CurrentUser>,
+) -> Result<ImportsPage, AppError> {
+    page(&state, ctx, &user, None, None).await
+}
+
+/// The form sends `kind` first, then `file`; the file is streamed into the importer as it arrives.
+pub async fn upload(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Extension(user): Extension<CurrentUser>,
+    mut multipart: Multipart,
+) -> Result<Response, AppError> {
+    let mut kind = None;
+    let field = loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) if field.name() == Some("kind") => {
+                kind = Kind::parse(&field.text().await.unwrap_or_default())
+            }
+            Ok(Some(field)) if field.name() == Some("file") => break field,
+            Ok(Some(_)) => continue,
+            Ok(None) | Err(_) => return refuse(&state, ctx, &user, "import.error.no_file").await,
+        }
+    };
+    let Some(kind) = kind else { return refuse(&state, ctx, &user, "import.error.kind").await };
+    let merchant_scope = match (user.role, kind) {
+        (Role::Merchant, Kind::Journal) => Some(user.merchants.clone()),
+        (Role::Merchant, Kind::Settlement) => return Err(AppError::forbidden()),
+        _ => None,
+    };
+    let file_name: String = field.file_name().unwrap_or("upload.csv").chars().take(200).collect();
+    if file_name.is_empty() {
+        return refuse(&state, ctx, &user, "import.error.no_file").await;
+    }
+    let request = ImportRequest { kind, file_name, via: "web", user_id: Some(user.id), token_id: None, merchant_scope };
+
+    // The field borrows the request, the importer wants an owned reader: a bounded channel
+    // between them keeps memory flat, and both run in this task.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    let pump = async move {
+        let mut field = field;
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    if tx.send(Ok(chunk)).await.is_err() {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e))).await;
+                    break;
+                }
+            }
+        }
+    };
+    let reader = SyncIoBridge::new(StreamReader::new(tokio_stream::wrappers::ReceiverStream::new(rx)));
+    let (_, report) = tokio::join!(pump, import(&state.db, &request, reader, None));
+    let report = report?;
+    let status = if report.accepted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, page(&state, ctx, &user, Some(report), None).await?).into_response())
+}
+
+async fn refuse(
+    state: &AppState,
+    ctx: PageContext,
+    user: &CurrentUser,
+    key: &'static str,
+) -> Result<Response, AppError> {
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page(state, ctx, user, None, Some(key)).await?).into_response())
+}

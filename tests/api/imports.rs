@@ -1,0 +1,193 @@
+//! Journal and settlement imports through the API, the upload page and the command line.
+
+use redress::db::records::{RecordTable, count_rows};
+use redress::import::Kind;
+
+use crate::helpers::TestApp;
+
+const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
+
+fn sample(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{SAMPLES}{name}")).unwrap()
+}
+
+fn generated(kind: Kind, rows: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    redress::import::generate::write(kind, rows, 3, &mut out).unwrap();
+    out
+}
+
+async fn token(app: &TestApp, role: &str, merchants: &[&str]) -> String {
+    let merchants: Vec<String> = merchants.iter().map(|m| m.to_string()).collect();
+    redress::accounts::add_token(&app.db, role, &merchants, "test").await.unwrap()
+}
+
+async fn post_csv(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("content-type", "text/csv")
+        .header("accept-language", "en")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_samples_import_through_the_api_and_again_change_nothing() {
+    let app = TestApp::spawn().await;
+    let agent = token(&app, "agent", &[]).await;
+    for (path, file, table) in [
+        ("/api/v1/journal", "journal.csv", RecordTable::Journal),
+        ("/api/v1/settlement", "settlement.csv", RecordTable::Settlement),
+    ] {
+        let (status, report) = post_csv(&app, path, &agent, sample(file)).await;
+        assert_eq!(status, 200, "{report}");
+        assert_eq!(report["accepted"], true);
+        assert_eq!(report["rows"], 344);
+        assert_eq!(report["inserted"], 344);
+        assert_eq!(report["sha256"].as_str().unwrap().len(), 64);
+
+        let (status, again) = post_csv(&app, path, &agent, sample(file)).await;
+        assert_eq!(status, 200);
+        assert_eq!((again["inserted"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(344)), "{again}");
+        assert_eq!(count_rows(&app.db, table).await.unwrap(), 344);
+    }
+}
+
+#[tokio::test]
+async fn the_samples_import_through_the_upload_page() {
+    let app = TestApp::spawn().await;
+    let agent = app.signed_in("agent", "desk@example.com", &[]).await;
+    let csrf = agent.get("/imports").await.csrf();
+    for (kind, file) in [("journal", "journal.csv"), ("settlement", "settlement.csv")] {
+        let form = reqwest::multipart::Form::new()
+            .text("kind", kind)
+            .part("file", reqwest::multipart::Part::bytes(sample(file)).file_name(file).mime_str("text/csv").unwrap());
+        let res = agent
+            .client
+            .post(agent.url(&format!("/imports?_csrf={csrf}")))
+            .header("origin", &app.base)
+            .header("accept-language", "en")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let body = res.text().await.unwrap();
+        assert!(body.contains(&format!("Imported {file}.")), "{body}");
+    }
+    assert_eq!(count_rows(&app.db, RecordTable::Journal).await.unwrap(), 344);
+    assert_eq!(count_rows(&app.db, RecordTable::Settlement).await.unwrap(), 344);
+    // The log lists both.
+    let page = agent.get_with("/imports", &[("accept-language", "en")]).await;
+    assert!(page.body.contains("journal.csv") && page.body.contains("settlement.csv"));
+}
+
+#[tokio::test]
+async fn one_bad_row_among_100k_imports_nothing_and_names_the_row() {
+    let app = TestApp::spawn().await;
+    let agent = token(&app, "agent", &[]).await;
+    let text = String::from_utf8(generated(Kind::Journal, 100_000)).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    // Line 77,778 of the file (the header is line 1): an amount with three decimals.
+    let bad = &mut lines[77_777];
+    let fields: Vec<&str> = bad.split(',').collect();
+    let mut fields: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    fields[10] = "12.345".into();
+    *bad = fields.join(",");
+    let (status, report) = post_csv(&app, "/api/v1/journal", &agent, (lines.join("\n") + "\n").into_bytes()).await;
+    assert_eq!(status, 422, "{report}");
+    assert_eq!(report["accepted"], false);
+    assert_eq!(report["bad_rows"], 1);
+    assert_eq!(report["inserted"], 0);
+    let problem = &report["problems"][0];
+    assert_eq!(problem["line"], 77_778);
+    assert_eq!(problem["column"], "amount");
+    assert!(problem["message"].as_str().unwrap().contains("Line 77778"), "{problem}");
+    assert_eq!(count_rows(&app.db, RecordTable::Journal).await.unwrap(), 0, "nothing landed");
+}
+
+#[tokio::test]
+async fn a_changed_row_is_a_conflict_and_the_stored_row_is_kept() {
+    let app = TestApp::spawn().await;
+    let agent = token(&app, "agent", &[]).await;
+    post_csv(&app, "/api/v1/settlement", &agent, sample("settlement.csv")).await;
+    let text = String::from_utf8(sample("settlement.csv")).unwrap();
+    let changed = text.replacen(
+        "CLR000000156,851424736185314,60381321,003039,000004271656,524091******9451,debit,4978.47",
+        "CLR000000156,851424736185314,60381321,003039,000004271656,524091******9451,debit,4978.48",
+        1,
+    );
+    assert_ne!(changed, text);
+    let (status, report) = post_csv(&app, "/api/v1/settlement", &agent, changed.into_bytes()).await;
+    assert_eq!(status, 200, "conflicts are reported, the file is not refused: {report}");
+    assert_eq!(report["conflicting"], 1);
+    assert_eq!(report["unchanged"], 343);
+    assert_eq!(report["conflicts"][0]["key"], "CLR000000156");
+    let mut tx = app.db.begin().await.unwrap();
+    let stored = redress::db::records::settlement_by_entry_id(&mut tx, "CLR000000156").await.unwrap().unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(stored.amount.minor, 497_847, "never overwritten");
+}
+
+#[tokio::test]
+async fn a_full_card_number_rejects_the_file_and_is_never_repeated() {
+    let app = TestApp::spawn().await;
+    let agent = token(&app, "agent", &[]).await;
+    let text = String::from_utf8(sample("journal.csv")).unwrap();
+    let pan = "6228480402564890018";
+    let leaked = text.replacen("621700******9605", pan, 1);
+    let (status, report) = post_csv(&app, "/api/v1/journal", &agent, leaked.into_bytes()).await;
+    assert_eq!(status, 422);
+    assert_eq!(report["accepted"], false);
+    assert_eq!(report["file_problem"]["code"], "full_card_number");
+    assert!(!report.to_string().contains(pan));
+    assert_eq!(count_rows(&app.db, RecordTable::Journal).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn merchants_import_only_their_own_journals() {
+    let app = TestApp::spawn().await;
+    app.load_merchants().await;
+    let merchant = token(&app, "merchant", &["851424736185314"]).await;
+    let (status, report) = post_csv(&app, "/api/v1/journal", &merchant, sample("journal.csv")).await;
+    assert_eq!(status, 422);
+    assert_eq!(report["problems"][0]["code"], "merchant_not_yours");
+    assert_eq!(count_rows(&app.db, RecordTable::Journal).await.unwrap(), 0);
+
+    let own: String = String::from_utf8(sample("journal.csv"))
+        .unwrap()
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.starts_with("851424736185314,"))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let (status, report) = post_csv(&app, "/api/v1/journal", &merchant, own.into_bytes()).await;
+    assert_eq!(status, 200, "{report}");
+    assert!(report["inserted"].as_u64().unwrap() > 10);
+
+    let (status, _) = post_csv(&app, "/api/v1/settlement", &merchant, sample("settlement.csv")).await;
+    assert_eq!(status, 403, "settlement files are the desk's");
+    let customer = token(&app, "customer", &[]).await;
+    assert_eq!(post_csv(&app, "/api/v1/journal", &customer, sample("journal.csv")).await.0, 403);
+}
+
+#[tokio::test]
+async fn the_api_wants_csv() {
+    let app = TestApp::spawn().await;
+    let agent = token(&app, "agent", &[]).await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/journal", app.base))
+        .bearer_auth(&agent)
+        .json(&serde_json::json!({"rows": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 415);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "unsupported_media_type");
+}
