@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod cases;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -65,6 +65,7 @@ pub async fn app_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         keys: Arc::new(Keys::new(secret.as_bytes())),
         throttle: Arc::new(crate::auth::throttle::LoginThrottle::default()),
+        calendar: Arc::new(crate::domain::calendar::Calendar::china()),
         static_version: static_version.into(),
     })
 }

@@ -43,6 +43,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keys: Arc<session::Keys>,
     pub throttle: Arc<crate::auth::throttle::LoginThrottle>,
+    /// Business days for deadlines (weekends, holidays, make-up working days).
+    pub calendar: Arc<crate::domain::calendar::Calendar>,
     /// Changes whenever a static file changes, so browsers may cache static files forever.
     pub static_version: Arc<str>,
 }
@@ -110,7 +112,9 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/journal", post(api::imports::journal))
-        .route("/api/v1/settlement", post(api::imports::settlement));
+        .route("/api/v1/settlement", post(api::imports::settlement))
+        .route("/api/v1/claims", post(api::claims::file))
+        .route("/api/v1/cases/{id}", get(api::claims::show));
 
     Router::new()
         .merge(pages)

@@ -2,6 +2,7 @@
 
 mod access;
 mod accounts;
+mod claims;
 mod cli;
 mod foundation;
 mod helpers;

@@ -11,6 +11,7 @@ use crate::db::api_tokens;
 use crate::domain::role::Role;
 use crate::web::{AppError, AppState};
 
+pub mod claims;
 pub mod imports;
 
 /// Who is calling: the token's role and, for merchant tokens, its merchants.

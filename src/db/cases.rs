@@ -1,0 +1,319 @@
+//! Cases, the debits their findings rest on, their event history, and the records matching reads.
+
+use sqlx::FromRow;
+
+use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
+use super::{Db, DbError, Tx, now_unix};
+use crate::domain::records::{JournalRow, SettlementEntry};
+use crate::{in_tx, read};
+
+#[derive(Clone, Debug, FromRow)]
+pub struct CaseRow {
+    pub id: i64,
+    pub kind: String,
+    pub state: String,
+    pub version: i64,
+    pub customer_user_id: Option<i64>,
+    pub contact_email: String,
+    pub email_confirmed_at: Option<i64>,
+    pub lang: String,
+    pub via: String,
+    pub filed_by_token: Option<i64>,
+    pub card_last4: String,
+    pub card_first6: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub expected_minor: Option<i64>,
+    pub occurred_at: String,
+    pub merchant_id: Option<String>,
+    pub terminal_id: Option<String>,
+    pub merchant_name: Option<String>,
+    pub description: Option<String>,
+    pub finding: Option<String>,
+    pub review_reason: Option<String>,
+    pub remedy_kind: String,
+    pub remedy_minor: Option<i64>,
+    pub remedy_rrn: Option<String>,
+    pub remedy_needs_merchant: bool,
+    pub explanation_args: String,
+    pub matched_merchant_id: Option<String>,
+    pub deadline_at: Option<i64>,
+    pub state_entered_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const CASE_COLUMNS: &str = "id, kind, state, version, customer_user_id, contact_email, email_confirmed_at, lang, via, \
+    filed_by_token, card_last4, card_first6, amount_minor, currency, expected_minor, occurred_at, merchant_id, \
+    terminal_id, merchant_name, description, finding, review_reason, remedy_kind, remedy_minor, remedy_rrn, \
+    remedy_needs_merchant, explanation_args, matched_merchant_id, deadline_at, state_entered_at, created_at, updated_at";
+
+/// A claim as filed, before matching.
+pub struct NewCase<'a> {
+    pub kind: &'a str,
+    pub state: &'a str,
+    pub customer_user_id: Option<i64>,
+    pub contact_email: &'a str,
+    pub contact_email_norm: &'a str,
+    pub email_confirmed: bool,
+    pub lang: &'a str,
+    pub via: &'a str,
+    pub filed_by_token: Option<i64>,
+    pub card_last4: &'a str,
+    pub card_first6: Option<&'a str>,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub expected_minor: Option<i64>,
+    pub occurred_at: &'a str,
+    pub merchant_id: Option<&'a str>,
+    pub terminal_id: Option<&'a str>,
+    pub merchant_name: Option<&'a str>,
+    pub description: Option<&'a str>,
+}
+
+pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<i64, DbError> {
+    let now = now_unix();
+    let (id,): (i64,) = in_tx!(tx, |conn| {
+        sqlx::query_as(
+        "INSERT INTO cases (kind, state, customer_user_id, contact_email, contact_email_norm, email_confirmed_at, lang, via,
+                            filed_by_token, card_last4, card_first6, amount_minor, currency, expected_minor, occurred_at,
+                            merchant_id, terminal_id, merchant_name, description, state_entered_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $20)
+         RETURNING id"
+    )
+    .bind(c.kind)
+    .bind(c.state)
+    .bind(c.customer_user_id)
+    .bind(c.contact_email)
+    .bind(c.contact_email_norm)
+    .bind(c.email_confirmed.then_some(now))
+    .bind(c.lang)
+    .bind(c.via)
+    .bind(c.filed_by_token)
+    .bind(c.card_last4)
+    .bind(c.card_first6)
+    .bind(c.amount_minor)
+    .bind(c.currency)
+    .bind(c.expected_minor)
+    .bind(c.occurred_at)
+    .bind(c.merchant_id)
+    .bind(c.terminal_id)
+    .bind(c.merchant_name)
+    .bind(c.description)
+    .bind(now)
+    .fetch_one(conn)
+    .await
+    })?;
+    Ok(id)
+}
+
+/// A finding and where it sends the case.
+pub struct DecisionUpdate<'a> {
+    pub finding: &'a str,
+    pub review_reason: Option<&'a str>,
+    pub remedy_kind: &'a str,
+    pub remedy_minor: Option<i64>,
+    pub remedy_rrn: Option<&'a str>,
+    pub remedy_needs_merchant: bool,
+    pub explanation_args: &'a str,
+    pub matched_merchant_id: Option<&'a str>,
+    pub state: &'a str,
+    pub deadline_at: Option<i64>,
+    pub matched_settlement_ids: &'a [i64],
+}
+
+/// Writes a finding onto a case, if the case is still at `expected_version` (no lost update).
+/// Returns false when someone else changed the case first.
+pub async fn record_decision(
+    tx: &mut Tx,
+    case_id: i64,
+    expected_version: i64,
+    d: &DecisionUpdate<'_>,
+) -> Result<bool, DbError> {
+    let now = now_unix();
+    let changed = in_tx!(tx, |c| sqlx::query(
+        "UPDATE cases SET finding = $1, review_reason = $2, remedy_kind = $3, remedy_minor = $4, remedy_rrn = $5,
+                          remedy_needs_merchant = $6, explanation_args = $7, matched_merchant_id = $8, state = $9,
+                          deadline_at = $10, state_entered_at = $11, updated_at = $11, version = version + 1
+         WHERE id = $12 AND version = $13"
+    )
+    .bind(d.finding)
+    .bind(d.review_reason)
+    .bind(d.remedy_kind)
+    .bind(d.remedy_minor)
+    .bind(d.remedy_rrn)
+    .bind(d.remedy_needs_merchant)
+    .bind(d.explanation_args)
+    .bind(d.matched_merchant_id)
+    .bind(d.state)
+    .bind(d.deadline_at)
+    .bind(now)
+    .bind(case_id)
+    .bind(expected_version)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    if changed != 1 {
+        return Ok(false);
+    }
+    in_tx!(tx, |c| sqlx::query("DELETE FROM case_matches WHERE case_id = $1")
+        .bind(case_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    for (position, settlement_id) in d.matched_settlement_ids.iter().enumerate() {
+        in_tx!(tx, |c| sqlx::query("INSERT INTO case_matches (case_id, position, settlement_id) VALUES ($1, $2, $3)")
+            .bind(case_id)
+            .bind(position as i32)
+            .bind(settlement_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+    }
+    Ok(true)
+}
+
+pub struct NewEvent<'a> {
+    pub actor: &'a str,
+    pub actor_user_id: Option<i64>,
+    pub action: &'a str,
+    pub from_state: Option<&'a str>,
+    pub to_state: &'a str,
+    pub note: Option<&'a str>,
+}
+
+pub async fn add_event(tx: &mut Tx, case_id: i64, e: &NewEvent<'_>) -> Result<(), DbError> {
+    in_tx!(tx, |c| sqlx::query(
+        "INSERT INTO case_events (case_id, at, actor, actor_user_id, action, from_state, to_state, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    )
+    .bind(case_id)
+    .bind(now_unix())
+    .bind(e.actor)
+    .bind(e.actor_user_id)
+    .bind(e.action)
+    .bind(e.from_state)
+    .bind(e.to_state)
+    .bind(e.note)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<CaseRow>, DbError> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+    Ok(read!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+}
+
+pub async fn of_customer(db: &Db, user_id: i64) -> Result<Vec<CaseRow>, DbError> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE customer_user_id = $1 ORDER BY id DESC");
+    Ok(read!(db, |c| sqlx::query_as(&sql).bind(user_id).fetch_all(c).await)?)
+}
+
+/// The settlement debits a case's finding rests on, in order.
+pub async fn matched_debits(db: &Db, case_id: i64) -> Result<Vec<SettlementEntry>, DbError> {
+    let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
+         WHERE m.case_id = $1 ORDER BY m.position"
+    );
+    let rows: Vec<StoredSettlement> = read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
+    rows.into_iter().map(StoredSettlement::into_domain).collect()
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct EventRow {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+}
+
+pub async fn events(db: &Db, case_id: i64) -> Result<Vec<EventRow>, DbError> {
+    Ok(read!(db, |c| sqlx::query_as(
+        "SELECT at, actor, action, from_state, to_state, note FROM case_events WHERE case_id = $1 ORDER BY id"
+    )
+    .bind(case_id)
+    .fetch_all(c)
+    .await)?)
+}
+
+// ---- what matching reads ----
+
+/// Settlement debits on a card's last 4 digits for an exact amount within a time range
+/// (served by the `settlement_candidates` index). Finer filters are the domain's.
+pub async fn candidate_debits(
+    db: &Db,
+    last4: &str,
+    amount_minor: i64,
+    currency: &str,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(i64, SettlementEntry)>, DbError> {
+    let sql = format!(
+        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries
+         WHERE direction = 'debit' AND card_last4 = $1 AND amount_minor = $2 AND txn_time >= $3 AND txn_time <= $4
+           AND currency = $5
+         ORDER BY txn_time, id"
+    );
+    let rows: Vec<StoredSettlement> = read!(db, |c| sqlx::query_as(&sql)
+        .bind(last4)
+        .bind(amount_minor)
+        .bind(from)
+        .bind(to)
+        .bind(currency)
+        .fetch_all(c)
+        .await)?;
+    rows.into_iter().map(|r| Ok((r.id, r.into_domain()?))).collect()
+}
+
+/// Journal rows that may be, or may cancel, the sale behind a debit: same RRN, or same terminal
+/// and trace, or pointing at that trace.
+pub async fn journal_around(db: &Db, debit: &SettlementEntry) -> Result<Vec<JournalRow>, DbError> {
+    let sql = format!(
+        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE rrn = $1
+         UNION
+         SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $2 AND terminal_id = $3 AND trace_no = $4
+         UNION
+         SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $2 AND terminal_id = $3 AND orig_trace_no = $4"
+    );
+    let rows: Vec<StoredJournal> = read!(db, |c| sqlx::query_as(&sql)
+        .bind(&debit.rrn)
+        .bind(&debit.merchant_id)
+        .bind(&debit.terminal_id)
+        .bind(&debit.trace_no)
+        .fetch_all(c)
+        .await)?;
+    rows.into_iter().map(StoredJournal::into_domain).collect()
+}
+
+/// Journal rows that cancel the sale with this trace on this terminal.
+pub async fn cancellations_of(
+    db: &Db,
+    merchant_id: &str,
+    terminal_id: &str,
+    trace_no: &str,
+) -> Result<Vec<JournalRow>, DbError> {
+    let sql = format!(
+        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $1 AND terminal_id = $2 AND orig_trace_no = $3"
+    );
+    let rows: Vec<StoredJournal> =
+        read!(db, |c| sqlx::query_as(&sql).bind(merchant_id).bind(terminal_id).bind(trace_no).fetch_all(c).await)?;
+    rows.into_iter().map(StoredJournal::into_domain).collect()
+}
+
+/// Settlement credits returning the debit with this RRN.
+pub async fn credits_for(db: &Db, rrn: &str) -> Result<Vec<SettlementEntry>, DbError> {
+    let sql =
+        format!("SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE orig_rrn = $1 ORDER BY txn_time, id");
+    let rows: Vec<StoredSettlement> = read!(db, |c| sqlx::query_as(&sql).bind(rrn).fetch_all(c).await)?;
+    rows.into_iter().map(StoredSettlement::into_domain).collect()
+}
+
+pub async fn count(db: &Db) -> Result<i64, DbError> {
+    let (n,): (i64,) = read!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM cases").fetch_one(c).await)?;
+    Ok(n)
+}

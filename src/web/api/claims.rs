@@ -1,0 +1,82 @@
+//! `POST /api/v1/claims` (a bank's channel files for its cardholder) and `GET /api/v1/cases/{id}`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::ApiPrincipal;
+use crate::cases::{self, Contact, MatchContext, view};
+use crate::db::cases as case_db;
+use crate::domain::account::EmailAddress;
+use crate::domain::claim::ClaimInput;
+use crate::domain::money::Currency;
+use crate::domain::role::Role;
+use crate::web::context::negotiate;
+use crate::web::{AppError, AppState};
+
+#[derive(Deserialize)]
+pub struct ClaimBody {
+    #[serde(flatten)]
+    claim: ClaimInput,
+    #[serde(default)]
+    contact_email: Option<String>,
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    headers: HeaderMap,
+    Json(body): Json<ClaimBody>,
+) -> Result<Response, AppError> {
+    if principal.role != Role::Customer {
+        return Err(AppError::forbidden());
+    }
+    let lang = negotiate(&headers, state.config.default_lang);
+    let mut fields = Vec::new();
+    let email = EmailAddress::parse(body.contact_email.as_deref().unwrap_or_default());
+    if let Err(e) = &email {
+        fields.push(
+            json!({"field": "contact_email", "code": e.code(), "message": lang.t(&format!("error.{}", e.code()))}),
+        );
+    }
+    let claim = body.claim.validate(Currency::CNY, jiff::Timestamp::now());
+    if let Err(errors) = &claim {
+        for e in errors {
+            fields.push(json!({"field": e.field.as_str(), "code": e.code(), "message": lang.t_args(&e.message_key(), &e.args())}));
+        }
+    }
+    let (Ok(email), Ok(claim)) = (email, claim) else {
+        let message = fields.first().and_then(|f| f["message"].as_str()).unwrap_or_default().to_owned();
+        let body = json!({"error": "invalid_claim", "message": message, "fields": fields});
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+    };
+    let contact = Contact { email: email.as_str().to_owned(), user_id: None, confirmed: true, lang };
+    let ctx = MatchContext { tz: &state.config.timezone, calendar: &state.calendar };
+    let occurred = body.claim.occurred_at.as_deref().unwrap_or_default();
+    let id = cases::file(&state.db, &ctx, &claim, occurred, &contact, "api", Some(principal.token_id)).await?;
+    let case = case_db::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let matched = case_db::matched_debits(&state.db, id).await?;
+    Ok((StatusCode::CREATED, Json(view::case_json(&case, &matched, &state.config.timezone))).into_response())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    principal: ApiPrincipal,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let case = case_db::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let visible = match principal.role {
+        Role::Customer => case.filed_by_token == Some(principal.token_id),
+        Role::Merchant => case.matched_merchant_id.as_deref().is_some_and(|m| principal.may_see_merchant(m)),
+        Role::Agent | Role::Admin => true,
+    };
+    // Someone else's case does not exist for the caller.
+    if !visible {
+        return Err(AppError::not_found());
+    }
+    let matched = case_db::matched_debits(&state.db, id).await?;
+    Ok(Json(view::case_json(&case, &matched, &state.config.timezone)).into_response())
+}
