@@ -317,3 +317,26 @@ pub async fn count(db: &Db) -> Result<i64, DbError> {
     let (n,): (i64,) = read!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM cases").fetch_one(c).await)?;
     Ok(n)
 }
+
+/// Links a case filed without an account to the customer who proved the address.
+pub async fn confirm_contact(tx: &mut Tx, case_id: i64, user_id: i64) -> Result<(), DbError> {
+    in_tx!(tx, |c| sqlx::query(
+        "UPDATE cases SET customer_user_id = $1, email_confirmed_at = COALESCE(email_confirmed_at, $2) WHERE id = $3"
+    )
+    .bind(user_id)
+    .bind(now_unix())
+    .bind(case_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The journal row with this RRN (the sale behind a matched debit), for the e-receipt.
+pub async fn journal_by_rrn(db: &Db, rrn: &str) -> Result<Option<JournalRow>, DbError> {
+    let sql = format!(
+        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE rrn = $1 AND txn_type = 'sale' ORDER BY id LIMIT 1"
+    );
+    let row: Option<StoredJournal> = read!(db, |c| sqlx::query_as(&sql).bind(rrn).fetch_optional(c).await)?;
+    row.map(StoredJournal::into_domain).transpose()
+}

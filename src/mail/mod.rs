@@ -100,3 +100,15 @@ mod tests {
         assert!(zh.html.contains(r#"lang="zh-CN""#));
     }
 }
+
+/// `claim_received` for a claim filed without an account: the link that proves the address
+/// and opens the case.
+pub fn claim_link(lang: Lang, case_id: i64, link: &str) -> Rendered {
+    let case = case_id.to_string();
+    render(
+        lang,
+        lang.t_args("email.claim_link.subject", &[("case", case.clone())]),
+        vec![lang.t_args("email.claim_link.body", &[("case", case)]), lang.t("email.claim_link.expires").into()],
+        Some((lang.t("email.claim_link.action"), link)),
+    )
+}

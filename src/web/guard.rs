@@ -32,3 +32,4 @@ pub const MERCHANT: &[Role] = &[Role::Merchant];
 pub const STAFF: &[Role] = &[Role::Agent, Role::Admin];
 pub const ADMIN: &[Role] = &[Role::Admin];
 pub const IMPORTERS: &[Role] = &[Role::Merchant, Role::Agent, Role::Admin];
+pub const SIGNED_IN: &[Role] = &[Role::Customer, Role::Merchant, Role::Agent, Role::Admin];

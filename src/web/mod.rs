@@ -22,6 +22,8 @@ use crate::db::Db;
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod case_page;
+pub mod claims;
 pub mod context;
 pub mod error;
 pub mod forms;
@@ -63,7 +65,7 @@ pub fn router(state: AppState) -> Router {
         .service(ServeDir::new(&state.config.static_dir));
 
     let customer = Router::new()
-        .route("/my", get(roles::customer_home))
+        .route("/my", get(case_page::my_cases))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::CUSTOMER, r, n)));
     let merchant = Router::new()
         .route("/merchant", get(roles::merchant_home))
@@ -91,6 +93,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::IMPORTERS, r, n)));
 
+    let signed_in = Router::new()
+        .route("/cases/{id}", get(case_page::show))
+        .route_layer(middleware::from_fn(|r, n| guard::require(guard::SIGNED_IN, r, n)));
+
     let pages = Router::new()
         .route("/", get(pages::home::show))
         .route("/lang", post(pages::lang::switch))
@@ -100,6 +106,10 @@ pub fn router(state: AppState) -> Router {
         .route("/verify-email", get(account::register::show_verify).post(account::register::confirm_verify))
         .route("/password/forgot", get(account::password::show_forgot).post(account::password::submit_forgot))
         .route("/password/reset", get(account::password::show_reset).post(account::password::submit_reset))
+        .route("/claims/new", get(claims::choose))
+        .route("/claims/new/{kind}", get(claims::show_form).post(claims::submit))
+        .route("/claims/confirm", get(claims::show_confirm).post(claims::confirm))
+        .merge(signed_in)
         .merge(customer)
         .merge(merchant)
         .merge(agent)

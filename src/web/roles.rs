@@ -10,16 +10,6 @@ use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
 
 #[derive(Template, WebTemplate)]
-#[template(path = "customer/home.html")]
-pub struct CustomerHome {
-    ctx: PageContext,
-}
-
-pub async fn customer_home(ctx: PageContext) -> CustomerHome {
-    CustomerHome { ctx }
-}
-
-#[derive(Template, WebTemplate)]
 #[template(path = "merchant/home.html")]
 pub struct MerchantHome {
     ctx: PageContext,

@@ -1,0 +1,301 @@
+//! Filing a claim in the browser: pick the problem, answer the questions fitted to it.
+//!
+//! Signed-in customers file under their account. Anyone else gives an email address; the case
+//! is matched at once, and an emailed one-time link proves the address, signs them in (a
+//! customer account is made for the address if there is none) and opens the case.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use crate::auth::{password, token};
+use crate::cases::{self, Contact, MatchContext};
+use crate::db::email_tokens::{self, NewEmailToken};
+use crate::db::users::{self, CreateUserError, NewUser};
+use crate::domain::account::EmailAddress;
+use crate::domain::claim::{ClaimInput, ClaimKind};
+use crate::domain::money::Currency;
+use crate::domain::role::Role;
+use crate::mail;
+use crate::web::account::link;
+use crate::web::forms::FieldErrors;
+use crate::web::pages::message::MessagePage;
+use crate::web::session::{self, CurrentUser};
+use crate::web::{AppError, AppState, PageContext};
+
+pub const CLAIM_ACCESS_PURPOSE: &str = "claim_access";
+const CLAIM_LINK_VALID_SECS: i64 = 7 * 24 * 60 * 60;
+
+/// Currencies offered in the form (any ISO 4217 code is accepted through the API).
+const CURRENCIES: &[&str] = &["CNY", "HKD", "USD", "EUR", "JPY", "GBP", "KRW", "SGD"];
+
+#[derive(Template, WebTemplate)]
+#[template(path = "claims/choose.html")]
+pub struct ChoosePage {
+    ctx: PageContext,
+    kinds: [ClaimKind; 4],
+}
+
+pub async fn choose(ctx: PageContext) -> ChoosePage {
+    ChoosePage { ctx, kinds: ClaimKind::ALL }
+}
+
+/// What the person typed, kept to show the form again.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ClaimForm {
+    #[serde(default)]
+    pub card_last4: String,
+    #[serde(default)]
+    pub card_first6: String,
+    #[serde(default)]
+    pub amount: String,
+    #[serde(default)]
+    pub currency: String,
+    #[serde(default)]
+    pub expected_amount: String,
+    #[serde(default)]
+    pub date: String,
+    #[serde(default)]
+    pub time: String,
+    #[serde(default)]
+    pub merchant_id: String,
+    #[serde(default)]
+    pub terminal_id: String,
+    #[serde(default)]
+    pub merchant_name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub contact_email: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "claims/form.html")]
+pub struct FormPage {
+    ctx: PageContext,
+    kind: ClaimKind,
+    form: ClaimForm,
+    errors: FieldErrors,
+    currencies: &'static [&'static str],
+    signed_in: bool,
+}
+
+impl FormPage {
+    /// A catalog key for this kind: `prefix.<kind>`.
+    fn key(&self, prefix: &str) -> String {
+        format!("{prefix}.{}", self.kind.as_str())
+    }
+}
+
+pub async fn show_form(ctx: PageContext, Path(kind): Path<String>) -> Result<FormPage, AppError> {
+    let kind = ClaimKind::parse(&kind).ok_or_else(AppError::not_found)?;
+    let signed_in = ctx.user.is_some();
+    let form = ClaimForm { currency: "CNY".into(), ..Default::default() };
+    Ok(FormPage { ctx, kind, form, errors: FieldErrors::default(), currencies: CURRENCIES, signed_in })
+}
+
+/// A date, and optionally a time read in the deployment's zone, as the claim's `occurred_at`.
+fn occurred_text(form: &ClaimForm, tz: &jiff::tz::TimeZone) -> String {
+    let (date, time) = (form.date.trim(), form.time.trim());
+    if time.is_empty() {
+        return date.to_owned();
+    }
+    match format!("{date}T{time}").parse::<jiff::civil::DateTime>() {
+        Ok(local) => match local.to_zoned(tz.clone()) {
+            Ok(z) => z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            Err(_) => format!("{date}T{time}"),
+        },
+        // Left as typed: validation names the field.
+        Err(_) => format!("{date}T{time}"),
+    }
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    user: Option<Extension<CurrentUser>>,
+    Path(kind): Path<String>,
+    Form(form): Form<ClaimForm>,
+) -> Result<Response, AppError> {
+    let kind = ClaimKind::parse(&kind).ok_or_else(AppError::not_found)?;
+    let user = user.map(|Extension(u)| u);
+    if user.as_ref().is_some_and(|u| u.role != Role::Customer) {
+        return Err(AppError::forbidden());
+    }
+    let occurred = occurred_text(&form, &state.config.timezone);
+    let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
+    let input = ClaimInput {
+        kind: Some(kind.as_str().into()),
+        card_last4: opt(&form.card_last4),
+        card_first6: opt(&form.card_first6),
+        amount: opt(&form.amount),
+        currency: opt(&form.currency),
+        expected_amount: if kind == ClaimKind::WrongAmount { opt(&form.expected_amount) } else { None },
+        occurred_at: opt(&occurred),
+        merchant_id: opt(&form.merchant_id),
+        terminal_id: opt(&form.terminal_id),
+        merchant_name: opt(&form.merchant_name),
+        description: opt(&form.description),
+    };
+    let mut errors = FieldErrors::default();
+    let claim = input.validate(Currency::CNY, jiff::Timestamp::now());
+    if let Err(problems) = &claim {
+        for p in problems {
+            let field = match p.field.as_str() {
+                "occurred_at" => "date",
+                other => other,
+            };
+            errors.add(field, ctx.lang.t_args(&p.message_key(), &p.args()));
+        }
+    }
+    let email = match &user {
+        Some(u) => EmailAddress::parse(&u.email).ok(),
+        None => match EmailAddress::parse(&form.contact_email) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                errors.add_code(ctx.lang, "contact_email", e.code(), &e.args());
+                None
+            }
+        },
+    };
+    let (Ok(claim), Some(email)) = (claim, email) else {
+        // A refused card number is not shown again: clear every field that held one.
+        let mut form = form;
+        for (field, value) in [
+            ("card_last4", &mut form.card_last4),
+            ("card_first6", &mut form.card_first6),
+            ("amount", &mut form.amount),
+            ("expected_amount", &mut form.expected_amount),
+            ("merchant_id", &mut form.merchant_id),
+            ("terminal_id", &mut form.terminal_id),
+            ("merchant_name", &mut form.merchant_name),
+            ("description", &mut form.description),
+        ] {
+            if crate::domain::card::contains_full_card_number(value) {
+                debug_assert!(errors.get(field).is_some(), "validation refuses every card number");
+                value.clear();
+            }
+        }
+        let page = FormPage { ctx, kind, form, errors, currencies: CURRENCIES, signed_in: user.is_some() };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+
+    let contact = Contact {
+        email: email.as_str().to_owned(),
+        user_id: user.as_ref().map(|u| u.id),
+        confirmed: user.is_some(),
+        lang: ctx.lang,
+    };
+    let match_ctx = MatchContext { tz: &state.config.timezone, calendar: &state.calendar };
+    let case_id = cases::file(&state.db, &match_ctx, &claim, &occurred, &contact, "web", None).await?;
+    if user.is_some() {
+        return Ok(Redirect::to(&format!("/cases/{case_id}")).into_response());
+    }
+
+    // No account: the case waits for the emailed link.
+    let secret = token::generate();
+    let token_hash = token::digest(&secret);
+    let mut tx = state.db.begin().await?;
+    email_tokens::create(
+        &mut tx,
+        &NewEmailToken {
+            token_hash: &token_hash,
+            purpose: CLAIM_ACCESS_PURPOSE,
+            user_id: None,
+            email: email.as_str(),
+            subject_id: Some(case_id),
+            valid_for_secs: CLAIM_LINK_VALID_SECS,
+        },
+    )
+    .await?;
+    let url = link(&state.config, &format!("/claims/confirm?token={secret}"));
+    let notice = mail::claim_link(ctx.lang, case_id, &url);
+    mail::queue(
+        &mut tx,
+        &format!("claim_received:{case_id}"),
+        "claim_received",
+        email.as_str(),
+        ctx.lang,
+        Some(case_id),
+        &notice,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(MessagePage::new(ctx, "claims.sent.title", "claims.sent.body").with_detail(email.as_str()).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TokenParam {
+    #[serde(default)]
+    token: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "claims/confirm.html")]
+pub struct ConfirmPage {
+    ctx: PageContext,
+    token: String,
+    email: String,
+}
+
+/// Shows a button: link scanners in mail systems follow links, only a person presses buttons.
+pub async fn show_confirm(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    axum::extract::Query(q): axum::extract::Query<TokenParam>,
+) -> Result<Response, AppError> {
+    match email_tokens::peek(&state.db, &token::digest(&q.token), CLAIM_ACCESS_PURPOSE).await? {
+        Some(row) => Ok(ConfirmPage { ctx, token: q.token, email: row.email }.into_response()),
+        None => Ok(MessagePage::link_invalid(ctx).into_response()),
+    }
+}
+
+/// Proves the address: links the case to the customer account of that address (made now if
+/// there is none), signs the person in and opens the case.
+pub async fn confirm(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Form(q): Form<TokenParam>,
+) -> Result<Response, AppError> {
+    let mut tx = state.db.begin().await?;
+    let Some(row) = email_tokens::consume(&mut tx, &token::digest(&q.token), CLAIM_ACCESS_PURPOSE).await? else {
+        return Ok(MessagePage::link_invalid(ctx).into_response());
+    };
+    let case_id = row.subject_id.ok_or_else(|| anyhow::anyhow!("claim link without a case"))?;
+    let email = EmailAddress::parse(&row.email).map_err(|_| anyhow::anyhow!("stored email does not parse"))?;
+    let user_id = match users::find_by_email(&state.db, email.normalized()).await? {
+        Some(user) if user.role == Role::Customer.as_str() && user.disabled_at.is_none() => {
+            users::mark_verified(&mut tx, user.id).await?;
+            user.id
+        }
+        // Staff addresses never get customer cases attached by a link.
+        Some(_) => return Err(AppError::forbidden()),
+        None => {
+            // No password yet: "forgot password" sets one when they want to sign in again.
+            let unusable = password::hash(token::generate()).await?;
+            let new_user = NewUser {
+                email: email.as_str(),
+                email_norm: email.normalized(),
+                password_hash: &unusable,
+                role: Role::Customer.as_str(),
+                lang: Some(ctx.lang.code()),
+                verified: true,
+            };
+            match users::create(&mut tx, &new_user).await {
+                Ok(id) => id,
+                Err(CreateUserError::EmailTaken) => return Err(AppError::forbidden()),
+                Err(CreateUserError::Db(e)) => return Err(e.into()),
+            }
+        }
+    };
+    crate::db::cases::confirm_contact(&mut tx, case_id, user_id).await?;
+    tx.commit().await?;
+    let cookie = session::sign_in(&state, user_id).await?;
+    let mut response = Redirect::to(&format!("/cases/{case_id}")).into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
