@@ -140,8 +140,7 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
-            let summary = crate::demo::load(&db).await?;
-            println!("{summary}");
+            print!("{}", crate::demo::load_all(&db, &config.timezone).await?);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,12 +1,24 @@
 //! `redress demo`: a demonstration world, loaded idempotently into the configured database.
 //!
-//! The merchants and terminals are the ones that appear in `../shared/samples`, so the sample
-//! journal and settlement files line up with them.
+//! The merchants and terminals are the ones in the sample files (`demo/`, copied from the
+//! project's shared samples): the sample journal and settlement records, a generated month of
+//! traffic on top, a user per role, and the sample claims filed as cases.
 
 use std::fmt;
 
+use anyhow::Context;
+
+use crate::accounts;
+use crate::cases::{self, Contact, MatchContext};
+use crate::db::cases as cases_db;
 use crate::db::merchants::{NewMerchant, upsert_merchant, upsert_terminal};
+use crate::db::users;
 use crate::db::{Db, DbError};
+use crate::domain::calendar::Calendar;
+use crate::domain::claim::ClaimInput;
+use crate::domain::money::Currency;
+use crate::i18n::Lang;
+use crate::import::{ImportRequest, Kind, generate, import};
 
 /// A terminal id and where the terminal stands.
 type DemoTerminal = (&'static str, &'static str);
@@ -94,8 +106,79 @@ pub struct DemoSummary {
 
 impl fmt::Display for DemoSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Demo data loaded: {} merchants, {} terminals.", self.merchants, self.terminals)?;
-        write!(f, "Start the server with `redress serve` and open the address it prints.")
+        write!(f, "Demo data loaded: {} merchants, {} terminals.", self.merchants, self.terminals)
+    }
+}
+
+/// Demonstration sign-ins, printed by `redress demo`. Only for a local trial.
+pub const USERS: &[(&str, &str, &[&str])] = &[
+    ("admin", "admin@redress.demo", &[]),
+    ("agent", "agent@redress.demo", &[]),
+    ("merchant", "merchant@redress.demo", &["828844912590296", "851424736185314"]),
+    ("customer", "customer@redress.demo", &[]),
+];
+pub const PASSWORD: &str = "redress-demo-2026";
+
+/// Everything: merchants, records, users and cases. Safe to run again.
+pub async fn load_all(db: &Db, tz: &jiff::tz::TimeZone) -> anyhow::Result<String> {
+    let summary = load(db).await?;
+    let mut out = format!("{summary}\n");
+    for (kind, text) in [(Kind::Journal, JOURNAL), (Kind::Settlement, SETTLEMENT)] {
+        let report = import(db, &request(kind, "sample"), text.as_bytes(), None).await?;
+        out += &format!("{} sample: {} rows ({} new)\n", kind.as_str(), report.rows, report.inserted);
+        let mut generated = Vec::new();
+        generate::write(kind, GENERATED_ROWS, 1, &mut generated)?;
+        let report = import(db, &request(kind, "generated"), std::io::Cursor::new(generated), None).await?;
+        out += &format!("{} generated: {} rows ({} new)\n", kind.as_str(), report.rows, report.inserted);
+    }
+    for (role, email, merchants) in USERS {
+        let merchants: Vec<String> = merchants.iter().map(|m| m.to_string()).collect();
+        // A second run finds the users already there.
+        if users::find_by_email(db, email).await?.is_none() {
+            accounts::add_user(db, role, email, &merchants, PASSWORD.to_owned()).await?;
+        }
+    }
+    if cases_db::count(db).await? == 0 {
+        let customer = users::find_by_email(db, "customer@redress.demo").await?.context("demo customer exists")?;
+        let calendar = Calendar::china();
+        let ctx = MatchContext { tz, calendar: &calendar };
+        for line in CLAIMS.lines().filter(|l| !l.trim().is_empty()) {
+            let input: ClaimInput = serde_json::from_str(line)?;
+            let claim = input.validate(Currency::CNY, jiff::Timestamp::now()).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let contact = Contact {
+                email: customer.email.clone(),
+                user_id: Some(customer.id),
+                confirmed: true,
+                lang: Lang::ZhCn,
+            };
+            cases::file(db, &ctx, &claim, input.occurred_at.as_deref().unwrap_or_default(), &contact, "web", None)
+                .await?;
+        }
+    }
+    out += &format!(
+        "cases: {}\n\nSign in at the address `redress serve` prints, with password {PASSWORD}:\n",
+        cases_db::count(db).await?
+    );
+    for (role, email, _) in USERS {
+        out += &format!("  {role:<9} {email}\n");
+    }
+    Ok(out)
+}
+
+const JOURNAL: &str = include_str!("../demo/journal.csv");
+const SETTLEMENT: &str = include_str!("../demo/settlement.csv");
+const CLAIMS: &str = include_str!("../demo/claims.jsonl");
+/// A month of traffic besides the samples.
+const GENERATED_ROWS: u64 = 20_000;
+
+fn request(kind: Kind, name: &str) -> ImportRequest {
+    ImportRequest {
+        kind,
+        file_name: format!("demo-{name}-{}.csv", kind.as_str()),
+        via: "cli",
+        user_id: None,
+        token_id: None,
+        merchant_scope: None,
     }
 }
 
