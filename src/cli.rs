@@ -116,6 +116,10 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             if !report.accepted {
                 return Ok(ExitCode::FAILURE);
             }
+            let calendar = crate::domain::calendar::Calendar::china();
+            let ctx = crate::cases::MatchContext { tz: &config.timezone, calendar: &calendar };
+            let refreshed = crate::cases::refresh::after_import(&db, &ctx).await?;
+            println!("cases matched again: {}, resolved by credits: {}", refreshed.rematched, refreshed.resolved);
         }
         Command::Gen { kind, rows, seed } => {
             let kind = crate::import::Kind::parse(&kind).expect("clap checked the kind");

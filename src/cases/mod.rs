@@ -15,6 +15,7 @@ use crate::domain::claim::Claim;
 use crate::domain::finding::{Candidate, Decision, decide, find_journal, is_candidate};
 use crate::i18n::Lang;
 
+pub mod refresh;
 pub mod view;
 
 /// Business days each owner has (DESIGN.md §6), by the state the case waits in.

@@ -340,3 +340,50 @@ pub async fn journal_by_rrn(db: &Db, rrn: &str) -> Result<Option<JournalRow>, Db
     let row: Option<StoredJournal> = read!(db, |c| sqlx::query_as(&sql).bind(rrn).fetch_optional(c).await)?;
     row.map(StoredJournal::into_domain).transpose()
 }
+
+/// Open cases whose finding rested on records that were missing, in `states`.
+pub async fn awaiting_records(db: &Db) -> Result<Vec<CaseRow>, DbError> {
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases
+         WHERE state IN ('awaiting_customer', 'awaiting_merchant', 'under_review')
+           AND finding IN ('no_debit_found', 'journal_missing')
+         ORDER BY id"
+    );
+    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
+}
+
+/// Cases waiting for a refund or reversal to arrive.
+pub async fn pending_remedies(db: &Db) -> Result<Vec<CaseRow>, DbError> {
+    let sql = format!(
+        "SELECT {CASE_COLUMNS} FROM cases WHERE state IN ('refund_pending', 'reversal_pending') AND remedy_rrn IS NOT NULL ORDER BY id"
+    );
+    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
+}
+
+/// Moves a case to `state` if it is still at `expected_version`; false when someone else
+/// changed it first (the caller tells the person the case changed).
+pub async fn set_state(
+    tx: &mut Tx,
+    case_id: i64,
+    expected_version: i64,
+    state: &str,
+    deadline_at: Option<i64>,
+) -> Result<bool, DbError> {
+    let now = now_unix();
+    let changed =
+        in_tx!(tx, |c| {
+            sqlx::query(
+        "UPDATE cases SET state = $1, deadline_at = $2, state_entered_at = $3, updated_at = $3, version = version + 1
+         WHERE id = $4 AND version = $5"
+    )
+    .bind(state)
+    .bind(deadline_at)
+    .bind(now)
+    .bind(case_id)
+    .bind(expected_version)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected())
+        })?;
+    Ok(changed == 1)
+}

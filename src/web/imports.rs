@@ -105,6 +105,9 @@ pub async fn upload(
     let reader = SyncIoBridge::new(StreamReader::new(tokio_stream::wrappers::ReceiverStream::new(rx)));
     let (_, report) = tokio::join!(pump, import(&state.db, &request, reader, None));
     let report = report?;
+    if report.accepted {
+        refresh_cases(&state).await?;
+    }
     let status = if report.accepted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, page(&state, ctx, &user, Some(report), None).await?).into_response())
 }
@@ -116,4 +119,12 @@ async fn refuse(
     key: &'static str,
 ) -> Result<Response, AppError> {
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page(state, ctx, user, None, Some(key)).await?).into_response())
+}
+
+/// New records may settle open cases: match them again, resolve those whose money arrived.
+pub async fn refresh_cases(state: &AppState) -> Result<(), AppError> {
+    let ctx = crate::cases::MatchContext { tz: &state.config.timezone, calendar: &state.calendar };
+    let done = crate::cases::refresh::after_import(&state.db, &ctx).await?;
+    tracing::info!(rematched = done.rematched, resolved = done.resolved, "cases refreshed after import");
+    Ok(())
 }

@@ -8,3 +8,4 @@ mod filing;
 mod foundation;
 mod helpers;
 mod imports;
+mod refresh;

@@ -77,6 +77,9 @@ async fn run(
     let stream = body.into_data_stream().map_err(std::io::Error::other);
     let reader = SyncIoBridge::new(StreamReader::new(stream));
     let report = import(&state.db, &request, reader, None).await?;
+    if report.accepted {
+        crate::web::imports::refresh_cases(&state).await?;
+    }
     let status = if report.accepted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report_json(lang, &report))).into_response())
 }

@@ -1,0 +1,125 @@
+//! What new records change for open cases: re-matching and money that arrived.
+//!
+//! Run after every accepted import (the command line, the upload page and the API alike).
+
+use jiff::Timestamp;
+
+use super::{MatchContext, apply_decision, candidates};
+use crate::db::Db;
+use crate::db::cases::{self, CaseRow, NewEvent};
+use crate::domain::case_state::{Action, Actor, CaseState, GuardContext, transition};
+use crate::domain::claim::{Claim, ClaimKind, Occurred};
+use crate::domain::finding::decide;
+use crate::domain::money::{Currency, Money};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Cases whose finding changed with the new records.
+    pub rematched: u64,
+    /// Pending refunds and reversals whose money arrived.
+    pub resolved: u64,
+}
+
+/// The claim a case was filed with.
+pub fn stored_claim(case: &CaseRow) -> Option<Claim> {
+    let currency = Currency::from_code(&case.currency)?;
+    Some(Claim {
+        kind: ClaimKind::parse(&case.kind)?,
+        card_last4: case.card_last4.clone(),
+        card_first6: case.card_first6.clone(),
+        amount: Money::new(case.amount_minor, currency),
+        expected_amount: case.expected_minor.map(|m| Money::new(m, currency)),
+        occurred: Occurred::parse(&case.occurred_at)?,
+        merchant_id: case.merchant_id.clone(),
+        terminal_id: case.terminal_id.clone(),
+        merchant_name: case.merchant_name.clone(),
+        description: case.description.clone(),
+    })
+}
+
+pub async fn after_import(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<Refreshed> {
+    let mut done = Refreshed::default();
+    for case in cases::awaiting_records(db).await? {
+        if rematch(db, ctx, &case).await? {
+            done.rematched += 1;
+        }
+    }
+    for case in cases::pending_remedies(db).await? {
+        if resolve_if_credited(db, &case).await? {
+            done.resolved += 1;
+        }
+    }
+    Ok(done)
+}
+
+/// Matches a case again; records a new finding only when it differs (no repeated notices).
+async fn rematch(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) -> anyhow::Result<bool> {
+    let Some(claim) = stored_claim(case) else { return Ok(false) };
+    let found = candidates(db, &claim, ctx.tz).await?;
+    let list: Vec<_> = found.iter().map(|(_, c)| c.clone()).collect();
+    let decision = decide(&claim, &list);
+    if case.finding.as_deref() == Some(decision.finding.as_str()) {
+        return Ok(false);
+    }
+    let from = CaseState::parse(&case.state).ok_or_else(|| anyhow::anyhow!("case {} has an unknown state", case.id))?;
+    let now = Timestamp::now();
+    let entered = Timestamp::from_second(case.state_entered_at)?;
+    let to = transition(from, &Action::Rematch, Actor::System, &GuardContext::new(now, entered, now))
+        .map_err(|e| anyhow::anyhow!("rematch refused: {}", e.code()))?;
+    let mut tx = db.begin().await?;
+    // Step to `submitted`, then let the new finding move it on: both in this transaction.
+    if !cases::set_state(&mut tx, case.id, case.version, to.as_str(), None).await? {
+        return Ok(false); // someone acted on the case meanwhile; the next import tries again
+    }
+    cases::add_event(
+        &mut tx,
+        case.id,
+        &NewEvent {
+            actor: "system",
+            actor_user_id: None,
+            action: "rematch",
+            from_state: Some(from.as_str()),
+            to_state: to.as_str(),
+            note: None,
+        },
+    )
+    .await?;
+    apply_decision(&mut tx, ctx, case.id, case.version + 1, &decision, &found).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Resolves a pending refund or reversal once a settlement credit returns its amount for its debit.
+async fn resolve_if_credited(db: &Db, case: &CaseRow) -> anyhow::Result<bool> {
+    let (Some(rrn), Some(owed)) = (case.remedy_rrn.as_deref(), case.remedy_minor) else { return Ok(false) };
+    let credits = cases::credits_for(db, rrn).await?;
+    let Some(credit) = credits.iter().find(|c| c.amount.minor == owed && c.amount.currency.code() == case.currency)
+    else {
+        return Ok(false);
+    };
+    let from = CaseState::parse(&case.state).ok_or_else(|| anyhow::anyhow!("case {} has an unknown state", case.id))?;
+    let now = Timestamp::now();
+    let entered = Timestamp::from_second(case.state_entered_at)?;
+    let to = transition(from, &Action::CreditImported, Actor::System, &GuardContext::new(now, entered, now))
+        .map_err(|e| anyhow::anyhow!("credit refused: {}", e.code()))?;
+    let mut tx = db.begin().await?;
+    if !cases::set_state(&mut tx, case.id, case.version, to.as_str(), None).await? {
+        return Ok(false);
+    }
+    let note = format!("{} {}", credit.settled_on, credit.rrn);
+    cases::add_event(
+        &mut tx,
+        case.id,
+        &NewEvent {
+            actor: "system",
+            actor_user_id: None,
+            action: "credit_imported",
+            from_state: Some(from.as_str()),
+            to_state: to.as_str(),
+            note: Some(&note),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
