@@ -52,6 +52,16 @@ pub async fn after_import(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<Ref
     Ok(done)
 }
 
+/// The case's state and where `action`, taken by the system now, moves it.
+fn system_transition(case: &CaseRow, action: &Action) -> anyhow::Result<(CaseState, CaseState)> {
+    let from = CaseState::parse(&case.state).ok_or_else(|| anyhow::anyhow!("case {} has an unknown state", case.id))?;
+    let now = Timestamp::now();
+    let entered = Timestamp::from_second(case.state_entered_at)?;
+    let to = transition(from, action, Actor::System, &GuardContext::new(now, entered, now))
+        .map_err(|e| anyhow::anyhow!("case {}: {} refused: {}", case.id, action.kind().as_str(), e.code()))?;
+    Ok((from, to))
+}
+
 /// Matches a case again; records a new finding only when it differs (no repeated notices).
 async fn rematch(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) -> anyhow::Result<bool> {
     let Some(claim) = stored_claim(case) else { return Ok(false) };
@@ -61,11 +71,7 @@ async fn rematch(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) -> anyhow::Res
     if case.finding.as_deref() == Some(decision.finding.as_str()) {
         return Ok(false);
     }
-    let from = CaseState::parse(&case.state).ok_or_else(|| anyhow::anyhow!("case {} has an unknown state", case.id))?;
-    let now = Timestamp::now();
-    let entered = Timestamp::from_second(case.state_entered_at)?;
-    let to = transition(from, &Action::Rematch, Actor::System, &GuardContext::new(now, entered, now))
-        .map_err(|e| anyhow::anyhow!("rematch refused: {}", e.code()))?;
+    let (from, to) = system_transition(case, &Action::Rematch)?;
     let mut tx = db.begin().await?;
     // Step to `submitted`, then let the new finding move it on: both in this transaction.
     if !cases::set_state(&mut tx, case.id, case.version, to.as_str(), None).await? {
@@ -97,11 +103,7 @@ async fn resolve_if_credited(db: &Db, case: &CaseRow) -> anyhow::Result<bool> {
     else {
         return Ok(false);
     };
-    let from = CaseState::parse(&case.state).ok_or_else(|| anyhow::anyhow!("case {} has an unknown state", case.id))?;
-    let now = Timestamp::now();
-    let entered = Timestamp::from_second(case.state_entered_at)?;
-    let to = transition(from, &Action::CreditImported, Actor::System, &GuardContext::new(now, entered, now))
-        .map_err(|e| anyhow::anyhow!("credit refused: {}", e.code()))?;
+    let (from, to) = system_transition(case, &Action::CreditImported)?;
     let mut tx = db.begin().await?;
     if !cases::set_state(&mut tx, case.id, case.version, to.as_str(), None).await? {
         return Ok(false);

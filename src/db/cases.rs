@@ -370,9 +370,8 @@ pub async fn set_state(
     deadline_at: Option<i64>,
 ) -> Result<bool, DbError> {
     let now = now_unix();
-    let changed =
-        in_tx!(tx, |c| {
-            sqlx::query(
+    let changed = in_tx!(tx, |c| {
+        sqlx::query(
         "UPDATE cases SET state = $1, deadline_at = $2, state_entered_at = $3, updated_at = $3, version = version + 1
          WHERE id = $4 AND version = $5"
     )
@@ -384,6 +383,6 @@ pub async fn set_state(
     .execute(c)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     Ok(changed == 1)
 }

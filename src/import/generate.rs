@@ -7,6 +7,7 @@
 use std::io::Write;
 
 use super::Kind;
+use super::parse::{JOURNAL_COLUMNS, SETTLEMENT_COLUMNS};
 
 /// Merchants and terminals of the demonstration world (see `demo.rs`).
 const TERMINALS: &[(&str, &str)] = &[
@@ -91,25 +92,7 @@ pub fn write(kind: Kind, rows: u64, seed: u64, out: impl Write) -> std::io::Resu
 }
 
 fn write_journal<W: Write>(w: &mut csv::Writer<W>, rows: u64, seed: u64) -> std::io::Result<()> {
-    w.write_record([
-        "merchant_id",
-        "terminal_id",
-        "batch_no",
-        "trace_no",
-        "rrn",
-        "auth_code",
-        "txn_type",
-        "status",
-        "receipt_printed",
-        "card",
-        "amount",
-        "currency",
-        "local_time",
-        "orig_trace_no",
-        "orig_batch_no",
-        "response_code",
-        "terminal_event",
-    ])?;
+    w.write_record(JOURNAL_COLUMNS)?;
     for i in 0..rows {
         let t = txn(seed, i);
         let auth = format!("{:06}", mix(seed, i, 7) % 1_000_000);
@@ -152,20 +135,7 @@ fn write_journal<W: Write>(w: &mut csv::Writer<W>, rows: u64, seed: u64) -> std:
 }
 
 fn write_settlement<W: Write>(w: &mut csv::Writer<W>, rows: u64, seed: u64) -> std::io::Result<()> {
-    w.write_record([
-        "entry_id",
-        "merchant_id",
-        "terminal_id",
-        "trace_no",
-        "rrn",
-        "card",
-        "direction",
-        "amount",
-        "currency",
-        "txn_time",
-        "settled_on",
-        "orig_rrn",
-    ])?;
+    w.write_record(SETTLEMENT_COLUMNS)?;
     for i in 0..rows {
         let t = txn(seed, i);
         let time = rfc3339(t.time);
