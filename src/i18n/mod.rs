@@ -95,6 +95,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("records.toml", include_str!("records.toml")),
     ("findings.toml", include_str!("findings.toml")),
     ("import.toml", include_str!("import.toml")),
+    ("records_browser.toml", include_str!("records_browser.toml")),
 ];
 
 #[derive(Debug)]

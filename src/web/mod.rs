@@ -29,6 +29,7 @@ pub mod guard;
 pub mod health;
 pub mod imports;
 pub mod pages;
+pub mod records;
 pub mod roles;
 pub mod security;
 pub mod session;
@@ -89,6 +90,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(UPLOAD_LIMIT))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::IMPORTERS, r, n)));
 
+    let records = Router::new()
+        .route("/records", get(records::browse))
+        .route_layer(middleware::from_fn(|r, n| guard::require(records::READERS, r, n)));
+
     let pages = Router::new()
         .route("/", get(pages::home::show))
         .route("/lang", post(pages::lang::switch))
@@ -103,6 +108,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agent)
         .merge(admin)
         .merge(uploads)
+        .merge(records)
         .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard))
         .layer(middleware::from_fn_with_state(state.clone(), session::load));
 
