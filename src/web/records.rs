@@ -537,14 +537,18 @@ fn settlement_line(stored: StoredSettlement, lang: Lang, tz: &TimeZone) -> Resul
     })
 }
 
+/// Date, time and offset; a narrow column may break after the date, never inside the time
+/// and its offset (a no-break space joins them).
+const TIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S\u{a0}%:z";
+
 /// The moment as the terminal or host wrote it, offset included: what the slip or the clearing
 /// file shows, so it can be compared by eye.
 fn time_text(t: Timestamp, offset: Offset) -> String {
-    t.to_zoned(TimeZone::fixed(offset)).strftime("%Y-%m-%d %H:%M:%S %:z").to_string()
+    t.to_zoned(TimeZone::fixed(offset)).strftime(TIME_FORMAT).to_string()
 }
 
 fn time_here(t: Timestamp, offset: Offset, tz: &TimeZone) -> Option<String> {
-    (tz.to_offset(t) != offset).then(|| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S %:z").to_string())
+    (tz.to_offset(t) != offset).then(|| t.to_zoned(tz.clone()).strftime(TIME_FORMAT).to_string())
 }
 
 /// `1,471.30` with the currency placed as the language writes it.
@@ -762,8 +766,8 @@ mod tests {
     #[test]
     fn times_show_their_own_offset_and_the_local_one_when_it_differs() {
         let t: Timestamp = "2026-11-05T09:31:20Z".parse().unwrap();
-        assert_eq!(time_text(t, Offset::UTC), "2026-11-05 09:31:20 +00:00");
-        assert_eq!(time_here(t, Offset::UTC, &shanghai()).as_deref(), Some("2026-11-05 17:31:20 +08:00"));
+        assert_eq!(time_text(t, Offset::UTC), "2026-11-05 09:31:20\u{a0}+00:00");
+        assert_eq!(time_here(t, Offset::UTC, &shanghai()).as_deref(), Some("2026-11-05 17:31:20\u{a0}+08:00"));
         assert_eq!(time_here(t, jiff::tz::offset(8), &shanghai()), None);
     }
 
