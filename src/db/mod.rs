@@ -14,6 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use crate::config::SecretUrl;
 
 pub mod api_tokens;
+pub mod browse;
 pub mod cases;
 pub mod email_tokens;
 pub mod merchants;

@@ -96,6 +96,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("findings.toml", include_str!("findings.toml")),
     ("import.toml", include_str!("import.toml")),
     ("claims.toml", include_str!("claims.toml")),
+    ("records_browser.toml", include_str!("records_browser.toml")),
 ];
 
 #[derive(Debug)]

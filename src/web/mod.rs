@@ -31,6 +31,7 @@ pub mod guard;
 pub mod health;
 pub mod imports;
 pub mod pages;
+pub mod records;
 pub mod roles;
 pub mod security;
 pub mod session;
@@ -96,6 +97,9 @@ pub fn router(state: AppState) -> Router {
     let signed_in = Router::new()
         .route("/cases/{id}", get(case_page::show))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::SIGNED_IN, r, n)));
+    let records = Router::new()
+        .route("/records", get(records::browse))
+        .route_layer(middleware::from_fn(|r, n| guard::require(records::READERS, r, n)));
 
     let pages = Router::new()
         .route("/", get(pages::home::show))
@@ -115,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agent)
         .merge(admin)
         .merge(uploads)
+        .merge(records)
         .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard))
         .layer(middleware::from_fn_with_state(state.clone(), session::load));
 

@@ -8,4 +8,5 @@ mod filing;
 mod foundation;
 mod helpers;
 mod imports;
+mod records_browser;
 mod refresh;
