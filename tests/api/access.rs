@@ -32,6 +32,7 @@ fn routes() -> Vec<(&'static str, String, &'static [Who])> {
         ("GET", "/claims/new/no_receipt".into(), EVERYONE),
         ("GET", "/cases/999999".into(), &[]),
         ("GET", "/imports".into(), &[MerchantA, MerchantB, Agent, Admin]),
+        ("GET", "/records".into(), &[MerchantA, MerchantB, Agent, Admin]),
         ("GET", "/merchant".into(), &[MerchantA, MerchantB]),
         ("GET", format!("/merchant/m/{MID_A}"), &[MerchantA]),
         ("GET", format!("/merchant/m/{MID_B}"), &[MerchantB]),

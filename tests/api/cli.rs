@@ -65,7 +65,14 @@ fn migrate_on_postgres_when_available() {
         // The SQLite run of the suite covers migrate; this one exists for the PostgreSQL run.
         return;
     };
-    let (code, out, err) = redress(&["migrate"], &[("REDRESS_DATABASE_URL", &url)]);
+    // A schema of its own: the shared database's public schema is not this test's to change.
+    let schema = format!("cli_{:016x}", rand::random::<u64>());
+    let psql = |sql: &str| Command::new("psql").arg(&url).args(["-qAtc", sql]).output().map(|o| o.status.success());
+    assert_eq!(psql(&format!("CREATE SCHEMA {schema}")).ok(), Some(true), "psql creates the schema");
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
+    let (code, out, err) = redress(&["migrate"], &[("REDRESS_DATABASE_URL", &scoped)]);
+    let _ = psql(&format!("DROP SCHEMA {schema} CASCADE"));
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("migrations applied"));
 }
