@@ -92,6 +92,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("account.toml", include_str!("account.toml")),
     ("roles.toml", include_str!("roles.toml")),
     ("workflow.toml", include_str!("workflow.toml")),
+    ("mail.toml", include_str!("mail.toml")),
 ];
 
 #[derive(Debug)]
