@@ -1,5 +1,5 @@
 //! Email notices (DESIGN §7): what each event says, rendered in the recipient's language, queued
-//! in the outbox in the caller's transaction, and delivered later by the outbox sender.
+//! in the outbox in the caller's transaction, and delivered later by [`sender`].
 //!
 //! # Sending a case notice
 //!
@@ -32,6 +32,8 @@ use crate::db::{DbError, Tx};
 use crate::domain::case_state::{CaseState, PendingRemedy};
 use crate::i18n::Lang;
 
+pub mod sender;
+pub mod smtp;
 mod templates;
 
 /// The case events of §7, as the state machine names them.

@@ -40,15 +40,17 @@ impl<'a> CaseView<'a> {
             kind,
             state: lang.t(&format!("state.{}", n.state.as_str())),
             // A remedy notice without the remedy still names the one its state waits for.
-            remedy: n.remedy.or(match n.state {
-                CaseState::RefundPending => Some(PendingRemedy::Refund),
-                CaseState::ReversalPending => Some(PendingRemedy::Reversal),
-                _ => None,
-            })
-            .map(|r| match r {
-                PendingRemedy::Refund => lang.t("email.remedy.refund"),
-                PendingRemedy::Reversal => lang.t("email.remedy.reversal"),
-            }),
+            remedy: n
+                .remedy
+                .or(match n.state {
+                    CaseState::RefundPending => Some(PendingRemedy::Refund),
+                    CaseState::ReversalPending => Some(PendingRemedy::Reversal),
+                    _ => None,
+                })
+                .map(|r| match r {
+                    PendingRemedy::Refund => lang.t("email.remedy.refund"),
+                    PendingRemedy::Reversal => lang.t("email.remedy.reversal"),
+                }),
         };
         view.subject = view.t(subject_key(event));
         view.action = view.t("email.case.open");
@@ -68,7 +70,10 @@ impl<'a> CaseView<'a> {
                 ("amount", or_empty(&n.amount)),
                 ("remedy", self.remedy.unwrap_or_default().to_owned()),
                 // In a sentence, a sum the caller did not give still reads naturally.
-                ("remedy_amount", self.remedy_amount().unwrap_or_else(|| self.lang.t("email.amount.disputed").to_owned())),
+                (
+                    "remedy_amount",
+                    self.remedy_amount().unwrap_or_else(|| self.lang.t("email.amount.disputed").to_owned()),
+                ),
                 ("deadline", or_empty(&n.deadline)),
                 ("credit_date", or_empty(&n.credit_date)),
                 ("rrn", or_empty(&n.credit_rrn)),
@@ -83,7 +88,8 @@ impl<'a> CaseView<'a> {
 
     /// One fact as a line of plain text: `Label: value`, punctuated for the language.
     pub fn fact(&self, label_key: &str, value: impl std::fmt::Display) -> String {
-        self.lang.t_args("email.fact.line", &[("label", self.lang.t(label_key).to_owned()), ("value", value.to_string())])
+        self.lang
+            .t_args("email.fact.line", &[("label", self.lang.t(label_key).to_owned()), ("value", value.to_string())])
     }
 
     /// The sum the remedy moves; the disputed amount when the caller gave no separate sum.
