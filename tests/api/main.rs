@@ -5,3 +5,5 @@ mod accounts;
 mod cli;
 mod foundation;
 mod helpers;
+mod mail;
+mod smtp_server;
