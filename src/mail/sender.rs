@@ -10,6 +10,15 @@
 //! - **A crash between "the server accepted it" and "recorded as sent"** is the one window
 //!   where a notice goes out again after the lease ends; it carries the same Message-ID
 //!   ([`smtp::message_id`]), so mail systems and people can tell it is the same message.
+//!
+//! Every SMTP or network error counts as an attempt and is retried after the back-off: a 5xx
+//! reply can come from a misconfigured server (wrong password, relay denied) as well as from a
+//! bad address, and giving up on the first would fail the whole outbox at once. Only an address
+//! that does not even parse fails at the first attempt.
+//!
+//! Leases compare the wall clocks of the processes sharing the database, so hosts running
+//! `redress serve` side by side need synchronised clocks (NTP): a skew of minutes could let one
+//! take over a notice another is still sending.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,9 +117,15 @@ impl Sender {
         let slots = Arc::new(Semaphore::new(s.connections.max(1) as usize));
         let mut sends = JoinSet::new();
         let mut untried = Vec::new();
+        let give_back = || *stop.borrow() || Instant::now() > last_start;
         for notice in leased {
+            if give_back() {
+                untried.push(notice.id);
+                continue;
+            }
             let slot = slots.clone().acquire_owned().await.expect("the semaphore is never closed");
-            if *stop.borrow() || Instant::now() > last_start {
+            // Waiting for a slot takes as long as a send: look again.
+            if give_back() {
                 untried.push(notice.id);
                 continue;
             }
