@@ -78,6 +78,12 @@ impl SmtpServer {
         }
     }
 
+    /// The server's process id (the benchmark reads its CPU time).
+    #[allow(dead_code, reason = "used by benches/mail_delivery.rs, which includes this file")]
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// `smtp://127.0.0.1:PORT`: plain SMTP, as for a relay on the same machine.
     pub fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
