@@ -40,7 +40,8 @@ mod templates;
 pub use crate::domain::case_state::Event;
 
 /// Every event name a notice in the outbox can carry: the nine case events and the two
-/// account events. The name is also the template's file name under `templates/email/`.
+/// account events. The name is also the template's file name under `templates/email/`
+/// (`claim_received` has a second set, `claim_received_link`, for [`claim_link`]).
 pub const EVENT_NAMES: [&str; 11] = [
     "claim_received",
     "finding",
@@ -170,6 +171,22 @@ pub fn password_reset(lang: Lang, link: &str) -> Rendered {
     };
     let text = templates::PasswordResetText { v: &v }.render().expect("account templates only print strings");
     let html = templates::PasswordResetHtml { v: &v }.render().expect("account templates only print strings");
+    Rendered { subject: v.subject, text: templates::tidy_text(&text), html }
+}
+
+/// `claim_received` for a claim filed without an account: the link that proves the address
+/// and opens the case.
+pub fn claim_link(lang: Lang, case_id: i64, link: &str) -> Rendered {
+    let case = templates::case_number(lang, case_id);
+    let v = templates::ClaimLinkView {
+        lang,
+        subject: lang.t_args("email.claim_received.link_subject", &[("case", case.clone())]),
+        link,
+        action: lang.t("email.claim_received.link_action").to_owned(),
+        case,
+    };
+    let text = templates::ClaimLinkText { v: &v }.render().expect("the claim link templates only print strings");
+    let html = templates::ClaimLinkHtml { v: &v }.render().expect("the claim link templates only print strings");
     Rendered { subject: v.subject, text: templates::tidy_text(&text), html }
 }
 
@@ -311,6 +328,18 @@ mod tests {
         let merchant = render(Event::MerchantActionRequired, Lang::En, &bare);
         assert!(merchant.text.contains("upload the terminal journal"), "{}", merchant.text);
         assert!(merchant.text.contains("Claim: Charged twice"), "{}", merchant.text);
+    }
+
+    #[test]
+    fn a_claim_filed_without_an_account_gets_its_link_in_both_languages() {
+        let link = "https://redress.example/claims/confirm?token=abc";
+        let en = claim_link(Lang::En, 42, link);
+        assert_eq!(en.subject, "Case #42: confirm your email to see what we found");
+        assert!(en.text.contains("See my case:\nhttps://redress.example/claims/confirm?token=abc"), "{}", en.text);
+        assert!(en.html.contains(r#"href="https://redress.example/claims/confirm?token=abc""#));
+        let zh = claim_link(Lang::ZhCn, 42, link);
+        assert!(zh.subject.contains("#42") && zh.html.contains(r#"lang="zh-CN""#), "{}", zh.subject);
+        assert!(zh.text.contains("7 天后失效"), "{}", zh.text);
     }
 
     #[test]

@@ -136,6 +136,27 @@ impl AccountView<'_> {
     }
 }
 
+/// What the `claim_received` notice of a claim filed without an account sees: the case number
+/// and the one-time link that proves the address and opens the case.
+pub(super) struct ClaimLinkView<'a> {
+    pub lang: Lang,
+    pub subject: String,
+    pub link: &'a str,
+    pub action: String,
+    pub case: String,
+}
+
+impl ClaimLinkView<'_> {
+    pub fn action_line(&self) -> String {
+        action_line(self.lang, &self.action)
+    }
+
+    /// The catalog text for `key` with `{case}` filled in.
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t_args(key, &[("case", self.case.clone())])
+    }
+}
+
 /// The call to action introducing the link in plain text, punctuated for the language.
 fn action_line(lang: Lang, action: &str) -> String {
     lang.t_args("email.action_line", &[("action", action.to_owned())])
@@ -197,6 +218,10 @@ templates! { CaseView:
 templates! { AccountView:
     VerifyEmailText "email/verify_email.txt", VerifyEmailHtml "email/verify_email.html";
     PasswordResetText "email/password_reset.txt", PasswordResetHtml "email/password_reset.html";
+}
+
+templates! { ClaimLinkView:
+    ClaimLinkText "email/claim_received_link.txt", ClaimLinkHtml "email/claim_received_link.html";
 }
 
 /// Renders the text and HTML bodies of a case event.

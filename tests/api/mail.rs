@@ -197,6 +197,7 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
         for (event, rendered) in [
             (mail::VERIFY_EMAIL, mail::verify_email(lang, &link)),
             (mail::PASSWORD_RESET, mail::password_reset(lang, &link)),
+            ("claim_link", mail::claim_link(lang, 77, &link)),
         ] {
             let recipient = format!("{event}-{}@example.com", lang.code().to_lowercase());
             let key = format!("{event}:test:{}", lang.code());
@@ -207,7 +208,7 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
     tx.commit().await.unwrap();
 
     let mails = smtp.wait_for(expected.len(), Duration::from_secs(30)).await;
-    assert_eq!(mails.len(), 22);
+    assert_eq!(mails.len(), 24);
     for (recipient, lang, rendered, link) in &expected {
         let m = to_one(&mails, recipient);
         assert_eq!(&m.to, recipient);
@@ -216,7 +217,9 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
         assert_eq!(m.html.trim_end(), rendered.html.trim_end(), "{recipient}");
         assert!(m.text.contains(link.as_str()) && m.html.contains(&format!(r#"href="{link}""#)), "{recipient}");
         assert!(m.html.contains(&format!(r#"<html lang="{}">"#, lang.code())), "{recipient}");
-        let case_event = !recipient.starts_with(mail::VERIFY_EMAIL) && !recipient.starts_with(mail::PASSWORD_RESET);
+        let case_event = !recipient.starts_with(mail::VERIFY_EMAIL)
+            && !recipient.starts_with(mail::PASSWORD_RESET)
+            && !recipient.starts_with("claim_link");
         if case_event {
             let number = link.rsplit('/').next().unwrap();
             assert!(m.subject.contains(&format!("#{number}")), "the subject names the case: {}", m.subject);
@@ -226,6 +229,7 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
     }
     let finding = to_one(&mails, "finding-zh-cn@example.com");
     assert!(finding.text.contains("Terminal 10000001 printed nothing"), "the explanation is in the body");
+    assert!(to_one(&mails, "claim_link-zh-cn@example.com").subject.contains("#77"));
     let arrived = to_one(&mails, "money_arrived-en@example.com");
     assert!(arrived.text.contains("Reference number (RRN): 612345678901"), "{}", arrived.text);
 }
