@@ -17,6 +17,8 @@ pub struct Config {
     pub base_url: Url,
     pub smtp_url: Option<SecretUrl>,
     pub mail_from: String,
+    /// How notices are delivered: the parsed mail server and the retry policy.
+    pub mail: MailSettings,
     pub default_lang: Lang,
     pub timezone_name: String,
     pub timezone: jiff::tz::TimeZone,
@@ -82,6 +84,7 @@ impl Config {
 
         let mail_from = get("REDRESS_MAIL_FROM")
             .unwrap_or_else(|| format!("Redress <no-reply@{}>", base_url.host_str().unwrap_or("localhost")));
+        let mail = MailSettings::from_lookup(&get, smtp_url.as_ref(), &mail_from)?;
 
         let lang_text = get("REDRESS_DEFAULT_LANG").unwrap_or_else(|| "zh-CN".into());
         let default_lang = Lang::parse(&lang_text)
@@ -110,6 +113,7 @@ impl Config {
             base_url,
             smtp_url,
             mail_from,
+            mail,
             default_lang,
             timezone_name,
             timezone,
@@ -165,6 +169,61 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Delivery of email notices (REDRESS_SMTP_*, REDRESS_MAIL_*).
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    /// The mail server; `None` keeps every notice in the outbox.
+    pub smtp: Option<crate::mail::smtp::SmtpSettings>,
+    /// Attempts before a notice is marked `failed`.
+    pub max_attempts: u32,
+    /// The wait after the first failed attempt; it doubles with each further one…
+    pub retry_base_secs: u64,
+    /// …up to this.
+    pub retry_max_secs: u64,
+}
+
+impl MailSettings {
+    fn from_lookup(
+        get: &impl Fn(&str) -> Option<String>,
+        smtp_url: Option<&SecretUrl>,
+        mail_from: &str,
+    ) -> Result<MailSettings, ConfigError> {
+        let err = |var: &'static str, problem: String| ConfigError { var, problem };
+        let smtp = smtp_url
+            .map(|url| {
+                crate::mail::smtp::SmtpSettings::parse(
+                    url.expose(),
+                    get("REDRESS_SMTP_USERNAME"),
+                    get("REDRESS_SMTP_PASSWORD"),
+                )
+                .map_err(|problem| err("REDRESS_SMTP_URL", problem))
+            })
+            .transpose()?;
+        if let Err(e) = mail_from.parse::<lettre::message::Mailbox>() {
+            return Err(err(
+                "REDRESS_MAIL_FROM",
+                format!("expected a sender such as Redress <no-reply@example.com>: {e}"),
+            ));
+        }
+        let number = |var: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+            match get(var) {
+                None => Ok(default),
+                Some(text) => text
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| err(var, format!("expected a whole number from {min} to {max}, got {text:?}"))),
+            }
+        };
+        let max_attempts = number("REDRESS_MAIL_MAX_ATTEMPTS", 10, 1, 1000)? as u32;
+        let retry_base_secs = number("REDRESS_MAIL_RETRY_BASE_SECS", 30, 1, 86_400)?;
+        let retry_max_secs =
+            number("REDRESS_MAIL_RETRY_MAX_SECS", 3600.max(retry_base_secs), retry_base_secs, 7 * 86_400)?;
+        Ok(MailSettings { smtp, max_attempts, retry_base_secs, retry_max_secs })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,6 +269,39 @@ mod tests {
         assert_eq!(config(&[("REDRESS_DEFAULT_LANG", "fr")]).unwrap_err().var, "REDRESS_DEFAULT_LANG");
         assert_eq!(config(&[("REDRESS_SMTP_URL", "http://x")]).unwrap_err().var, "REDRESS_SMTP_URL");
         assert_eq!(config(&[("REDRESS_BASE_URL", "ftp://x")]).unwrap_err().var, "REDRESS_BASE_URL");
+    }
+
+    #[test]
+    fn mail_settings() {
+        let c = config(&[]).unwrap();
+        assert!(c.mail.smtp.is_none());
+        assert_eq!((c.mail.max_attempts, c.mail.retry_base_secs, c.mail.retry_max_secs), (10, 30, 3600));
+        let c = config(&[
+            ("REDRESS_SMTP_URL", "smtps://smtp.example.com"),
+            ("REDRESS_SMTP_USERNAME", "mailer"),
+            ("REDRESS_SMTP_PASSWORD", "pa55word"),
+            ("REDRESS_MAIL_MAX_ATTEMPTS", "3"),
+            ("REDRESS_MAIL_RETRY_BASE_SECS", "1"),
+            ("REDRESS_MAIL_RETRY_MAX_SECS", "2"),
+        ])
+        .unwrap();
+        let smtp = c.mail.smtp.as_ref().unwrap();
+        assert_eq!((smtp.port, smtp.username.as_deref()), (465, Some("mailer")));
+        assert_eq!((c.mail.max_attempts, c.mail.retry_base_secs, c.mail.retry_max_secs), (3, 1, 2));
+        assert!(!format!("{c:?}").contains("pa55word"));
+        for (var, value) in [
+            ("REDRESS_MAIL_MAX_ATTEMPTS", "0"),
+            ("REDRESS_MAIL_RETRY_BASE_SECS", "soon"),
+            ("REDRESS_MAIL_FROM", "not an address"),
+        ] {
+            assert_eq!(config(&[(var, value)]).unwrap_err().var, var);
+        }
+        let e = config(&[("REDRESS_SMTP_URL", "smtp://u:hunter2@smtp.example.com")]).unwrap_err();
+        assert_eq!(e.var, "REDRESS_SMTP_URL");
+        assert!(!e.problem.contains("hunter2"), "{}", e.problem);
+        // The cap may not be below the first wait.
+        let e = config(&[("REDRESS_MAIL_RETRY_BASE_SECS", "60"), ("REDRESS_MAIL_RETRY_MAX_SECS", "30")]).unwrap_err();
+        assert_eq!(e.var, "REDRESS_MAIL_RETRY_MAX_SECS");
     }
 
     #[test]

@@ -47,9 +47,12 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = web::router(self.state.clone());
         tokio::spawn(housekeeping(self.state.clone()));
-        axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        let mail_sender = crate::mail::sender::spawn(&self.state.config, &self.state.db);
+        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        mail_sender.stop().await;
+        served
     }
 }
 

@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Db, DbError, Tx, now_unix};
-use crate::{in_tx, read};
+use crate::{in_tx, read, write};
 
 pub struct NewNotice<'a> {
     /// Unique per event occurrence: the same event never yields two notices.
@@ -54,6 +54,7 @@ pub struct OutboxRow {
     pub status: String,
     pub attempts: i32,
     pub last_error: Option<String>,
+    pub next_attempt_at: i64,
     pub created_at: i64,
     pub sent_at: Option<i64>,
 }
@@ -61,7 +62,7 @@ pub struct OutboxRow {
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxRow>, DbError> {
     Ok(read!(db, |c| sqlx::query_as(
         "SELECT id, event, recipient, lang, case_id, subject, body_text, body_html, status, attempts, last_error,
-                created_at, sent_at
+                next_attempt_at, created_at, sent_at
          FROM outbox ORDER BY id DESC LIMIT $1"
     )
     .bind(limit)
@@ -72,10 +73,155 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxRow>, DbError> {
 pub async fn get(db: &Db, id: i64) -> Result<Option<OutboxRow>, DbError> {
     Ok(read!(db, |c| sqlx::query_as(
         "SELECT id, event, recipient, lang, case_id, subject, body_text, body_html, status, attempts, last_error,
-                created_at, sent_at
+                next_attempt_at, created_at, sent_at
          FROM outbox WHERE id = $1"
     )
     .bind(id)
     .fetch_optional(c)
     .await)?)
+}
+
+/// A notice the sender has leased: nobody else may try it until `lease_until`.
+#[derive(Clone, Debug, FromRow)]
+pub struct Claimed {
+    pub id: i64,
+    pub notice_key: String,
+    pub event: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    /// Attempts made before this one.
+    pub attempts: i32,
+}
+
+/// Leases up to `limit` due notices until `lease_until`, oldest first.
+///
+/// One statement both picks and leases, so two senders can never lease the same notice: on
+/// PostgreSQL `FOR UPDATE SKIP LOCKED` makes a concurrent sender skip rows another is leasing
+/// (instead of waiting for them or taking them too); on SQLite every write holds the database's
+/// single write lock, so the statement is atomic as it stands — even across processes.
+/// A lease that ran out (its sender died) makes the notice due again.
+pub async fn claim_due(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>, DbError> {
+    const RETURNING: &str = "RETURNING id, notice_key, event, recipient, subject, body_text, body_html, attempts";
+    let mut rows: Vec<Claimed> = match db {
+        Db::Sqlite(s) => {
+            sqlx::query_as(&format!(
+                "UPDATE outbox SET lease_until = $1
+                 WHERE id IN (SELECT id FROM outbox
+                              WHERE status = 'pending' AND next_attempt_at <= $2
+                                AND (lease_until IS NULL OR lease_until < $2)
+                              ORDER BY id LIMIT $3)
+                 {RETURNING}"
+            ))
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&s.write)
+            .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(&format!(
+                "UPDATE outbox SET lease_until = $1
+                 WHERE id IN (SELECT id FROM outbox
+                              WHERE status = 'pending' AND next_attempt_at <= $2
+                                AND (lease_until IS NULL OR lease_until < $2)
+                              ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+                 {RETURNING}"
+            ))
+            .bind(lease_until)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(p)
+            .await?
+        }
+    };
+    // RETURNING follows no particular order; deliver oldest first.
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// Records a delivery; the same statement ends the lease.
+pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<bool, DbError> {
+    let n = write!(db, |c| sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, lease_until = NULL
+         WHERE id = $1 AND status = 'pending'"
+    )
+    .bind(id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Records a failed attempt and ends the lease: the notice is due again at `next_attempt_at`,
+/// or, when `give_up`, it is `failed` for good (an admin can still retry it).
+pub async fn record_failure(
+    db: &Db,
+    id: i64,
+    error: &str,
+    next_attempt_at: i64,
+    give_up: bool,
+) -> Result<bool, DbError> {
+    let status = if give_up { "failed" } else { "pending" };
+    let n = write!(db, |c| sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, status = $4,
+                lease_until = NULL
+         WHERE id = $1 AND status = 'pending'"
+    )
+    .bind(id)
+    .bind(error)
+    .bind(next_attempt_at)
+    .bind(status)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+/// Gives a leased notice back untried (the sender is stopping), so another process may send it
+/// at once instead of waiting for the lease to run out.
+pub async fn release(db: &Db, id: i64) -> Result<(), DbError> {
+    write!(db, |c| sqlx::query("UPDATE outbox SET lease_until = NULL WHERE id = $1 AND status = 'pending'")
+        .bind(id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Makes failed notices due now (all of them, or the one with `id`), each for one more attempt.
+pub async fn retry_failed(db: &Db, id: Option<i64>, now: i64) -> Result<u64, DbError> {
+    Ok(write!(db, |c| sqlx::query(
+        "UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = NULL
+         WHERE status = 'failed' AND ($2 IS NULL OR id = $2)"
+    )
+    .bind(now)
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?)
+}
+
+/// How many notices are pending, sent and failed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub pending: i64,
+    pub sent: i64,
+    pub failed: i64,
+}
+
+pub async fn counts(db: &Db) -> Result<Counts, DbError> {
+    let rows: Vec<(String, i64)> =
+        read!(db, |c| sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetch_all(c).await)?;
+    let mut counts = Counts::default();
+    for (status, n) in rows {
+        match status.as_str() {
+            "pending" => counts.pending = n,
+            "sent" => counts.sent = n,
+            _ => counts.failed += n,
+        }
+    }
+    Ok(counts)
 }

@@ -97,6 +97,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("import.toml", include_str!("import.toml")),
     ("claims.toml", include_str!("claims.toml")),
     ("records_browser.toml", include_str!("records_browser.toml")),
+    ("mail.toml", include_str!("mail.toml")),
 ];
 
 #[derive(Debug)]

@@ -86,6 +86,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/tokens/{id}/revoke", post(admin::tokens::revoke))
         .route("/admin/outbox", get(admin::outbox::list))
         .route("/admin/outbox/{id}/html", get(admin::outbox::html))
+        .route("/admin/outbox/{id}/retry", post(admin::outbox::retry))
+        .route("/admin/outbox/retry", post(admin::outbox::retry_all))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::ADMIN, r, n)));
 
     // Files of millions of rows: no small body limit, no short time limit.

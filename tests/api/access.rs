@@ -47,6 +47,8 @@ fn routes() -> Vec<(&'static str, String, &'static [Who])> {
         ("POST", "/admin/terminals".into(), &[Admin]),
         ("POST", "/admin/tokens".into(), &[Admin]),
         ("POST", "/admin/tokens/999999/revoke".into(), &[]),
+        ("POST", "/admin/outbox/retry".into(), &[Admin]),
+        ("POST", "/admin/outbox/999999/retry".into(), &[]),
         ("POST", "/admin/users/999999/disabled".into(), &[]),
     ]
 }

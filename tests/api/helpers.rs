@@ -17,6 +17,8 @@ pub struct TestApp {
     /// The default visitor; `browser()` makes others with their own cookies.
     pub visitor: Browser,
     pub db: Db,
+    /// The URL other processes and connections use to reach this test's database.
+    pub database_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
     pg: Option<(String, String)>,
@@ -60,19 +62,22 @@ impl TestApp {
 
         let sqlite_url = format!("sqlite://{}", dir.path().join("redress.db").display());
         let mut env: HashMap<String, String> = HashMap::from([
-            ("REDRESS_DATABASE_URL".into(), sqlite_url),
+            ("REDRESS_DATABASE_URL".into(), sqlite_url.clone()),
             ("REDRESS_ADDR".into(), addr.to_string()),
             ("REDRESS_BASE_URL".into(), base.clone()),
         ]);
         env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let config = Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration is valid");
 
-        let (db, pg) = match postgres_url() {
+        let (db, pg, database_url) = match postgres_url() {
             Some(url) => {
                 let (db, schema) = fresh_pg_schema(&url).await;
-                (db, Some((url, schema)))
+                // libpq's `options`, which sqlx reads from the URL too: every connection uses the schema.
+                let separator = if url.contains('?') { '&' } else { '?' };
+                let schema_url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+                (db, Some((url, schema)), schema_url)
             }
-            None => (Db::connect(&config.database_url).await.expect("SQLite opens"), None),
+            None => (Db::connect(&config.database_url).await.expect("SQLite opens"), None, sqlite_url),
         };
         db.migrate().await.expect("migrations apply");
 
@@ -82,7 +87,7 @@ impl TestApp {
             let _ = rx.await;
         }));
         let visitor = Browser::new(&base);
-        TestApp { base, visitor, db, shutdown: Some(tx), _dir: dir, pg }
+        TestApp { base, visitor, db, database_url, shutdown: Some(tx), _dir: dir, pg }
     }
 
     /// Another person with their own cookie jar.
@@ -126,6 +131,13 @@ impl TestApp {
     /// The outbox, newest first.
     pub async fn outbox(&self) -> Vec<redress::db::outbox::OutboxRow> {
         redress::db::outbox::recent(&self.db, 1000).await.unwrap()
+    }
+
+    /// Another connection pool to this test's database, as a second server process would have.
+    pub async fn connect_again(&self) -> Db {
+        Db::connect(&redress::config::SecretUrl(self.database_url.clone()))
+            .await
+            .expect("the test database opens again")
     }
 
     /// Registers the demo merchants and terminals.

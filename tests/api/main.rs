@@ -8,5 +8,7 @@ mod filing;
 mod foundation;
 mod helpers;
 mod imports;
+mod mail;
 mod records_browser;
 mod refresh;
+mod smtp_server;

@@ -1,26 +1,48 @@
-//! Admin: the email outbox — every notice with its rendered text, so a trial without SMTP shows all mail.
+//! Admin: the email outbox — every notice with its rendered text, so a trial without SMTP shows all
+//! mail — and a second chance for notices whose delivery failed for good.
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use crate::db::outbox::{self, OutboxRow};
+use crate::db::now_unix;
+use crate::db::outbox::{self, Counts, OutboxRow};
 use crate::web::{AppError, AppState, PageContext};
+
+pub struct NoticeView {
+    pub row: OutboxRow,
+    /// When a pending notice that already failed will be tried again, in the deployment's zone.
+    pub next_attempt: Option<String>,
+}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "admin/outbox.html")]
 pub struct OutboxPage {
     ctx: PageContext,
-    notices: Vec<OutboxRow>,
+    notices: Vec<NoticeView>,
+    counts: Counts,
     smtp_configured: bool,
 }
 
 pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<OutboxPage, AppError> {
+    let tz = &state.config.timezone;
+    let notices = outbox::recent(&state.db, 200)
+        .await?
+        .into_iter()
+        .map(|row| {
+            let next_attempt = (row.status == "pending" && row.attempts > 0)
+                .then(|| jiff::Timestamp::from_second(row.next_attempt_at).ok())
+                .flatten()
+                .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string());
+            NoticeView { row, next_attempt }
+        })
+        .collect();
     Ok(OutboxPage {
         ctx,
-        notices: outbox::recent(&state.db, 200).await?,
+        notices,
+        counts: outbox::counts(&state.db).await?,
         smtp_configured: state.config.smtp_url.is_some(),
     })
 }
@@ -35,4 +57,20 @@ pub async fn html(State(state): State<AppState>, Path(id): Path<i64>) -> Result<
         HeaderValue::from_static("sandbox; default-src 'none'; style-src 'unsafe-inline'"),
     );
     Ok(response)
+}
+
+/// Makes one failed notice due now, for one more attempt (after the mail server was fixed).
+pub async fn retry(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, AppError> {
+    if outbox::retry_failed(&state.db, Some(id), now_unix()).await? == 0 {
+        // Unknown, or not failed (sent meanwhile, or already retried): nothing to do.
+        return Err(AppError::not_found());
+    }
+    Ok(Redirect::to("/admin/outbox").into_response())
+}
+
+/// Makes every failed notice due now.
+pub async fn retry_all(State(state): State<AppState>) -> Result<Response, AppError> {
+    let n = outbox::retry_failed(&state.db, None, now_unix()).await?;
+    tracing::info!(notices = n, "admin retried failed notices");
+    Ok(Redirect::to("/admin/outbox").into_response())
 }
