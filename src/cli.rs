@@ -117,7 +117,8 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
             let calendar = crate::domain::calendar::Calendar::china();
-            let ctx = crate::cases::MatchContext { tz: &config.timezone, calendar: &calendar };
+            let ctx =
+                crate::cases::MatchContext { tz: &config.timezone, calendar: &calendar, base_url: &config.base_url };
             let refreshed = crate::cases::refresh::after_import(&db, &ctx).await?;
             println!("cases matched again: {}, resolved by credits: {}", refreshed.rematched, refreshed.resolved);
         }
@@ -144,7 +145,7 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Demo => {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
-            print!("{}", crate::demo::load_all(&db, &config.timezone).await?);
+            print!("{}", crate::demo::load_all(&db, &config).await?);
         }
     }
     Ok(ExitCode::SUCCESS)

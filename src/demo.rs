@@ -120,7 +120,7 @@ pub const USERS: &[(&str, &str, &[&str])] = &[
 pub const PASSWORD: &str = "redress-demo-2026";
 
 /// Everything: merchants, records, users and cases. Safe to run again.
-pub async fn load_all(db: &Db, tz: &jiff::tz::TimeZone) -> anyhow::Result<String> {
+pub async fn load_all(db: &Db, config: &crate::config::Config) -> anyhow::Result<String> {
     let summary = load(db).await?;
     let mut out = format!("{summary}\n");
     for (kind, text) in [(Kind::Journal, JOURNAL), (Kind::Settlement, SETTLEMENT)] {
@@ -141,7 +141,7 @@ pub async fn load_all(db: &Db, tz: &jiff::tz::TimeZone) -> anyhow::Result<String
     if cases_db::count(db).await? == 0 {
         let customer = users::find_by_email(db, "customer@redress.demo").await?.context("demo customer exists")?;
         let calendar = Calendar::china();
-        let ctx = MatchContext { tz, calendar: &calendar };
+        let ctx = MatchContext { tz: &config.timezone, calendar: &calendar, base_url: &config.base_url };
         for line in CLAIMS.lines().filter(|l| !l.trim().is_empty()) {
             let input: ClaimInput = serde_json::from_str(line)?;
             let claim = input.validate(Currency::CNY, jiff::Timestamp::now()).map_err(|e| anyhow::anyhow!("{e:?}"))?;

@@ -10,11 +10,14 @@ use serde_json::{Map, Value};
 use crate::db::cases::{self, DecisionUpdate, NewCase, NewEvent};
 use crate::db::{Db, DbError, Tx};
 use crate::domain::calendar::Calendar;
-use crate::domain::case_state::{Action, Actor, CaseState, GuardContext, MatchOutcome, transition};
+use crate::domain::case_state::{
+    Action, Actor, CaseState, GuardContext, MatchOutcome, filing_notices, notices, transition,
+};
 use crate::domain::claim::Claim;
 use crate::domain::finding::{Candidate, Decision, decide, find_journal, is_candidate};
 use crate::i18n::Lang;
 
+pub mod notify;
 pub mod refresh;
 pub mod view;
 
@@ -41,6 +44,8 @@ pub struct Contact {
 pub struct MatchContext<'a> {
     pub tz: &'a jiff::tz::TimeZone,
     pub calendar: &'a Calendar,
+    /// For the links in notices.
+    pub base_url: &'a url::Url,
 }
 
 /// The candidates of a claim, each with its settlement row id, assembled from the records.
@@ -112,7 +117,7 @@ pub async fn file(
     )
     .await?;
     let actor_name = if via == "api" { "api" } else { "customer" };
-    cases::add_event(
+    let filed_event = cases::add_event(
         &mut tx,
         case_id,
         &NewEvent {
@@ -125,6 +130,7 @@ pub async fn file(
         },
     )
     .await?;
+    notify::queue(&mut tx, ctx, case_id, &filing_notices(), filed_event, &notify::Extra::default()).await?;
     apply_decision(&mut tx, ctx, case_id, 1, &decision, &found).await?;
     tx.commit().await?;
     Ok(case_id)
@@ -142,9 +148,9 @@ async fn apply_decision(
     let now = Timestamp::now();
     let target = CaseState::parse(decision.next_state.as_str()).context("finding names a case state")?;
     let outcome = MatchOutcome::from_state(target).context("finding's state is a match outcome")?;
-    let state =
-        transition(CaseState::Submitted, &Action::Match { outcome }, Actor::System, &GuardContext::new(now, now, now))
-            .map_err(|e| anyhow::anyhow!("matching a submitted case was refused: {}", e.code()))?;
+    let action = Action::Match { outcome };
+    let state = transition(CaseState::Submitted, &action, Actor::System, &GuardContext::new(now, now, now))
+        .map_err(|e| anyhow::anyhow!("matching a submitted case was refused: {}", e.code()))?;
 
     let matched: Vec<&(i64, Candidate)> = decision.matched.iter().map(|&i| &found[i]).collect();
     let matched_ids: Vec<i64> = matched.iter().map(|(id, _)| *id).collect();
@@ -173,7 +179,7 @@ async fn apply_decision(
     )
     .await?;
     anyhow::ensure!(written, "case {case_id} changed while it was being matched");
-    cases::add_event(
+    let event = cases::add_event(
         tx,
         case_id,
         &NewEvent {
@@ -186,5 +192,6 @@ async fn apply_decision(
         },
     )
     .await?;
+    notify::queue(tx, ctx, case_id, &notices(&action, state), event, &notify::Extra::default()).await?;
     Ok(state)
 }

@@ -4,10 +4,11 @@
 
 use jiff::Timestamp;
 
+use super::notify::{self, Extra};
 use super::{MatchContext, apply_decision, candidates};
 use crate::db::Db;
 use crate::db::cases::{self, CaseRow, NewEvent};
-use crate::domain::case_state::{Action, Actor, CaseState, GuardContext, transition};
+use crate::domain::case_state::{Action, Actor, CaseState, GuardContext, notices, transition};
 use crate::domain::claim::{Claim, ClaimKind, Occurred};
 use crate::domain::finding::decide;
 use crate::domain::money::{Currency, Money};
@@ -45,7 +46,7 @@ pub async fn after_import(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<Ref
         }
     }
     for case in cases::pending_remedies(db).await? {
-        if resolve_if_credited(db, &case).await? {
+        if resolve_if_credited(db, ctx, &case).await? {
             done.resolved += 1;
         }
     }
@@ -96,7 +97,7 @@ async fn rematch(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) -> anyhow::Res
 }
 
 /// Resolves a pending refund or reversal once a settlement credit returns its amount for its debit.
-async fn resolve_if_credited(db: &Db, case: &CaseRow) -> anyhow::Result<bool> {
+async fn resolve_if_credited(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) -> anyhow::Result<bool> {
     let (Some(rrn), Some(owed)) = (case.remedy_rrn.as_deref(), case.remedy_minor) else { return Ok(false) };
     let credits = cases::credits_for(db, rrn).await?;
     let Some(credit) = credits.iter().find(|c| c.amount.minor == owed && c.amount.currency.code() == case.currency)
@@ -109,7 +110,7 @@ async fn resolve_if_credited(db: &Db, case: &CaseRow) -> anyhow::Result<bool> {
         return Ok(false);
     }
     let note = format!("{} {}", credit.settled_on, credit.rrn);
-    cases::add_event(
+    let event = cases::add_event(
         &mut tx,
         case.id,
         &NewEvent {
@@ -122,6 +123,8 @@ async fn resolve_if_credited(db: &Db, case: &CaseRow) -> anyhow::Result<bool> {
         },
     )
     .await?;
+    let extra = Extra { credit_date: Some(credit.settled_on.to_string()), credit_rrn: Some(credit.rrn.clone()) };
+    notify::queue(&mut tx, ctx, case.id, &notices(&Action::CreditImported, to), event, &extra).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -182,10 +182,11 @@ pub struct NewEvent<'a> {
     pub note: Option<&'a str>,
 }
 
-pub async fn add_event(tx: &mut Tx, case_id: i64, e: &NewEvent<'_>) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query(
+/// Records an event; returns its id (notices caused by the event are keyed by it).
+pub async fn add_event(tx: &mut Tx, case_id: i64, e: &NewEvent<'_>) -> Result<i64, DbError> {
+    let (id,): (i64,) = in_tx!(tx, |c| sqlx::query_as(
         "INSERT INTO case_events (case_id, at, actor, actor_user_id, action, from_state, to_state, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
     )
     .bind(case_id)
     .bind(now_unix())
@@ -195,10 +196,9 @@ pub async fn add_event(tx: &mut Tx, case_id: i64, e: &NewEvent<'_>) -> Result<()
     .bind(e.from_state)
     .bind(e.to_state)
     .bind(e.note)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
+    .fetch_one(c)
+    .await)?;
+    Ok(id)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<CaseRow>, DbError> {
@@ -385,4 +385,29 @@ pub async fn set_state(
     .map(|r| r.rows_affected())
     })?;
     Ok(changed == 1)
+}
+
+pub async fn get_in_tx(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>, DbError> {
+    let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
+    Ok(in_tx!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+}
+
+/// Email and language of the active staff of a merchant.
+pub async fn merchant_staff_emails(tx: &mut Tx, merchant_id: &str) -> Result<Vec<(String, Option<String>)>, DbError> {
+    Ok(in_tx!(tx, |c| sqlx::query_as(
+        "SELECT u.email, u.lang FROM users u JOIN user_merchants m ON m.user_id = u.id
+         WHERE m.merchant_id = $1 AND u.disabled_at IS NULL ORDER BY u.id"
+    )
+    .bind(merchant_id)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// Email and language of the active agents (the disputes desk).
+pub async fn agent_emails(tx: &mut Tx) -> Result<Vec<(String, Option<String>)>, DbError> {
+    Ok(in_tx!(tx, |c| sqlx::query_as(
+        "SELECT email, lang FROM users WHERE role = 'agent' AND disabled_at IS NULL ORDER BY id"
+    )
+    .fetch_all(c)
+    .await)?)
 }

@@ -13,7 +13,7 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use crate::auth::{password, token};
-use crate::cases::{self, Contact, MatchContext};
+use crate::cases::{self, Contact};
 use crate::db::email_tokens::{self, NewEmailToken};
 use crate::db::users::{self, CreateUserError, NewUser};
 use crate::domain::account::EmailAddress;
@@ -190,7 +190,7 @@ pub async fn submit(
         confirmed: user.is_some(),
         lang: ctx.lang,
     };
-    let match_ctx = MatchContext { tz: &state.config.timezone, calendar: &state.calendar };
+    let match_ctx = state.match_context();
     let case_id = cases::file(&state.db, &match_ctx, &claim, &occurred, &contact, "web", None).await?;
     if user.is_some() {
         return Ok(Redirect::to(&format!("/cases/{case_id}")).into_response());

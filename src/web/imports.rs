@@ -123,7 +123,7 @@ async fn refuse(
 
 /// New records may settle open cases: match them again, resolve those whose money arrived.
 pub async fn refresh_cases(state: &AppState) -> Result<(), AppError> {
-    let ctx = crate::cases::MatchContext { tz: &state.config.timezone, calendar: &state.calendar };
+    let ctx = state.match_context();
     let done = crate::cases::refresh::after_import(&state.db, &ctx).await?;
     tracing::info!(rematched = done.rematched, resolved = done.resolved, "cases refreshed after import");
     Ok(())

@@ -52,6 +52,17 @@ pub struct AppState {
     pub static_version: Arc<str>,
 }
 
+impl AppState {
+    /// What matching and notices need from the application's configuration.
+    pub fn match_context(&self) -> crate::cases::MatchContext<'_> {
+        crate::cases::MatchContext {
+            tz: &self.config.timezone,
+            calendar: &self.calendar,
+            base_url: &self.config.base_url,
+        }
+    }
+}
+
 /// Form bodies are small; file uploads raise this on their own routes.
 const BODY_LIMIT: usize = 256 * 1024;
 /// Uploaded record files: about 7 million journal rows.

@@ -106,3 +106,56 @@ async fn a_settlement_credit_for_the_remedy_resolves_the_case_by_itself() {
     assert_eq!(last.action, "credit_imported");
     assert_eq!(last.note.as_deref(), Some("2026-11-15 000009999999"), "the date and RRN of the credit");
 }
+
+#[tokio::test]
+async fn each_change_queues_its_notices_for_the_right_people() {
+    let app = TestApp::spawn().await;
+    app.load_merchants().await;
+    app.seed_user("merchant", "clerk@example.com", &["828844912590296"]).await;
+    app.seed_user("merchant", "elsewhere@example.com", &["851424736185314"]).await;
+    let (agent, bank) = (token(&app, "agent").await, token(&app, "customer").await);
+    import(&app, &agent, "journal", sample("journal.csv")).await;
+    import(&app, &agent, "settlement", sample("settlement.csv")).await;
+    let claim = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
+    let filed = file(&app, &bank, claim).await;
+    let id = filed["id"].as_i64().unwrap();
+
+    let sent = |outbox: &[redress::db::outbox::OutboxRow]| -> Vec<(String, String)> {
+        let mut v: Vec<(String, String)> =
+            outbox.iter().filter(|n| n.case_id == Some(id)).map(|n| (n.event.clone(), n.recipient.clone())).collect();
+        v.sort();
+        v
+    };
+    let holder = "holder1@example.com".to_owned();
+    let clerk = "clerk@example.com".to_owned();
+    assert_eq!(
+        sent(&app.outbox().await),
+        vec![
+            ("claim_received".into(), holder.clone()),
+            ("finding".into(), holder.clone()),
+            ("merchant_action_required".into(), clerk.clone()),
+        ],
+        "the other merchant's staff hear nothing"
+    );
+    let finding = app.outbox().await.into_iter().find(|n| n.case_id == Some(id) && n.event == "finding").unwrap();
+    assert!(finding.body_text.contains(&format!("/cases/{id}")), "links to the case");
+    assert!(finding.body_text.contains("000004267530"), "explains with the RRN");
+
+    let header = sample("settlement.csv").lines().next().unwrap().to_owned();
+    let credit = format!(
+        "{header}\nCLRTEST00002,828844912590296,88360045,000053,000009999999,623668******2015,credit,954.82,CNY,2026-11-14T03:00:00Z,2026-11-15,000004267530\n"
+    );
+    import(&app, &agent, "settlement", credit).await;
+    let arrived = app
+        .outbox()
+        .await
+        .into_iter()
+        .find(|n| n.case_id == Some(id) && n.event == "money_arrived")
+        .expect("money_arrived queued");
+    assert_eq!(arrived.recipient, holder);
+    assert!(arrived.body_text.contains("000009999999"), "names the credit's RRN:\n{}", arrived.body_text);
+    // Importing the same credit again changes nothing and sends nothing more.
+    let before = app.outbox().await.len();
+    import(&app, &agent, "settlement", format!("{header}\nCLRTEST00002,828844912590296,88360045,000053,000009999999,623668******2015,credit,954.82,CNY,2026-11-14T03:00:00Z,2026-11-15,000004267530\n")).await;
+    assert_eq!(app.outbox().await.len(), before);
+}

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::ApiPrincipal;
-use crate::cases::{self, Contact, MatchContext, view};
+use crate::cases::{self, Contact, view};
 use crate::db::cases as case_db;
 use crate::domain::account::EmailAddress;
 use crate::domain::claim::ClaimInput;
@@ -54,7 +54,7 @@ pub async fn file(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
     };
     let contact = Contact { email: email.as_str().to_owned(), user_id: None, confirmed: true, lang };
-    let ctx = MatchContext { tz: &state.config.timezone, calendar: &state.calendar };
+    let ctx = state.match_context();
     let occurred = body.claim.occurred_at.as_deref().unwrap_or_default();
     let id = cases::file(&state.db, &ctx, &claim, occurred, &contact, "api", Some(principal.token_id)).await?;
     let case = case_db::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;

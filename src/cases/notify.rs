@@ -1,0 +1,83 @@
+//! The email notices a case change causes (DESIGN.md §7), queued in the change's transaction.
+
+use jiff::Timestamp;
+
+use crate::cases::view::explanation;
+use crate::db::cases::{self, CaseRow};
+use crate::db::{DbError, Tx};
+use crate::domain::case_state::{CaseState, NoticeEvent, PendingRemedy, Recipient};
+use crate::domain::money::{Currency, Money};
+use crate::i18n::Lang;
+use crate::mail::{self, CaseNotice};
+
+use super::MatchContext;
+
+/// Facts that only some changes carry.
+#[derive(Default)]
+pub struct Extra {
+    pub credit_date: Option<String>,
+    pub credit_rrn: Option<String>,
+}
+
+fn money(minor: i64, currency: &str) -> Option<String> {
+    Currency::from_code(currency).map(|c| format!("{} {}", Money::new(minor, c).major_string(), c.code()))
+}
+
+/// Queues `events` for the case as it now stands; `occurrence` (the audit event's id) keeps a
+/// repeated delivery of the same change from making a second notice.
+pub async fn queue(
+    tx: &mut Tx,
+    ctx: &MatchContext<'_>,
+    case_id: i64,
+    events: &[NoticeEvent],
+    occurrence: i64,
+    extra: &Extra,
+) -> Result<(), DbError> {
+    let Some(case) = cases::get_in_tx(tx, case_id).await? else { return Ok(()) };
+    let state = CaseState::parse(&case.state).unwrap_or(CaseState::Submitted);
+    for notice in events {
+        for (email, lang) in recipients(tx, &case, notice.recipient).await? {
+            let lang = lang.as_deref().and_then(Lang::parse).unwrap_or(Lang::ZhCn);
+            let facts = facts(ctx, &case, state, lang, extra);
+            mail::queue_case(tx, notice.event, occurrence, &email, lang, &facts).await?;
+        }
+    }
+    Ok(())
+}
+
+fn facts(ctx: &MatchContext<'_>, case: &CaseRow, state: CaseState, lang: Lang, extra: &Extra) -> CaseNotice {
+    CaseNotice {
+        case_url: mail::case_url(ctx.base_url, case.id),
+        amount: money(case.amount_minor, &case.currency),
+        explanation: explanation(case, lang).map(|(_, text)| text),
+        remedy: match case.remedy_kind.as_str() {
+            "refund" => Some(PendingRemedy::Refund),
+            "reversal" => Some(PendingRemedy::Reversal),
+            _ => None,
+        },
+        remedy_amount: case.remedy_minor.and_then(|m| money(m, &case.currency)),
+        deadline: case
+            .deadline_at
+            .and_then(|t| Timestamp::from_second(t).ok())
+            .map(|t| t.to_zoned(ctx.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()),
+        credit_date: extra.credit_date.clone(),
+        credit_rrn: extra.credit_rrn.clone(),
+        ..CaseNotice::new(case.id, &case.kind, state)
+    }
+}
+
+/// Email addresses and languages for one kind of recipient.
+async fn recipients(tx: &mut Tx, case: &CaseRow, who: Recipient) -> Result<Vec<(String, Option<String>)>, DbError> {
+    Ok(match who {
+        // An address nobody has confirmed gets only the link that confirms it (sent on filing).
+        Recipient::Customer if case.email_confirmed_at.is_some() => {
+            vec![(case.contact_email.clone(), Some(case.lang.clone()))]
+        }
+        Recipient::Customer => Vec::new(),
+        Recipient::MerchantStaff => match &case.matched_merchant_id {
+            Some(mid) => cases::merchant_staff_emails(tx, mid).await?,
+            None => Vec::new(),
+        },
+        Recipient::Agents => cases::agent_emails(tx).await?,
+    })
+}
