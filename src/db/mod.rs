@@ -142,17 +142,7 @@ impl Db {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL under WAL loses at most the last transactions on power failure, never integrity.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32768")
-            .pragma("temp_store", "memory")
-            .pragma("mmap_size", "268435456")
-            .statement_cache_capacity(256);
+        let options = sqlite_connect_options(url)?;
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -163,14 +153,14 @@ impl Db {
             // Each in-memory connection is its own database: one connection must do everything.
             return Ok(Db::Sqlite(SqliteDb { read: write.clone(), write }));
         }
-        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4) as u32;
-        let read = SqlitePoolOptions::new()
-            .max_connections(readers)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.read_only(true))
-            .await?;
+        let read = sqlite_read_pool_options().connect_with(options.read_only(true)).await?;
         Ok(Db::Sqlite(SqliteDb { read, write }))
+    }
+
+    /// Wraps a read pool and a one-connection write pool over the same SQLite file
+    /// (`benches/http_pages.rs` uses this to compare pool settings through the real `read!` path).
+    pub fn from_sqlite_pools(read: SqlitePool, write: SqlitePool) -> Db {
+        Db::Sqlite(SqliteDb { read, write })
     }
 
     async fn connect_postgres(options: PgConnectOptions) -> Result<Db, sqlx::Error> {
@@ -225,6 +215,30 @@ impl Db {
             Db::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// How every SQLite connection (writer and readers) is opened.
+pub fn sqlite_connect_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL under WAL loses at most the last transactions on power failure, never integrity.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("cache_size", "-32768")
+        .pragma("temp_store", "memory")
+        .pragma("mmap_size", "268435456")
+        .statement_cache_capacity(256))
+}
+
+/// The read pool's settings.
+pub fn sqlite_read_pool_options() -> SqlitePoolOptions {
+    let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4) as u32;
+    SqlitePoolOptions::new()
+        .max_connections(readers)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
 }
 
 /// sqlx errors can span lines (PostgreSQL details); operators want one line.
