@@ -509,34 +509,37 @@ fn main() {
     }
 
     println!("\nsummary over {rounds} rounds, min–max. ratio = req/s ÷ the mean of the bare runs either side;");
+    println!("CPU ratio = bare CPU/req ÷ this CPU/req (≈ the req/s ratio when the server has the cores to itself)");
+    let span = |values: &[f64], scale: f64, decimals: usize| {
+        let (lo, hi) = range(values);
+        format!("{:.*}–{:.*}", decimals, lo * scale, decimals, hi * scale)
+    };
     println!(
-        "CPU ratio = bare CPU µs/req ÷ this CPU µs/req (the req/s ratio on cores not shared with the load generator)"
+        "  {:<48} {:>11} {:>11} {:>13} {:>11} {:>11} {:>9}",
+        "", "ratio %", "CPU ratio %", "req/s", "CPU µs/req", "kernel µs", "ctx-sw"
     );
-    let (lo, hi) = range(&baselines.iter().map(|m| m.rps).collect::<Vec<_>>());
-    let (clo, chi) = range(&baselines.iter().map(|m| m.cpu_us).collect::<Vec<_>>());
+    let bare = |f: fn(&Measured) -> f64| baselines.iter().map(f).collect::<Vec<_>>();
     println!(
-        "  {:<44} {:>13} {:>13} {:>8.0}–{:<6.0} req/s {:>5.1}–{:<5.1} µs CPU/req",
-        "(a) bare", "ratio 1", "CPU ratio 1", lo, hi, clo, chi
+        "  {:<48} {:>11} {:>11} {:>13} {:>11} {:>11} {:>9}",
+        "(a) bare",
+        "100",
+        "100",
+        span(&bare(|m| m.rps), 1.0, 0),
+        span(&bare(|m| m.cpu_us), 1.0, 1),
+        span(&bare(|m| m.sys_us), 1.0, 1),
+        span(&bare(|m| m.switches), 1.0, 1)
     );
     for (i, rs) in &results {
-        let (rlo, rhi) = range(&rs.iter().map(|r| r.0).collect::<Vec<_>>());
-        let (plo, phi) = range(&rs.iter().map(|r| r.1).collect::<Vec<_>>());
-        let (lo, hi) = range(&rs.iter().map(|r| r.2.rps).collect::<Vec<_>>());
-        let (clo, chi) = range(&rs.iter().map(|r| r.2.cpu_us).collect::<Vec<_>>());
-        let (slo, shi) = range(&rs.iter().map(|r| r.2.switches).collect::<Vec<_>>());
+        let col = |f: fn(&(f64, f64, Measured)) -> f64| rs.iter().map(f).collect::<Vec<_>>();
         println!(
-            "  {:<44} {:>5.1}–{:<5.1}% {:>5.1}–{:<5.1}% {:>8.0}–{:<6.0} req/s {:>5.1}–{:<5.1} µs CPU/req {:.1}–{:.1} ctx-sw/req",
-            targets[*i].label(),
-            rlo * 100.0,
-            rhi * 100.0,
-            plo * 100.0,
-            phi * 100.0,
-            lo,
-            hi,
-            clo,
-            chi,
-            slo,
-            shi
+            "  {:<48} {:>11} {:>11} {:>13} {:>11} {:>11} {:>9}",
+            targets[*i].label().trim(),
+            span(&col(|r| r.0), 100.0, 1),
+            span(&col(|r| r.1), 100.0, 1),
+            span(&col(|r| r.2.rps), 1.0, 0),
+            span(&col(|r| r.2.cpu_us), 1.0, 1),
+            span(&col(|r| r.2.sys_us), 1.0, 1),
+            span(&col(|r| r.2.switches), 1.0, 1)
         );
     }
 }
