@@ -145,17 +145,7 @@ impl Db {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // NORMAL under WAL loses at most the last transactions on power failure, never integrity.
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-32768")
-            .pragma("temp_store", "memory")
-            .pragma("mmap_size", "268435456")
-            .statement_cache_capacity(256);
+        let options = sqlite_connect_options(url)?;
         let write = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
@@ -166,14 +156,14 @@ impl Db {
             // Each in-memory connection is its own database: one connection must do everything.
             return Ok(Db::Sqlite(SqliteDb { read: write.clone(), write }));
         }
-        let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4) as u32;
-        let read = SqlitePoolOptions::new()
-            .max_connections(readers)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.read_only(true))
-            .await?;
+        let read = sqlite_read_pool_options().connect_with(options.read_only(true)).await?;
         Ok(Db::Sqlite(SqliteDb { read, write }))
+    }
+
+    /// Wraps a read pool and a one-connection write pool over the same SQLite file
+    /// (`benches/http_pages.rs` uses this to compare pool settings through the real `read!` path).
+    pub fn from_sqlite_pools(read: SqlitePool, write: SqlitePool) -> Db {
+        Db::Sqlite(SqliteDb { read, write })
     }
 
     async fn connect_postgres(options: PgConnectOptions) -> Result<Db, sqlx::Error> {
@@ -228,6 +218,41 @@ impl Db {
             Db::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// How every SQLite connection (writer and readers) is opened.
+pub fn sqlite_connect_options(url: &str) -> Result<SqliteConnectOptions, sqlx::Error> {
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL under WAL loses at most the last transactions on power failure, never integrity.
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("cache_size", "-32768")
+        .pragma("temp_store", "memory")
+        .pragma("mmap_size", "268435456")
+        // Without it, the page in benches/http_pages.rs cost 54–57 → 68–73 µs of CPU per request.
+        .statement_cache_capacity(256))
+}
+
+/// The read pool's settings.
+///
+/// Measured with `benches/http_pages.rs` (BENCHMARKS.md): each sqlx SQLite call is a round trip
+/// to the connection's own worker thread, and sqlx 0.8 makes three per query: a ping before
+/// acquire, the query, and a ping on release. The ping on release already checks every connection
+/// going back into the pool, and a local file has no network to fail in between, so the test
+/// before acquire only costs time. Dropping it took a page with one query from 65–72 to 56–59 µs
+/// of server CPU per request (4.2–5.0 to 2.9–3.4 context switches), i.e. from 15–17% to 19–20% of
+/// a bare handler's requests per CPU-second. Fewer than 4 readers cost more (1 reader: 100–160 µs);
+/// 8 or 16 saved at most 2 µs, not worth twice the threads and page caches.
+pub fn sqlite_read_pool_options() -> SqlitePoolOptions {
+    let readers = std::thread::available_parallelism().map_or(4, |n| n.get() * 2).max(4) as u32;
+    SqlitePoolOptions::new()
+        .max_connections(readers)
+        .min_connections(1)
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(10))
 }
 
 /// sqlx errors can span lines (PostgreSQL details); operators want one line.
