@@ -16,6 +16,42 @@ fn redress(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     )
 }
 
+/// A database of its own for one CLI test: a SQLite file, or on the PostgreSQL run a new schema
+/// in the test database (dropped afterwards) — the shared public schema is not a test's to change.
+struct ScratchDb {
+    url: String,
+    pg: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl ScratchDb {
+    fn new() -> ScratchDb {
+        let dir = tempfile::tempdir().unwrap();
+        match std::env::var("REDRESS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+            Some(base) => {
+                let schema = format!("cli_{:016x}", rand::random::<u64>());
+                assert!(psql(&base, &format!("CREATE SCHEMA {schema}")), "psql creates the schema");
+                let sep = if base.contains('?') { '&' } else { '?' };
+                let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+                ScratchDb { url, pg: Some((base, schema)), _dir: dir }
+            }
+            None => ScratchDb { url: format!("sqlite://{}/redress.db", dir.path().display()), pg: None, _dir: dir },
+        }
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        if let Some((base, schema)) = &self.pg {
+            psql(base, &format!("DROP SCHEMA {schema} CASCADE"));
+        }
+    }
+}
+
+fn psql(url: &str, sql: &str) -> bool {
+    Command::new("psql").arg(url).args(["-qAtc", sql]).output().is_ok_and(|o| o.status.success())
+}
+
 #[test]
 fn a_wrong_database_url_is_one_clear_line() {
     let (code, _, err) = redress(&["migrate"], &[("REDRESS_DATABASE_URL", "mysql://root:pw@localhost/x")]);
@@ -60,19 +96,9 @@ fn migrate_then_demo_on_a_fresh_sqlite_file() {
 }
 
 #[test]
-fn migrate_on_postgres_when_available() {
-    let Some(url) = std::env::var("REDRESS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) else {
-        // The SQLite run of the suite covers migrate; this one exists for the PostgreSQL run.
-        return;
-    };
-    // A schema of its own: the shared database's public schema is not this test's to change.
-    let schema = format!("cli_{:016x}", rand::random::<u64>());
-    let psql = |sql: &str| Command::new("psql").arg(&url).args(["-qAtc", sql]).output().map(|o| o.status.success());
-    assert_eq!(psql(&format!("CREATE SCHEMA {schema}")).ok(), Some(true), "psql creates the schema");
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let scoped = format!("{url}{sep}options=-csearch_path%3D{schema}");
-    let (code, out, err) = redress(&["migrate"], &[("REDRESS_DATABASE_URL", &scoped)]);
-    let _ = psql(&format!("DROP SCHEMA {schema} CASCADE"));
+fn migrate_on_the_test_backend() {
+    let db = ScratchDb::new();
+    let (code, out, err) = redress(&["migrate"], &[("REDRESS_DATABASE_URL", &db.url)]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("migrations applied"));
 }
@@ -165,9 +191,9 @@ async fn passwords_and_tokens_never_reach_the_logs() {
 
 #[test]
 fn import_from_the_command_line_reports_and_fails_on_rejection() {
+    let db = ScratchDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/redress.db", dir.path().display());
-    let env = [("REDRESS_DATABASE_URL", url.as_str()), ("LANG", "en_US.UTF-8")];
+    let env = [("REDRESS_DATABASE_URL", db.url.as_str()), ("LANG", "en_US.UTF-8")];
     let journal = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/journal.csv");
     let (code, out, err) = redress(&["import", "journal", journal], &env);
     assert_eq!(code, 0, "{err}");
@@ -183,8 +209,9 @@ fn import_from_the_command_line_reports_and_fails_on_rejection() {
 
 #[test]
 fn killing_an_import_midway_leaves_no_rows() {
+    let scratch = ScratchDb::new();
+    let url = scratch.url.clone();
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}/redress.db", dir.path().display());
     let file = dir.path().join("big.csv");
     let mut out = Vec::new();
     redress::import::generate::write(redress::import::Kind::Journal, 400_000, 9, &mut out).unwrap();
