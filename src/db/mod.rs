@@ -17,6 +17,7 @@ pub mod api_tokens;
 pub mod browse;
 pub mod cases;
 pub mod email_tokens;
+pub mod evidence;
 pub mod merchants;
 pub mod outbox;
 pub mod records;

@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod card;
 pub mod case_state;
 pub mod claim;
+pub mod evidence;
 pub mod finding;
 pub mod money;
 pub mod records;

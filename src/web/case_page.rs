@@ -8,6 +8,7 @@ use axum::extract::{Path, State};
 
 use crate::cases::view::{explanation, rfc3339};
 use crate::db::cases::{self, CaseRow, EventRow};
+use crate::domain::case_state::CaseState;
 use crate::domain::money::{Currency, Money};
 use crate::domain::records::{JournalRow, SettlementEntry};
 use crate::domain::role::Role;
@@ -63,6 +64,11 @@ pub struct CasePage {
     matched: Vec<MatchedView>,
     events: Vec<EventView>,
     receipt: Option<Receipt>,
+    /// Files on the case, when the viewer may see them.
+    evidence: Vec<crate::db::evidence::EvidenceRow>,
+    may_add_evidence: bool,
+    /// The outcome of the last upload (`added`, `too_large`, …), from the redirect.
+    evidence_notice: Option<String>,
 }
 
 impl CasePage {
@@ -97,11 +103,17 @@ fn matched_view(d: &SettlementEntry) -> MatchedView {
     }
 }
 
+#[derive(serde::Deserialize)]
+pub struct CaseQuery {
+    evidence: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     ctx: PageContext,
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<i64>,
+    axum::extract::Query(q): axum::extract::Query<CaseQuery>,
 ) -> Result<CasePage, AppError> {
     let case = cases::get(&state.db, id).await?.filter(|c| may_see(&user, c)).ok_or_else(AppError::not_found)?;
     let tz = &state.config.timezone;
@@ -133,7 +145,20 @@ pub async fn show(
             note: e.note,
         })
         .collect();
+    let evidence = if crate::web::evidence::may_see_evidence(&user, &case) {
+        crate::db::evidence::of_case(&state.db, id).await?
+    } else {
+        Vec::new()
+    };
+    let may_add_evidence = user.role == Role::Customer
+        && evidence.len() < crate::domain::evidence::MAX_FILES_PER_CASE as usize
+        && CaseState::parse(&case.state).is_some_and(|s| s.is_open());
+    let evidence_notice =
+        q.evidence.filter(|e| matches!(e.as_str(), "added" | "too_large" | "too_many" | "wrong_type" | "missing"));
     Ok(CasePage {
+        evidence,
+        may_add_evidence,
+        evidence_notice,
         show_contact: user.role != Role::Merchant,
         amount: fmt_money(case.amount_minor, &case.currency),
         remedy_amount: case.remedy_minor.map(|m| fmt_money(m, &case.currency)),

@@ -26,6 +26,7 @@ pub mod case_page;
 pub mod claims;
 pub mod context;
 pub mod error;
+pub mod evidence;
 pub mod forms;
 pub mod guard;
 pub mod health;
@@ -65,6 +66,8 @@ impl AppState {
 
 /// Form bodies are small; file uploads raise this on their own routes.
 const BODY_LIMIT: usize = 256 * 1024;
+/// One evidence file (5 MiB) and its multipart envelope.
+const EVIDENCE_LIMIT: usize = crate::domain::evidence::MAX_BYTES + 64 * 1024;
 /// Uploaded record files: about 7 million journal rows.
 const UPLOAD_LIMIT: usize = 1 << 30;
 
@@ -109,6 +112,8 @@ pub fn router(state: AppState) -> Router {
 
     let signed_in = Router::new()
         .route("/cases/{id}", get(case_page::show))
+        .route("/cases/{id}/evidence", post(evidence::upload).layer(DefaultBodyLimit::max(EVIDENCE_LIMIT)))
+        .route("/cases/{id}/evidence/{evidence_id}", get(evidence::download))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::SIGNED_IN, r, n)));
     let records = Router::new()
         .route("/records", get(records::browse))
@@ -133,8 +138,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin)
         .merge(uploads)
         .merge(records)
-        .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard))
-        .layer(middleware::from_fn_with_state(state.clone(), session::load));
+        .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard));
 
     // Bearer tokens, not cookies: no CSRF exposure, so no CSRF guard.
     let api = Router::new()
@@ -152,6 +156,8 @@ pub fn router(state: AppState) -> Router {
         .nest_service("/static", static_files)
         .fallback(error::not_found)
         .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
+        // Outside the error renderer, so error pages know the visitor (language, CSRF token, user).
+        .layer(middleware::from_fn_with_state(state.clone(), session::load))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(
             ServiceBuilder::new()

@@ -112,6 +112,11 @@ pub const ABSOLUTE_TIMEOUT_SECS: i64 = 12 * 60 * 60;
 /// Middleware: makes sure every request has a session token, resolves the signed-in user, and
 /// sets the cookie on the response when the token is new.
 pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Result<Response, AppError> {
+    // Machines and static files need no session (and the API must not ride on cookies).
+    let path = req.uri().path();
+    if path.starts_with("/api/") || path.starts_with("/static/") || path == "/healthz" || path == "/readyz" {
+        return Ok(next.run(req).await);
+    }
     let secure = state.config.secure_cookies();
     let name = cookie_name(secure);
     let mut token = read_cookie(req.headers(), name).filter(|t| SessionToken::is_well_formed(t)).map(SessionToken);

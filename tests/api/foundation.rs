@@ -149,3 +149,22 @@ async fn responses_are_compressed_for_clients_that_ask() {
     let page = app.get_with("/static/app.css", &[("accept-encoding", "gzip")]).await;
     assert_eq!(page.header("content-encoding"), "gzip");
 }
+
+#[tokio::test]
+async fn error_pages_know_the_visitor_and_their_language_switch_works() {
+    let app = TestApp::spawn().await;
+    let agent = app.signed_in("agent", "desk@example.com", &[]).await;
+    let missing = agent.get("/no/such/page").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("desk@example.com"), "the signed-in person is shown");
+    let csrf = missing.csrf();
+    assert!(!csrf.is_empty());
+    let switched = agent
+        .post_form_raw(
+            "/lang",
+            &[("_csrf", &csrf), ("lang", "en"), ("next", "/no/such/page")],
+            &[("origin", &app.base)],
+        )
+        .await;
+    assert_eq!(switched.status, 303, "the switch on an error page is a valid form");
+}
