@@ -4,27 +4,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
-
-async fn token(app: &TestApp, role: &str, merchants: &[&str]) -> String {
-    let merchants: Vec<String> = merchants.iter().map(|m| m.to_string()).collect();
-    redress::accounts::add_token(&app.db, role, &merchants, "test").await.unwrap()
-}
-
-async fn import_samples(app: &TestApp) {
-    let agent = token(app, "agent", &[]).await;
-    for (path, file) in [("/api/v1/journal", "journal.csv"), ("/api/v1/settlement", "settlement.csv")] {
-        let res = reqwest::Client::new()
-            .post(format!("{}{path}", app.base))
-            .bearer_auth(&agent)
-            .header("content-type", "text/csv")
-            .body(std::fs::read(format!("{SAMPLES}{file}")).unwrap())
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 200);
-    }
-}
+use crate::helpers::SAMPLES;
 
 async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
     let res = reqwest::Client::new()
@@ -48,8 +28,8 @@ async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
 #[tokio::test]
 async fn every_sample_claim_gets_its_expected_finding() {
     let app = TestApp::spawn().await;
-    import_samples(&app).await;
-    let bank = token(&app, "customer", &[]).await;
+    app.import_samples().await;
+    let bank = app.token("customer", &[]).await;
     let claims = std::fs::read_to_string(format!("{SAMPLES}claims.jsonl")).unwrap();
     let mut checked = 0;
     let mut wrong = Vec::new();
@@ -83,8 +63,8 @@ async fn every_sample_claim_gets_its_expected_finding() {
 #[tokio::test]
 async fn a_case_has_the_designed_json_shape() {
     let app = TestApp::spawn().await;
-    import_samples(&app).await;
-    let bank = token(&app, "customer", &[]).await;
+    app.import_samples().await;
+    let bank = app.token("customer", &[]).await;
     let body = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
     let (status, case) = post(&app, &bank, "/api/v1/claims", &body).await;
     assert_eq!(status, 201);
@@ -102,7 +82,7 @@ async fn a_case_has_the_designed_json_shape() {
 #[tokio::test]
 async fn invalid_claims_name_every_field_and_card_numbers_are_refused() {
     let app = TestApp::spawn().await;
-    let bank = token(&app, "customer", &[]).await;
+    let bank = app.token("customer", &[]).await;
     let (status, body) = post(&app, &bank, "/api/v1/claims", &json!({"kind": "wrong_amount", "card_last4": "12a4", "amount": "10.00", "expected_amount": "12.00", "occurred_at": "yesterday"})).await;
     assert_eq!(status, 422);
     assert_eq!(body["error"], "invalid_claim");
@@ -123,16 +103,16 @@ async fn invalid_claims_name_every_field_and_card_numbers_are_refused() {
 async fn only_those_involved_see_a_case() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    import_samples(&app).await;
-    let bank = token(&app, "customer", &[]).await;
+    app.import_samples().await;
+    let bank = app.token("customer", &[]).await;
     let body = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
     let (_, case) = post(&app, &bank, "/api/v1/claims", &body).await;
     let path = format!("/api/v1/cases/{}", case["id"]);
 
-    let other_bank = token(&app, "customer", &[]).await;
-    let owner = token(&app, "merchant", &["828844912590296"]).await;
-    let stranger = token(&app, "merchant", &["851424736185314"]).await;
-    let agent = token(&app, "agent", &[]).await;
+    let other_bank = app.token("customer", &[]).await;
+    let owner = app.token("merchant", &["828844912590296"]).await;
+    let stranger = app.token("merchant", &["851424736185314"]).await;
+    let agent = app.token("agent", &[]).await;
     assert_eq!(get(&app, &other_bank, &path).await.0, 404);
     assert_eq!(get(&app, &stranger, &path).await.0, 404);
     assert_eq!(get(&app, &owner, &path).await.0, 200);

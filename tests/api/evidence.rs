@@ -2,24 +2,12 @@
 
 use crate::helpers::{Browser, TestApp};
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but well-typed";
 
 async fn app_with_case() -> (TestApp, Browser, String) {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    for kind in [redress::import::Kind::Journal, redress::import::Kind::Settlement] {
-        let file = std::fs::File::open(format!("{SAMPLES}{}.csv", kind.as_str())).unwrap();
-        let request = redress::import::ImportRequest {
-            kind,
-            file_name: "sample".into(),
-            via: "cli",
-            user_id: None,
-            token_id: None,
-            merchant_scope: None,
-        };
-        redress::import::import(&app.db, &request, file, None).await.unwrap();
-    }
+    app.import_samples().await;
     let me = app.signed_in("customer", "holder@example.com", &[]).await;
     let filed = me
         .post_form(

@@ -2,23 +2,10 @@
 
 use crate::helpers::TestApp;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
-
 async fn with_samples() -> TestApp {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    for kind in [redress::import::Kind::Journal, redress::import::Kind::Settlement] {
-        let file = std::fs::File::open(format!("{SAMPLES}{}.csv", kind.as_str())).unwrap();
-        let request = redress::import::ImportRequest {
-            kind,
-            file_name: "sample".into(),
-            via: "cli",
-            user_id: None,
-            token_id: None,
-            merchant_scope: None,
-        };
-        assert!(redress::import::import(&app.db, &request, file, None).await.unwrap().accepted);
-    }
+    app.import_samples().await;
     app
 }
 

@@ -144,7 +144,32 @@ impl TestApp {
     pub async fn load_merchants(&self) {
         redress::demo::load(&self.db).await.unwrap();
     }
+
+    /// A new API token of `role`, bound to `merchants` (merchant tokens).
+    pub async fn token(&self, role: &str, merchants: &[&str]) -> String {
+        let merchants: Vec<String> = merchants.iter().map(|m| m.to_string()).collect();
+        redress::accounts::add_token(&self.db, role, &merchants, "test").await.unwrap()
+    }
+
+    /// Imports the sample journal and settlement files, as `redress import` would.
+    pub async fn import_samples(&self) {
+        for kind in [redress::import::Kind::Journal, redress::import::Kind::Settlement] {
+            let file = std::fs::File::open(format!("{SAMPLES}{}.csv", kind.as_str())).unwrap();
+            let request = redress::import::ImportRequest {
+                kind,
+                file_name: format!("{}.csv", kind.as_str()),
+                via: "cli",
+                user_id: None,
+                token_id: None,
+                merchant_scope: None,
+            };
+            assert!(redress::import::import(&self.db, &request, file, None).await.unwrap().accepted);
+        }
+    }
 }
+
+/// The project's shared sample files.
+pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
 
 pub fn postgres_url() -> Option<String> {
     std::env::var("REDRESS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())

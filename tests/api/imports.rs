@@ -5,7 +5,7 @@ use redress::import::Kind;
 
 use crate::helpers::TestApp;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
+use crate::helpers::SAMPLES;
 
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(format!("{SAMPLES}{name}")).unwrap()
@@ -15,11 +15,6 @@ fn generated(kind: Kind, rows: u64) -> Vec<u8> {
     let mut out = Vec::new();
     redress::import::generate::write(kind, rows, 3, &mut out).unwrap();
     out
-}
-
-async fn token(app: &TestApp, role: &str, merchants: &[&str]) -> String {
-    let merchants: Vec<String> = merchants.iter().map(|m| m.to_string()).collect();
-    redress::accounts::add_token(&app.db, role, &merchants, "test").await.unwrap()
 }
 
 async fn post_csv(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
@@ -39,7 +34,7 @@ async fn post_csv(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> (u16
 #[tokio::test]
 async fn the_samples_import_through_the_api_and_again_change_nothing() {
     let app = TestApp::spawn().await;
-    let agent = token(&app, "agent", &[]).await;
+    let agent = app.token("agent", &[]).await;
     for (path, file, table) in [
         ("/api/v1/journal", "journal.csv", RecordTable::Journal),
         ("/api/v1/settlement", "settlement.csv", RecordTable::Settlement),
@@ -90,7 +85,7 @@ async fn the_samples_import_through_the_upload_page() {
 #[tokio::test]
 async fn one_bad_row_among_100k_imports_nothing_and_names_the_row() {
     let app = TestApp::spawn().await;
-    let agent = token(&app, "agent", &[]).await;
+    let agent = app.token("agent", &[]).await;
     let text = String::from_utf8(generated(Kind::Journal, 100_000)).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     // Line 77,778 of the file (the header is line 1): an amount with three decimals.
@@ -114,7 +109,7 @@ async fn one_bad_row_among_100k_imports_nothing_and_names_the_row() {
 #[tokio::test]
 async fn a_changed_row_is_a_conflict_and_the_stored_row_is_kept() {
     let app = TestApp::spawn().await;
-    let agent = token(&app, "agent", &[]).await;
+    let agent = app.token("agent", &[]).await;
     post_csv(&app, "/api/v1/settlement", &agent, sample("settlement.csv")).await;
     let text = String::from_utf8(sample("settlement.csv")).unwrap();
     let changed = text.replacen(
@@ -137,7 +132,7 @@ async fn a_changed_row_is_a_conflict_and_the_stored_row_is_kept() {
 #[tokio::test]
 async fn a_full_card_number_rejects_the_file_and_is_never_repeated() {
     let app = TestApp::spawn().await;
-    let agent = token(&app, "agent", &[]).await;
+    let agent = app.token("agent", &[]).await;
     let text = String::from_utf8(sample("journal.csv")).unwrap();
     let pan = "6228480402564890018";
     let leaked = text.replacen("621700******9605", pan, 1);
@@ -153,7 +148,7 @@ async fn a_full_card_number_rejects_the_file_and_is_never_repeated() {
 async fn merchants_import_only_their_own_journals() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    let merchant = token(&app, "merchant", &["851424736185314"]).await;
+    let merchant = app.token("merchant", &["851424736185314"]).await;
     let (status, report) = post_csv(&app, "/api/v1/journal", &merchant, sample("journal.csv")).await;
     assert_eq!(status, 422);
     assert_eq!(report["problems"][0]["code"], "merchant_not_yours");
@@ -172,14 +167,14 @@ async fn merchants_import_only_their_own_journals() {
 
     let (status, _) = post_csv(&app, "/api/v1/settlement", &merchant, sample("settlement.csv")).await;
     assert_eq!(status, 403, "settlement files are the desk's");
-    let customer = token(&app, "customer", &[]).await;
+    let customer = app.token("customer", &[]).await;
     assert_eq!(post_csv(&app, "/api/v1/journal", &customer, sample("journal.csv")).await.0, 403);
 }
 
 #[tokio::test]
 async fn the_api_wants_csv() {
     let app = TestApp::spawn().await;
-    let agent = token(&app, "agent", &[]).await;
+    let agent = app.token("agent", &[]).await;
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/journal", app.base))
         .bearer_auth(&agent)

@@ -4,11 +4,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
-
-async fn token(app: &TestApp, role: &str) -> String {
-    redress::accounts::add_token(&app.db, role, &[], "test").await.unwrap()
-}
+use crate::helpers::SAMPLES;
 
 async fn import(app: &TestApp, agent: &str, kind: &str, body: String) {
     let res = reqwest::Client::new()
@@ -47,7 +43,7 @@ async fn case(app: &TestApp, token: &str, id: &Value) -> Value {
 #[tokio::test]
 async fn a_journal_upload_rematches_a_case_that_waited_for_it() {
     let app = TestApp::spawn().await;
-    let (agent, bank) = (token(&app, "agent").await, token(&app, "customer").await);
+    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
     import(&app, &agent, "settlement", sample("settlement.csv")).await;
     let claim = json!({"kind": "no_receipt", "card_last4": "2470", "amount": "2220.99", "occurred_at": "2026-11-05T17:15:05+08:00", "contact_email": "holder0@example.com"});
     let filed = file(&app, &bank, claim).await;
@@ -64,7 +60,7 @@ async fn a_journal_upload_rematches_a_case_that_waited_for_it() {
 #[tokio::test]
 async fn a_claim_filed_before_any_records_is_matched_when_they_arrive() {
     let app = TestApp::spawn().await;
-    let (agent, bank) = (token(&app, "agent").await, token(&app, "customer").await);
+    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
     let claim = json!({"kind": "duplicate_charge", "card_last4": "0325", "amount": "4970.19", "occurred_at": "2026-11-06T13:02+08:00", "contact_email": "holder10@example.com"});
     let filed = file(&app, &bank, claim).await;
     assert_eq!(filed["finding"], "no_debit_found");
@@ -80,7 +76,7 @@ async fn a_claim_filed_before_any_records_is_matched_when_they_arrive() {
 #[tokio::test]
 async fn a_settlement_credit_for_the_remedy_resolves_the_case_by_itself() {
     let app = TestApp::spawn().await;
-    let (agent, bank) = (token(&app, "agent").await, token(&app, "customer").await);
+    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
     import(&app, &agent, "journal", sample("journal.csv")).await;
     import(&app, &agent, "settlement", sample("settlement.csv")).await;
     let claim = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
@@ -113,7 +109,7 @@ async fn each_change_queues_its_notices_for_the_right_people() {
     app.load_merchants().await;
     app.seed_user("merchant", "clerk@example.com", &["828844912590296"]).await;
     app.seed_user("merchant", "elsewhere@example.com", &["851424736185314"]).await;
-    let (agent, bank) = (token(&app, "agent").await, token(&app, "customer").await);
+    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
     import(&app, &agent, "journal", sample("journal.csv")).await;
     import(&app, &agent, "settlement", sample("settlement.csv")).await;
     let claim = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
