@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 
 use crate::auth::{password, token};
 use crate::db::users::{self, CreateUserError, NewUser};
-use crate::db::{Db, api_tokens, merchants};
+use crate::db::{Db, DbError, api_tokens, merchants};
 use crate::domain::account::{EmailAddress, check_new_password};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
@@ -13,18 +13,35 @@ fn parse_role(role: &str) -> anyhow::Result<Role> {
     Role::parse(role).with_context(|| format!("unknown role {role:?}: use customer, merchant, agent or admin"))
 }
 
-/// Checks the merchant binding rules: merchant users/tokens need known merchants, others none.
-async fn check_merchants(db: &Db, role: Role, merchant_ids: &[String]) -> anyhow::Result<()> {
-    match role {
-        Role::Merchant if merchant_ids.is_empty() => bail!("a merchant user or token needs at least one --merchant"),
+/// Why a set of merchant bindings does not fit a role: a catalog key and its arguments.
+#[derive(Debug, PartialEq)]
+pub struct BindingProblem {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+}
+
+/// The merchant binding rule, for users and API tokens alike: merchant staff work for at least
+/// one registered merchant; other roles are bound to none.
+pub async fn binding_problem(db: &Db, role: Role, merchant_ids: &[String]) -> Result<Option<BindingProblem>, DbError> {
+    let problem = |key| Some(BindingProblem { key, args: Vec::new() });
+    Ok(match role {
+        Role::Merchant if merchant_ids.is_empty() => problem("admin.error.merchants_needed"),
         Role::Merchant => {
             let unknown = merchants::unknown_merchants(db, merchant_ids).await?;
-            if !unknown.is_empty() {
-                bail!("these merchant ids are not registered: {}", unknown.join(", "));
-            }
+            (!unknown.is_empty()).then(|| BindingProblem {
+                key: "admin.error.unknown_merchants",
+                args: vec![("ids", unknown.join(", "))],
+            })
         }
-        _ if !merchant_ids.is_empty() => bail!("only merchant users and tokens take --merchant"),
-        _ => {}
+        _ if !merchant_ids.is_empty() => problem("admin.error.merchants_only_for_merchant"),
+        _ => None,
+    })
+}
+
+/// The binding rule for the command line, in English.
+async fn check_merchants(db: &Db, role: Role, merchant_ids: &[String]) -> anyhow::Result<()> {
+    if let Some(p) = binding_problem(db, role, merchant_ids).await? {
+        bail!("{} (--merchant)", Lang::En.t_args(p.key, &p.args));
     }
     Ok(())
 }

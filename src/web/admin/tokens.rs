@@ -9,9 +9,9 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use super::split_ids;
+use crate::accounts::{BindingProblem, binding_problem};
 use crate::auth::token;
 use crate::db::api_tokens::{self, ApiTokenRow};
-use crate::db::merchants;
 use crate::domain::role::Role;
 use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
@@ -51,22 +51,18 @@ pub struct TokenForm {
     merchants: String,
 }
 
-/// Why a token request is refused, as a catalog key; shared with `redress token add`.
-pub async fn check_token_request(
-    state_db: &crate::db::Db,
+/// Why a token request is refused: a catalog key and its arguments.
+async fn token_request_problem(
+    db: &crate::db::Db,
     name: &str,
     role: Option<Role>,
     merchant_ids: &[String],
-) -> Result<Option<&'static str>, AppError> {
+) -> Result<Option<BindingProblem>, AppError> {
+    let problem = |key| Some(BindingProblem { key, args: Vec::new() });
     Ok(match role {
-        _ if name.trim().is_empty() || name.chars().count() > 100 => Some("admin.error.token_name"),
-        None => Some("admin.error.role"),
-        Some(Role::Merchant) if merchant_ids.is_empty() => Some("admin.error.merchants_needed"),
-        Some(Role::Merchant) if !merchants::unknown_merchants(state_db, merchant_ids).await?.is_empty() => {
-            Some("admin.error.unknown_merchants")
-        }
-        Some(r) if r != Role::Merchant && !merchant_ids.is_empty() => Some("admin.error.merchants_only_for_merchant"),
-        _ => None,
+        _ if name.trim().is_empty() || name.chars().count() > 100 => problem("admin.error.token_name"),
+        None => problem("admin.error.role"),
+        Some(role) => binding_problem(db, role, merchant_ids).await?,
     })
 }
 
@@ -78,9 +74,9 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let role = Role::parse(&form.role);
     let merchant_ids = split_ids(&form.merchants);
-    if let Some(key) = check_token_request(&state.db, &form.name, role, &merchant_ids).await? {
+    if let Some(p) = token_request_problem(&state.db, &form.name, role, &merchant_ids).await? {
         let mut errors = FieldErrors::default();
-        errors.add("form", ctx.t_args(key, &[("ids", merchant_ids.join(", "))]));
+        errors.add("form", ctx.t_args(p.key, &p.args));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, errors, None).await?).into_response());
     }
     let role = role.expect("checked above");

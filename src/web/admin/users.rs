@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::split_ids;
+use crate::accounts::binding_problem;
 use crate::auth::password;
-use crate::db::merchants;
 use crate::db::users::{self, CreateUserError, NewUser, UserRow};
 use crate::domain::account::{EmailAddress, check_new_password};
 use crate::domain::role::Role;
@@ -80,20 +80,10 @@ pub async fn create(
         errors.add_code(lang, "password", e.code(), &e.args());
     }
     let merchant_ids = split_ids(&form.merchants);
-    match role {
-        Some(Role::Merchant) if merchant_ids.is_empty() => {
-            errors.add("merchants", ctx.t("admin.error.merchants_needed"))
-        }
-        Some(Role::Merchant) => {
-            let unknown = merchants::unknown_merchants(&state.db, &merchant_ids).await?;
-            if !unknown.is_empty() {
-                errors.add("merchants", ctx.t_args("admin.error.unknown_merchants", &[("ids", unknown.join(", "))]));
-            }
-        }
-        Some(_) if !merchant_ids.is_empty() => {
-            errors.add("merchants", ctx.t("admin.error.merchants_only_for_merchant"))
-        }
-        _ => {}
+    if let Some(role) = role
+        && let Some(p) = binding_problem(&state.db, role, &merchant_ids).await?
+    {
+        errors.add("merchants", ctx.t_args(p.key, &p.args));
     }
     let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, form, errors).await?).into_response());
@@ -160,13 +150,16 @@ pub async fn set_merchants(
 ) -> Result<Response, AppError> {
     let user = users::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
     let ids = split_ids(&form.merchants);
-    if user.role != Role::Merchant.as_str() || ids.is_empty() {
-        return Err(AppError::new(StatusCode::BAD_REQUEST, "merchants_needed", "admin.error.merchants_needed"));
+    // The form is offered for merchant staff only; other roles have no merchants to edit.
+    if user.role != Role::Merchant.as_str() {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "not_merchant_staff",
+            "admin.error.merchants_only_for_merchant",
+        ));
     }
-    let unknown = merchants::unknown_merchants(&state.db, &ids).await?;
-    if !unknown.is_empty() {
-        return Err(AppError::new(StatusCode::BAD_REQUEST, "unknown_merchants", "admin.error.unknown_merchants")
-            .with_args(vec![("ids", unknown.join(", "))]));
+    if let Some(p) = binding_problem(&state.db, Role::Merchant, &ids).await? {
+        return Err(AppError::new(StatusCode::BAD_REQUEST, "invalid_merchants", p.key).with_args(p.args));
     }
     let mut tx = state.db.begin().await?;
     users::set_merchants(&mut tx, id, &ids).await?;
