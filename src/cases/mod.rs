@@ -17,6 +17,7 @@ use crate::domain::claim::Claim;
 use crate::domain::finding::{Candidate, Decision, decide, find_journal, is_candidate};
 use crate::i18n::Lang;
 
+pub mod act;
 pub mod notify;
 pub mod refresh;
 pub mod view;
@@ -137,7 +138,7 @@ pub async fn file(
 }
 
 /// Moves a `submitted` case to where its finding sends it and records why.
-async fn apply_decision(
+pub(crate) async fn apply_decision(
     tx: &mut Tx,
     ctx: &MatchContext<'_>,
     case_id: i64,
@@ -158,6 +159,7 @@ async fn apply_decision(
         decision.explanation_args().into_iter().map(|(k, v)| (k.to_owned(), Value::String(v))).collect();
     let args = Value::Object(args).to_string();
     let merchant = matched.first().map(|(_, c)| c.debit.merchant_id.as_str());
+    let terminal = matched.first().map(|(_, c)| c.debit.terminal_id.as_str());
     let deadline = response_days(state).map(|days| ctx.calendar.add_business_days(now, days, ctx.tz).as_second());
     let written = cases::record_decision(
         tx,
@@ -172,6 +174,7 @@ async fn apply_decision(
             remedy_needs_merchant: decision.remedy.needs_merchant_confirmation,
             explanation_args: &args,
             matched_merchant_id: merchant,
+            matched_terminal_id: terminal,
             state: state.as_str(),
             deadline_at: deadline,
             matched_settlement_ids: &matched_ids,

@@ -17,6 +17,8 @@ use super::MatchContext;
 pub struct Extra {
     pub credit_date: Option<String>,
     pub credit_rrn: Option<String>,
+    /// The words of the person acting: a reason, a question.
+    pub reason: Option<String>,
 }
 
 fn money(minor: i64, currency: &str) -> Option<String> {
@@ -62,6 +64,7 @@ fn facts(ctx: &MatchContext<'_>, case: &CaseRow, state: CaseState, lang: Lang, e
             .map(|t| t.to_zoned(ctx.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()),
         credit_date: extra.credit_date.clone(),
         credit_rrn: extra.credit_rrn.clone(),
+        reason: extra.reason.clone(),
         ..CaseNotice::new(case.id, &case.kind, state)
     }
 }

@@ -41,12 +41,22 @@ pub struct CaseRow {
     pub state_entered_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub assigned_to: Option<i64>,
+    pub matched_terminal_id: Option<String>,
+    pub outcome_accepted_at: Option<i64>,
+    pub remedy_executed_at: Option<i64>,
+    pub executed_batch_no: Option<String>,
+    pub executed_trace_no: Option<String>,
+    pub executed_rrn: Option<String>,
+    pub merchant_stated_minor: Option<i64>,
 }
 
 const CASE_COLUMNS: &str = "id, kind, state, version, customer_user_id, contact_email, email_confirmed_at, lang, via, \
     filed_by_token, card_last4, card_first6, amount_minor, currency, expected_minor, occurred_at, merchant_id, \
     terminal_id, merchant_name, description, finding, review_reason, remedy_kind, remedy_minor, remedy_rrn, \
-    remedy_needs_merchant, explanation_args, matched_merchant_id, deadline_at, state_entered_at, created_at, updated_at";
+    remedy_needs_merchant, explanation_args, matched_merchant_id, deadline_at, state_entered_at, created_at, updated_at, \
+    assigned_to, matched_terminal_id, outcome_accepted_at, remedy_executed_at, executed_batch_no, executed_trace_no, \
+    executed_rrn, merchant_stated_minor";
 
 /// A claim as filed, before matching.
 pub struct NewCase<'a> {
@@ -117,6 +127,7 @@ pub struct DecisionUpdate<'a> {
     pub remedy_needs_merchant: bool,
     pub explanation_args: &'a str,
     pub matched_merchant_id: Option<&'a str>,
+    pub matched_terminal_id: Option<&'a str>,
     pub state: &'a str,
     pub deadline_at: Option<i64>,
     pub matched_settlement_ids: &'a [i64],
@@ -134,7 +145,8 @@ pub async fn record_decision(
     let changed = in_tx!(tx, |c| sqlx::query(
         "UPDATE cases SET finding = $1, review_reason = $2, remedy_kind = $3, remedy_minor = $4, remedy_rrn = $5,
                           remedy_needs_merchant = $6, explanation_args = $7, matched_merchant_id = $8, state = $9,
-                          deadline_at = $10, state_entered_at = $11, updated_at = $11, version = version + 1
+                          deadline_at = $10, state_entered_at = $11, updated_at = $11, version = version + 1,
+                          matched_terminal_id = $14, outcome_accepted_at = NULL, remedy_executed_at = NULL
          WHERE id = $12 AND version = $13"
     )
     .bind(d.finding)
@@ -150,6 +162,7 @@ pub async fn record_decision(
     .bind(now)
     .bind(case_id)
     .bind(expected_version)
+    .bind(d.matched_terminal_id)
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
@@ -361,7 +374,8 @@ pub async fn pending_remedies(db: &Db) -> Result<Vec<CaseRow>, DbError> {
 }
 
 /// Moves a case to `state` if it is still at `expected_version`; false when someone else
-/// changed it first (the caller tells the person the case changed).
+/// changed it first (the caller tells the person the case changed). The customer's acceptance
+/// and the remedy's execution belong to the state they were given in, so they are cleared.
 pub async fn set_state(
     tx: &mut Tx,
     case_id: i64,
@@ -372,7 +386,8 @@ pub async fn set_state(
     let now = now_unix();
     let changed = in_tx!(tx, |c| {
         sqlx::query(
-        "UPDATE cases SET state = $1, deadline_at = $2, state_entered_at = $3, updated_at = $3, version = version + 1
+        "UPDATE cases SET state = $1, deadline_at = $2, state_entered_at = $3, updated_at = $3, version = version + 1,
+                          outcome_accepted_at = NULL, remedy_executed_at = NULL
          WHERE id = $4 AND version = $5"
     )
     .bind(state)
@@ -410,4 +425,197 @@ pub async fn agent_emails(tx: &mut Tx) -> Result<Vec<(String, Option<String>)>, 
     )
     .fetch_all(c)
     .await)?)
+}
+
+// ---- what people do to a case ----
+
+/// Bumps the version of a case that stays in its state, if it is still at `expected_version`;
+/// false when someone else changed it first.
+pub async fn touch(tx: &mut Tx, case_id: i64, expected_version: i64) -> Result<bool, DbError> {
+    let changed = in_tx!(tx, |c| sqlx::query(
+        "UPDATE cases SET updated_at = $1, version = version + 1 WHERE id = $2 AND version = $3"
+    )
+    .bind(now_unix())
+    .bind(case_id)
+    .bind(expected_version)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(changed == 1)
+}
+
+/// Records that the refund/reversal was executed, with the terminal's reference of it.
+pub async fn mark_executed(
+    tx: &mut Tx,
+    case_id: i64,
+    batch_no: &str,
+    trace_no: &str,
+    rrn: Option<&str>,
+) -> Result<(), DbError> {
+    in_tx!(tx, |c| sqlx::query(
+        "UPDATE cases SET remedy_executed_at = $1, executed_batch_no = $2, executed_trace_no = $3, executed_rrn = $4
+         WHERE id = $5"
+    )
+    .bind(now_unix())
+    .bind(batch_no)
+    .bind(trace_no)
+    .bind(rrn)
+    .bind(case_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn mark_accepted(tx: &mut Tx, case_id: i64) -> Result<(), DbError> {
+    in_tx!(tx, |c| sqlx::query("UPDATE cases SET outcome_accepted_at = $1 WHERE id = $2")
+        .bind(now_unix())
+        .bind(case_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Sets what is to be paid back and for which debit (a desk approval).
+pub async fn set_remedy(
+    tx: &mut Tx,
+    case_id: i64,
+    kind: &str,
+    minor: Option<i64>,
+    rrn: Option<&str>,
+) -> Result<(), DbError> {
+    in_tx!(tx, |c| sqlx::query("UPDATE cases SET remedy_kind = $1, remedy_minor = $2, remedy_rrn = $3 WHERE id = $4")
+        .bind(kind)
+        .bind(minor)
+        .bind(rrn)
+        .bind(case_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The merchant's word on what the terminal should have charged, and the refund it makes.
+pub async fn set_stated_amount(tx: &mut Tx, case_id: i64, stated: i64, remedy_minor: i64) -> Result<(), DbError> {
+    in_tx!(tx, |c| sqlx::query("UPDATE cases SET merchant_stated_minor = $1, remedy_minor = $2 WHERE id = $3")
+        .bind(stated)
+        .bind(remedy_minor)
+        .bind(case_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+pub async fn set_assignee(tx: &mut Tx, case_id: i64, user_id: Option<i64>) -> Result<(), DbError> {
+    in_tx!(tx, |c| sqlx::query("UPDATE cases SET assigned_to = $1 WHERE id = $2")
+        .bind(user_id)
+        .bind(case_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The claim's fields as the customer corrected them (adding information).
+pub struct ClaimUpdate<'a> {
+    pub card_last4: &'a str,
+    pub card_first6: Option<&'a str>,
+    pub amount_minor: i64,
+    pub expected_minor: Option<i64>,
+    pub occurred_at: &'a str,
+    pub merchant_id: Option<&'a str>,
+    pub terminal_id: Option<&'a str>,
+    pub merchant_name: Option<&'a str>,
+    pub description: Option<&'a str>,
+}
+
+pub async fn update_claim(tx: &mut Tx, case_id: i64, u: &ClaimUpdate<'_>) -> Result<(), DbError> {
+    in_tx!(tx, |c| sqlx::query(
+        "UPDATE cases SET card_last4 = $1, card_first6 = $2, amount_minor = $3, expected_minor = $4, occurred_at = $5,
+                          merchant_id = $6, terminal_id = $7, merchant_name = $8, description = $9
+         WHERE id = $10"
+    )
+    .bind(u.card_last4)
+    .bind(u.card_first6)
+    .bind(u.amount_minor)
+    .bind(u.expected_minor)
+    .bind(u.occurred_at)
+    .bind(u.merchant_id)
+    .bind(u.terminal_id)
+    .bind(u.merchant_name)
+    .bind(u.description)
+    .bind(case_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// Marks an event as a decision that departs from the finding on purpose.
+pub async fn flag_override(tx: &mut Tx, event_id: i64) -> Result<(), DbError> {
+    in_tx!(tx, |c| sqlx::query("UPDATE case_events SET overrides_finding = TRUE WHERE id = $1")
+        .bind(event_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The settlement row ids of the debits a finding rests on, in order.
+pub async fn matched_ids(db: &Db, case_id: i64) -> Result<Vec<i64>, DbError> {
+    let rows: Vec<(i64,)> =
+        read!(db, |c| sqlx::query_as("SELECT settlement_id FROM case_matches WHERE case_id = $1 ORDER BY position")
+            .bind(case_id)
+            .fetch_all(c)
+            .await)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// An event as the audit log shows it: who by account, and whether it overrode the finding.
+#[derive(Clone, Debug, FromRow)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub actor: String,
+    pub actor_email: Option<String>,
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+    pub overrides_finding: bool,
+}
+
+pub async fn audit(db: &Db, case_id: i64) -> Result<Vec<AuditRow>, DbError> {
+    Ok(read!(db, |c| sqlx::query_as(
+        "SELECT e.id, e.at, e.actor, u.email AS actor_email, e.action, e.from_state, e.to_state, e.note,
+                e.overrides_finding
+         FROM case_events e LEFT JOIN users u ON u.id = e.actor_user_id
+         WHERE e.case_id = $1 ORDER BY e.id"
+    )
+    .bind(case_id)
+    .fetch_all(c)
+    .await)?)
+}
+
+/// Active agents and admins, who can own a case on the desk: (id, email).
+pub async fn desk_users(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
+    Ok(read!(db, |c| sqlx::query_as(
+        "SELECT id, email FROM users WHERE role IN ('agent', 'admin') AND disabled_at IS NULL ORDER BY email"
+    )
+    .fetch_all(c)
+    .await)?)
+}
+
+/// The RRN of the first debit a finding rests on.
+pub async fn first_matched_rrn(tx: &mut Tx, case_id: i64) -> Result<Option<String>, DbError> {
+    let row: Option<(String,)> = in_tx!(tx, |c| sqlx::query_as(
+        "SELECT s.rrn FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
+         WHERE m.case_id = $1 ORDER BY m.position LIMIT 1"
+    )
+    .bind(case_id)
+    .fetch_optional(c)
+    .await)?;
+    Ok(row.map(|(rrn,)| rrn))
 }

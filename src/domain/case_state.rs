@@ -12,6 +12,9 @@
 //!   `refund_pending` and `reversal_pending`, except where the result is the state the
 //!   case is already in. `submitted` is excluded: it has no finding yet, the matcher
 //!   owns it. Admins can do everything agents can (§1).
+//! - **Pick the debit** (agent console issue): among an `ambiguous` finding's candidates the
+//!   desk names the customer's debit; the case goes back to `submitted` and the matcher decides
+//!   again on that debit alone (its cluster, for `duplicate_charge`), exactly like a re-match.
 //! - **Ask the customer for information** (agent console issue): → `awaiting_customer`.
 //!   §6 only shows the matcher sending a case there; the console needs the arrow too.
 //! - **Re-match** (§5 "matched again" when records arrive): the system moves a case in
@@ -303,6 +306,8 @@ pub enum ActionKind {
     Reject,
     /// The desk asks the customer for information.
     AskCustomer,
+    /// The desk picks the customer's debit among an `ambiguous` finding's candidates.
+    PickDebit,
     Appeal,
     /// The customer accepts the outcome (no state change; waives the appeal).
     Accept,
@@ -312,7 +317,7 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 18] = [
+    pub const ALL: [ActionKind; 19] = [
         ActionKind::Match,
         ActionKind::Rematch,
         ActionKind::AddInfo,
@@ -327,6 +332,7 @@ impl ActionKind {
         ActionKind::Resolve,
         ActionKind::Reject,
         ActionKind::AskCustomer,
+        ActionKind::PickDebit,
         ActionKind::Appeal,
         ActionKind::Accept,
         ActionKind::Withdraw,
@@ -349,6 +355,7 @@ impl ActionKind {
             ActionKind::Resolve => "resolve",
             ActionKind::Reject => "reject",
             ActionKind::AskCustomer => "ask_customer",
+            ActionKind::PickDebit => "pick_debit",
             ActionKind::Appeal => "appeal",
             ActionKind::Accept => "accept",
             ActionKind::Withdraw => "withdraw",
@@ -386,6 +393,7 @@ pub enum Action {
     Resolve,
     Reject,
     AskCustomer,
+    PickDebit,
     Appeal,
     Accept,
     Withdraw,
@@ -409,6 +417,7 @@ impl Action {
             Action::Resolve => ActionKind::Resolve,
             Action::Reject => ActionKind::Reject,
             Action::AskCustomer => ActionKind::AskCustomer,
+            Action::PickDebit => ActionKind::PickDebit,
             Action::Appeal => ActionKind::Appeal,
             Action::Accept => ActionKind::Accept,
             Action::Withdraw => ActionKind::Withdraw,
@@ -582,6 +591,7 @@ static RULES: &[Rule] = &[
     rule(ActionKind::Reject,          DECIDABLE,                                           DESK,             To::State(Rejected),        Guard::None),
     rule(ActionKind::AskCustomer,     &[AwaitingMerchant, UnderReview, RefundPending, ReversalPending],
                                                                                            DESK,             To::State(AwaitingCustomer), Guard::None),
+    rule(ActionKind::PickDebit,       &[UnderReview],                                      DESK,             To::State(Submitted),       Guard::None),
     rule(ActionKind::Appeal,          OUTCOMES,                                            CUSTOMER,         To::State(UnderReview),     Guard::AppealWindow),
     rule(ActionKind::Accept,          OUTCOMES,                                            CUSTOMER,         To::Stay,                   Guard::NotAccepted),
     rule(ActionKind::Withdraw,        OPEN,                                                CUSTOMER,         To::State(Withdrawn),       Guard::None),
@@ -784,6 +794,7 @@ pub fn notices(action: &Action, to: CaseState) -> Vec<NoticeEvent> {
         // The matcher's `finding` follows a rematch or added info; the desk works from
         // its queue for contests and appeals; nobody needs mail for the rest.
         Action::Rematch
+        | Action::PickDebit
         | Action::AddInfo
         | Action::MerchantContest
         | Action::Appeal
@@ -856,6 +867,8 @@ mod tests {
         under_review         reject                       admin     -         rejected
         under_review         ask_customer                 agent     -         awaiting_customer
         under_review         ask_customer                 admin     -         awaiting_customer
+        under_review         pick_debit                   agent     -         submitted
+        under_review         pick_debit                   admin     -         submitted
         under_review         deadline_passed              system    -         under_review
         under_review         rematch                      system    -         submitted
         under_review         withdraw                     customer  -         withdrawn
@@ -961,6 +974,7 @@ mod tests {
             ActionKind::Resolve => Action::Resolve,
             ActionKind::Reject => Action::Reject,
             ActionKind::AskCustomer => Action::AskCustomer,
+            ActionKind::PickDebit => Action::PickDebit,
             ActionKind::Appeal => Action::Appeal,
             ActionKind::Accept => Action::Accept,
             ActionKind::Withdraw => Action::Withdraw,
@@ -1094,7 +1108,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 10 * 24 * 5 * 8);
+        assert_eq!(checked, 10 * 25 * 5 * 8);
         assert!(allowed > 0);
     }
 
@@ -1464,6 +1478,7 @@ mod tests {
                 (Action::AskCustomer, _) => customer(E::CustomerActionRequired),
                 (
                     Action::Rematch
+                    | Action::PickDebit
                     | Action::AddInfo
                     | Action::MerchantContest
                     | Action::Appeal

@@ -656,6 +656,19 @@ fn decide_wrong_amount(claim: &Claim, candidates: &[Candidate]) -> Outcome {
     }
 }
 
+/// The candidates to decide on once the desk has picked the customer's debit among an
+/// `ambiguous` set: that debit alone, or for `duplicate_charge` the whole cluster it belongs to
+/// (the duplicate is a property of the cluster, not of one debit). Indexes in time order.
+pub fn narrow_to_pick(kind: ClaimKind, candidates: &[Candidate], picked: usize) -> Vec<usize> {
+    if picked >= candidates.len() {
+        return Vec::new();
+    }
+    if kind != ClaimKind::DuplicateCharge {
+        return vec![picked];
+    }
+    duplicate_clusters(candidates).into_iter().find(|cluster| cluster.contains(&picked)).unwrap_or_else(|| vec![picked])
+}
+
 /// Groups candidates by card and terminal, chains neighbours at most `DUPLICATE_GAP` apart, and
 /// returns the clusters (each in time order).
 pub fn duplicate_clusters(candidates: &[Candidate]) -> Vec<Vec<usize>> {
@@ -2179,5 +2192,22 @@ mod tests {
             seen += 1;
         }
         assert_eq!(seen, 18);
+    }
+
+    #[test]
+    fn picking_a_debit_keeps_it_alone_or_with_its_duplicate_cluster() {
+        let early = dup("000004268074", "000266", T0, TxnStatus::Approved);
+        let twin = dup("000004268075", "000267", "2026-11-06T05:12:50Z", TxnStatus::Approved);
+        let late = dup("000004268076", "000268", "2026-11-06T07:02:50Z", TxnStatus::Approved);
+        let late_twin = dup("000004268077", "000269", "2026-11-06T07:07:50Z", TxnStatus::Approved);
+        let all = [early, twin, late, late_twin];
+        assert_eq!(decide(&claim(ClaimKind::DuplicateCharge), &all).finding, Finding::Ambiguous);
+        assert_eq!(narrow_to_pick(ClaimKind::DuplicateCharge, &all, 3), vec![2, 3]);
+        assert_eq!(narrow_to_pick(ClaimKind::DuplicateCharge, &all, 0), vec![0, 1]);
+        assert_eq!(narrow_to_pick(ClaimKind::NoReceipt, &all, 1), vec![1]);
+        assert_eq!(narrow_to_pick(ClaimKind::NoReceipt, &all, 9), Vec::<usize>::new());
+        let picked: Vec<Candidate> =
+            narrow_to_pick(ClaimKind::DuplicateCharge, &all, 3).into_iter().map(|i| all[i].clone()).collect();
+        assert_eq!(decide(&claim(ClaimKind::DuplicateCharge), &picked).finding, Finding::DuplicateConfirmed);
     }
 }

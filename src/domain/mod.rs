@@ -3,6 +3,7 @@
 pub mod account;
 pub mod calendar;
 pub mod card;
+pub mod case_input;
 pub mod case_state;
 pub mod claim;
 pub mod evidence;

@@ -98,6 +98,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("claims.toml", include_str!("claims.toml")),
     ("records_browser.toml", include_str!("records_browser.toml")),
     ("mail.toml", include_str!("mail.toml")),
+    ("actions.toml", include_str!("actions.toml")),
 ];
 
 #[derive(Debug)]

@@ -5,13 +5,20 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 
+use crate::cases::act::{applicable, guard_context, remedy_needs_stated_amount};
 use crate::cases::view::{explanation, rfc3339};
-use crate::db::cases::{self, CaseRow, EventRow};
-use crate::domain::case_state::CaseState;
+use crate::db::cases::{self, CaseRow};
+use crate::domain::case_input::{Need, Needs, needs};
+
+use crate::domain::case_state::{ActionKind, Actor, CaseState, TransitionError, allowed_actions};
 use crate::domain::money::{Currency, Money};
 use crate::domain::records::{JournalRow, SettlementEntry};
 use crate::domain::role::Role;
+use crate::web::case_actions::ActForm;
+use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
 
@@ -34,14 +41,6 @@ pub struct MatchedView {
     pub time: String,
 }
 
-pub struct EventView {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub to_state: String,
-    pub note: Option<String>,
-}
-
 pub struct Receipt {
     pub merchant_name: String,
     pub row: JournalRow,
@@ -62,8 +61,24 @@ pub struct CasePage {
     title: String,
     explanation: String,
     matched: Vec<MatchedView>,
-    events: Vec<EventView>,
+    /// The history; notes filtered for the viewer, account emails for the desk only.
+    audit: Vec<AuditView>,
+    is_desk: bool,
     receipt: Option<Receipt>,
+    /// What the merchant said the terminal should have charged.
+    stated_amount: Option<String>,
+    /// The forms the viewer may submit now.
+    actions: Vec<ActionView>,
+    /// The customer may correct the claim (the case waits for them).
+    add_info: bool,
+    /// Desk users a case can be given to (desk viewers only), and who has it.
+    assign: Option<Vec<DeskUser>>,
+    assignee: Option<String>,
+    /// A banner: the text and whether it is good news.
+    notice: Option<(String, bool)>,
+    failed: Option<String>,
+    errors: FieldErrors,
+    form: ActForm,
     /// Files on the case, when the viewer may see them.
     evidence: Vec<crate::db::evidence::EvidenceRow>,
     may_add_evidence: bool,
@@ -75,6 +90,103 @@ impl CasePage {
     /// A catalog key built from a stored code: `prefix.<code>`.
     fn key(&self, prefix: &str, code: &str) -> String {
         format!("{prefix}.{code}")
+    }
+
+    /// The error for `field` of the form `form` (an action name or `assign`), if that form failed.
+    fn error(&self, form: &str, field: &str) -> Option<&str> {
+        if self.failed.as_deref() == Some(form) { self.errors.get(field) } else { None }
+    }
+
+    /// What the failed form `form` had in `field`, else `default`: a refused form keeps its values.
+    fn value(&self, form: &str, field: &str, default: &str) -> String {
+        if self.failed.as_deref() != Some(form) {
+            return default.to_owned();
+        }
+        let f = &self.form;
+        let typed = match field {
+            "reason" => &f.reason,
+            "batch_no" => &f.batch_no,
+            "trace_no" => &f.trace_no,
+            "rrn" => &f.rrn,
+            "amount" => &f.amount,
+            "stated_amount" => &f.stated_amount,
+            "card_last4" => &f.card_last4,
+            "card_first6" => &f.card_first6,
+            "expected_amount" => &f.expected_amount,
+            "occurred_at" => &f.occurred_at,
+            "merchant_id" => &f.merchant_id,
+            "terminal_id" => &f.terminal_id,
+            "merchant_name" => &f.merchant_name,
+            "description" => &f.description,
+            _ => &None,
+        };
+        typed.clone().unwrap_or_default()
+    }
+
+    /// The add-information form: the claim's fields, filled with what it says now (or what was
+    /// just typed, when the form came back).
+    fn add_info_fields(&self) -> Vec<FieldView> {
+        let mut names = vec!["card_last4", "card_first6", "amount"];
+        if self.case.kind == "wrong_amount" {
+            names.push("expected_amount");
+        }
+        names.extend(["occurred_at", "merchant_id", "terminal_id", "merchant_name", "description"]);
+        names
+            .into_iter()
+            .map(|name| FieldView {
+                name,
+                label: format!("cases.add_info.field.{name}"),
+                value: self.claim_value(name),
+                required: matches!(name, "card_last4" | "amount" | "occurred_at" | "expected_amount"),
+                multiline: name == "description",
+                inputmode: "text",
+            })
+            .collect()
+    }
+
+    /// The terminal reference of an executed refund/reversal.
+    fn execution_fields(&self, form: &str) -> Vec<FieldView> {
+        ["batch_no", "trace_no", "rrn"]
+            .into_iter()
+            .map(|name| FieldView {
+                name,
+                label: format!("cases.act.field.{name}"),
+                value: self.value(form, name, ""),
+                required: name != "rrn",
+                multiline: false,
+                inputmode: if name == "rrn" { "text" } else { "numeric" },
+            })
+            .collect()
+    }
+
+    /// The claim's current value of a field, for the add-information form.
+    fn claim_value(&self, field: &str) -> String {
+        let c = &self.case;
+        let major = |minor: i64| {
+            Currency::from_code(&c.currency).map(|cur| Money::new(minor, cur).major_string()).unwrap_or_default()
+        };
+        let current = match field {
+            "card_last4" => c.card_last4.clone(),
+            "card_first6" => c.card_first6.clone().unwrap_or_default(),
+            "amount" => major(c.amount_minor),
+            "expected_amount" => c.expected_minor.map(major).unwrap_or_default(),
+            "occurred_at" => c.occurred_at.clone(),
+            "merchant_id" => c.merchant_id.clone().unwrap_or_default(),
+            "terminal_id" => c.terminal_id.clone().unwrap_or_default(),
+            "merchant_name" => c.merchant_name.clone().unwrap_or_default(),
+            "description" => c.description.clone().unwrap_or_default(),
+            _ => String::new(),
+        };
+        self.value("add_info", field, &current)
+    }
+
+    /// The merchant's records are what the case waits for: offer the journal upload.
+    fn journal_awaited(&self) -> bool {
+        self.ctx.role() == "merchant" && self.case.finding.as_deref() == Some("journal_missing")
+    }
+
+    fn failed_is(&self, form: &str) -> bool {
+        self.failed.as_deref() == Some(form)
     }
 }
 
@@ -106,6 +218,132 @@ fn matched_view(d: &SettlementEntry) -> MatchedView {
 #[derive(serde::Deserialize)]
 pub struct CaseQuery {
     evidence: Option<String>,
+    /// The action just taken, for the confirmation banner.
+    done: Option<String>,
+}
+
+/// A banner above the case: a catalog key, its arguments, good news or bad.
+pub struct Notice {
+    pub key: String,
+    pub args: Vec<(&'static str, String)>,
+    pub ok: bool,
+}
+
+/// What the last attempt to act on the case left for the page to say.
+pub struct Feedback {
+    status: StatusCode,
+    notice: Option<Notice>,
+    /// The form that failed (`action.<kind>` name or `assign`), its errors and what was typed.
+    failed: Option<String>,
+    errors: FieldErrors,
+    form: ActForm,
+}
+
+impl Feedback {
+    pub fn none() -> Feedback {
+        Feedback {
+            status: StatusCode::OK,
+            notice: None,
+            failed: None,
+            errors: FieldErrors::default(),
+            form: ActForm::default(),
+        }
+    }
+
+    fn bad(status: StatusCode, key: &str, args: Vec<(&'static str, String)>) -> Feedback {
+        Feedback { status, notice: Some(Notice { key: key.to_owned(), args, ok: false }), ..Feedback::none() }
+    }
+
+    pub fn invalid(kind: ActionKind, errors: FieldErrors, form: ActForm) -> Feedback {
+        Feedback {
+            failed: Some(kind.as_str().to_owned()),
+            errors,
+            form,
+            ..Feedback::bad(StatusCode::UNPROCESSABLE_ENTITY, "cases.act.invalid", Vec::new())
+        }
+    }
+
+    pub fn invalid_assign(errors: FieldErrors, form: ActForm) -> Feedback {
+        Feedback {
+            failed: Some("assign".to_owned()),
+            errors,
+            form,
+            ..Feedback::bad(StatusCode::UNPROCESSABLE_ENTITY, "cases.act.invalid", Vec::new())
+        }
+    }
+
+    /// Someone else acted first: the page shows the case as it is now.
+    pub fn changed() -> Feedback {
+        Feedback::bad(StatusCode::CONFLICT, "cases.act.changed", Vec::new())
+    }
+
+    pub fn refused(e: &TransitionError) -> Feedback {
+        let status = match e {
+            TransitionError::NotAllowedForRole { .. } => StatusCode::FORBIDDEN,
+            _ => StatusCode::CONFLICT,
+        };
+        Feedback::bad(status, &format!("error.{}", e.code()), e.args())
+    }
+
+    pub fn not_applicable() -> Feedback {
+        Feedback::bad(StatusCode::CONFLICT, "error.not_allowed_in_state", Vec::new())
+    }
+}
+
+/// One form the viewer may submit, built from the transition table and the action's fields.
+pub struct ActionView {
+    pub kind: String,
+    /// Catalog keys of the button, the help line and the note's label.
+    pub label: String,
+    pub help: String,
+    pub note_label: String,
+    pub needs: Needs,
+    /// Refund/reversal sums the form starts with (major units, no currency).
+    pub default_amount: String,
+    pub default_stated: String,
+    /// The debits to pick from: settlement id and a line describing it.
+    pub choices: Vec<(i64, String)>,
+    /// Ends or refuses something: drawn as a warning.
+    pub grave: bool,
+}
+
+impl ActionView {
+    pub fn has_note(&self) -> bool {
+        self.needs.note != Need::No
+    }
+
+    pub fn note_required(&self) -> bool {
+        self.needs.note == Need::Required
+    }
+}
+
+pub struct DeskUser {
+    pub id: i64,
+    pub email: String,
+    pub current: bool,
+    pub me: bool,
+}
+
+/// One input of a form the page builds.
+pub struct FieldView {
+    pub name: &'static str,
+    pub label: String,
+    pub value: String,
+    pub required: bool,
+    pub multiline: bool,
+    pub inputmode: &'static str,
+}
+
+pub struct AuditView {
+    pub at: String,
+    /// Catalog keys: `actor.<who>`, `cases.event.<action>`, `state.<from/to>`.
+    pub actor_label: String,
+    pub who: Option<String>,
+    pub action_label: String,
+    pub from_label: Option<String>,
+    pub to_label: String,
+    pub note: Option<String>,
+    pub overrides_finding: bool,
 }
 
 pub async fn show(
@@ -114,9 +352,47 @@ pub async fn show(
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<i64>,
     axum::extract::Query(q): axum::extract::Query<CaseQuery>,
-) -> Result<CasePage, AppError> {
-    let case = cases::get(&state.db, id).await?.filter(|c| may_see(&user, c)).ok_or_else(AppError::not_found)?;
+) -> Result<Response, AppError> {
+    let mut feedback = Feedback::none();
+    if let Some(done) = q.done.filter(|d| d == "assign" || ActionKind::parse(d).is_some()) {
+        feedback.notice = Some(Notice { key: format!("cases.done.{done}"), args: Vec::new(), ok: true });
+    }
+    render_with(&state, ctx, &user, id, feedback, q.evidence).await
+}
+
+/// The case page, after an action that did not go through.
+pub async fn render(
+    state: &AppState,
+    ctx: PageContext,
+    user: &CurrentUser,
+    id: i64,
+    feedback: Feedback,
+) -> Result<Response, AppError> {
+    render_with(state, ctx, user, id, feedback, None).await
+}
+
+/// Which notes a viewer reads in the history. Merchant staff never read the customer's own
+/// words (DESIGN.md §1); customers read what the desk and the merchant tell them, not the
+/// desk's working notes on assignment.
+fn note_visible(viewer: Role, actor: &str, action: &str) -> bool {
+    match viewer {
+        Role::Agent | Role::Admin => true,
+        Role::Merchant => actor != "customer",
+        Role::Customer => action != "assign",
+    }
+}
+
+async fn render_with(
+    state: &AppState,
+    ctx: PageContext,
+    user: &CurrentUser,
+    id: i64,
+    feedback: Feedback,
+    evidence_query: Option<String>,
+) -> Result<Response, AppError> {
+    let case = cases::get(&state.db, id).await?.filter(|c| may_see(user, c)).ok_or_else(AppError::not_found)?;
     let tz = &state.config.timezone;
+    let matched_ids = cases::matched_ids(&state.db, id).await?;
     let matched = cases::matched_debits(&state.db, id).await?;
     let (title, text) = explanation(&case, ctx.lang).unwrap_or_default();
     let receipt = match (case.remedy_kind.as_str(), case.remedy_rrn.as_deref()) {
@@ -134,43 +410,115 @@ pub async fn show(
         },
         _ => None,
     };
-    let events = cases::events(&state.db, id)
+    let is_desk = user.role.is_staff();
+    let audit: Vec<AuditView> = cases::audit(&state.db, id)
         .await?
         .into_iter()
-        .map(|e: EventRow| EventView {
+        .map(|e| AuditView {
             at: local_time(e.at, tz),
-            actor: e.actor,
-            action: e.action,
-            to_state: e.to_state,
-            note: e.note,
+            note: e.note.filter(|_| note_visible(user.role, &e.actor, &e.action)),
+            who: e.actor_email.filter(|_| is_desk),
+            actor_label: format!("actor.{}", e.actor),
+            action_label: format!("cases.event.{}", e.action),
+            from_label: e.from_state.map(|f| format!("state.{f}")),
+            to_label: format!("state.{}", e.to_state),
+            overrides_finding: e.overrides_finding,
         })
         .collect();
-    let evidence = if crate::web::evidence::may_see_evidence(&user, &case) {
+    let evidence = if crate::web::evidence::may_see_evidence(user, &case) {
         crate::db::evidence::of_case(&state.db, id).await?
     } else {
         Vec::new()
     };
+    let case_state = CaseState::parse(&case.state).unwrap_or(CaseState::Submitted);
     let may_add_evidence = user.role == Role::Customer
         && evidence.len() < crate::domain::evidence::MAX_FILES_PER_CASE as usize
-        && CaseState::parse(&case.state).is_some_and(|s| s.is_open());
+        && case_state.is_open();
     let evidence_notice =
-        q.evidence.filter(|e| matches!(e.as_str(), "added" | "too_large" | "too_many" | "wrong_type" | "missing"));
-    Ok(CasePage {
+        evidence_query.filter(|e| matches!(e.as_str(), "added" | "too_large" | "too_many" | "wrong_type" | "missing"));
+
+    let actor = Actor::from(user.role);
+    let guard = guard_context(&case, jiff::Timestamp::now());
+    let stated = remedy_needs_stated_amount(&case);
+    let currency = Currency::from_code(&case.currency);
+    let major = |minor: i64| currency.map(|c| Money::new(minor, c).major_string()).unwrap_or_default();
+    let choices: Vec<(i64, String)> = matched_ids.iter().copied().zip(matched.iter().map(describe_debit)).collect();
+    let mut add_info = false;
+    let actions: Vec<ActionView> = allowed_actions(case_state, actor, &guard)
+        .into_iter()
+        .filter(|&kind| applicable(&case, kind, matched_ids.len()).is_ok())
+        .filter(|&kind| {
+            // Adding information has a form of its own: the claim's fields.
+            if kind == ActionKind::AddInfo {
+                add_info = true;
+                return false;
+            }
+            true
+        })
+        .map(|kind| ActionView {
+            kind: kind.as_str().to_owned(),
+            label: format!("action.{kind}"),
+            help: format!("cases.act.help.{kind}"),
+            note_label: format!("cases.act.note.{kind}"),
+            needs: needs(kind, stated),
+            default_amount: major(case.remedy_minor.unwrap_or(case.amount_minor)),
+            default_stated: case.expected_minor.map(major).unwrap_or_default(),
+            choices: if kind == ActionKind::PickDebit { choices.clone() } else { Vec::new() },
+            grave: matches!(kind, ActionKind::Reject | ActionKind::Withdraw | ActionKind::MerchantContest),
+        })
+        .collect();
+    let desk = if is_desk { cases::desk_users(&state.db).await? } else { Vec::new() };
+    let assignee = case.assigned_to.and_then(|uid| desk.iter().find(|(id, _)| *id == uid)).map(|(_, e)| e.clone());
+    let assign = (is_desk && !case_state.is_terminal()).then(|| {
+        desk.iter()
+            .map(|(id, email)| DeskUser {
+                id: *id,
+                email: email.clone(),
+                current: case.assigned_to == Some(*id),
+                me: *id == user.id,
+            })
+            .collect()
+    });
+    let notice = feedback.notice.as_ref().map(|n| (ctx.t_args(&n.key, &n.args), n.ok));
+    let status = feedback.status;
+    let page = CasePage {
         evidence,
         may_add_evidence,
         evidence_notice,
         show_contact: user.role != Role::Merchant,
         amount: fmt_money(case.amount_minor, &case.currency),
         remedy_amount: case.remedy_minor.map(|m| fmt_money(m, &case.currency)),
+        stated_amount: case.merchant_stated_minor.map(|m| fmt_money(m, &case.currency)),
         deadline: case.deadline_at.map(|t| local_time(t, tz)),
         title,
         explanation: text,
         matched: matched.iter().map(matched_view).collect(),
-        events,
+        audit,
+        is_desk,
         receipt,
+        actions,
+        add_info,
+        assign,
+        assignee,
+        notice,
+        failed: feedback.failed,
+        errors: feedback.errors,
+        form: feedback.form,
         case,
         ctx,
-    })
+    };
+    Ok((status, page).into_response())
+}
+
+fn describe_debit(d: &SettlementEntry) -> String {
+    format!(
+        "{} · {} {} · {} · RRN {}",
+        rfc3339(d.txn_time, d.txn_offset).replace('T', " "),
+        d.merchant_id,
+        d.terminal_id,
+        format_args!("{} {}", d.amount.major_string(), d.amount.currency.code()),
+        d.rrn
+    )
 }
 
 pub struct CaseSummary {

@@ -45,6 +45,11 @@ impl PageContext {
         self.lang.t_args(key, args)
     }
 
+    /// The signed-in user's id; 0 (no account has it) for a visitor.
+    pub fn user_id(&self) -> i64 {
+        self.user.as_ref().map_or(0, |u| u.id)
+    }
+
     pub fn role(&self) -> &'static str {
         self.user.as_ref().map_or("", |u| u.role.as_str())
     }

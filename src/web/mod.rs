@@ -22,6 +22,7 @@ use crate::db::Db;
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod case_actions;
 pub mod case_page;
 pub mod claims;
 pub mod context;
@@ -112,6 +113,8 @@ pub fn router(state: AppState) -> Router {
 
     let signed_in = Router::new()
         .route("/cases/{id}", get(case_page::show))
+        .route("/cases/{id}/act/{action}", post(case_actions::act))
+        .route("/cases/{id}/assign", post(case_actions::assign))
         .route("/cases/{id}/evidence", post(evidence::upload).layer(DefaultBodyLimit::max(EVIDENCE_LIMIT)))
         .route("/cases/{id}/evidence/{evidence_id}", get(evidence::download))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::SIGNED_IN, r, n)));

@@ -13,3 +13,4 @@ mod mail;
 mod records_browser;
 mod refresh;
 mod smtp_server;
+mod workflow;

@@ -1,0 +1,209 @@
+//! The forms on a case page that move the case: one POST per action, checked, applied by
+//! `cases::act`, then back to the case page (303) or the page again with what went wrong.
+
+use axum::Extension;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use crate::cases::act::{self, ActError, NewClaim, Step, Who, remedy_needs_stated_amount};
+use crate::db::cases;
+use crate::domain::case_input::{ActionForm, CaseFacts, check};
+use crate::domain::case_state::{ActionKind, Actor};
+use crate::domain::claim::{ClaimInput, ClaimKind};
+use crate::domain::money::Currency;
+use crate::web::case_page::{self, Feedback, may_see};
+use crate::web::forms::FieldErrors;
+use crate::web::session::CurrentUser;
+use crate::web::{AppError, AppState, PageContext};
+
+fn bad_request() -> AppError {
+    AppError::new(axum::http::StatusCode::BAD_REQUEST, "bad_request", "error.http.bad_request")
+}
+
+/// Every field any action form sends. `version` is the case version the person saw.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ActForm {
+    pub version: String,
+    pub reason: Option<String>,
+    pub batch_no: Option<String>,
+    pub trace_no: Option<String>,
+    pub rrn: Option<String>,
+    pub amount: Option<String>,
+    pub stated_amount: Option<String>,
+    pub debit: Option<String>,
+    pub overrides_finding: Option<String>,
+    // Adding information: the claim's fields as the customer corrects them.
+    pub card_last4: Option<String>,
+    pub card_first6: Option<String>,
+    pub expected_amount: Option<String>,
+    pub occurred_at: Option<String>,
+    pub merchant_id: Option<String>,
+    pub terminal_id: Option<String>,
+    pub merchant_name: Option<String>,
+    pub description: Option<String>,
+    // Assigning: a desk user's id, or empty for nobody.
+    pub assignee: Option<String>,
+}
+
+impl ActForm {
+    /// The form as it may be shown again: a field holding a full card number is emptied (the
+    /// validation refused it and said why; the number itself is never echoed).
+    pub fn without_card_numbers(mut self) -> ActForm {
+        for value in [
+            &mut self.reason,
+            &mut self.batch_no,
+            &mut self.trace_no,
+            &mut self.rrn,
+            &mut self.amount,
+            &mut self.stated_amount,
+            &mut self.debit,
+            &mut self.card_last4,
+            &mut self.card_first6,
+            &mut self.expected_amount,
+            &mut self.occurred_at,
+            &mut self.merchant_id,
+            &mut self.terminal_id,
+            &mut self.merchant_name,
+            &mut self.description,
+            &mut self.assignee,
+        ] {
+            if value.as_deref().is_some_and(crate::domain::card::contains_full_card_number) {
+                *value = None;
+            }
+        }
+        self
+    }
+
+    fn action_form(&self) -> ActionForm {
+        ActionForm {
+            reason: self.reason.clone(),
+            batch_no: self.batch_no.clone(),
+            trace_no: self.trace_no.clone(),
+            rrn: self.rrn.clone(),
+            amount: self.amount.clone(),
+            stated_amount: self.stated_amount.clone(),
+            debit: self.debit.clone(),
+            overrides_finding: self.overrides_finding.clone(),
+        }
+    }
+
+    fn claim_input(&self, kind: &str, currency: &str) -> ClaimInput {
+        ClaimInput {
+            kind: Some(kind.to_owned()),
+            card_last4: self.card_last4.clone(),
+            card_first6: self.card_first6.clone(),
+            amount: self.amount.clone(),
+            currency: Some(currency.to_owned()),
+            expected_amount: self.expected_amount.clone(),
+            occurred_at: self.occurred_at.clone(),
+            merchant_id: self.merchant_id.clone(),
+            terminal_id: self.terminal_id.clone(),
+            merchant_name: self.merchant_name.clone(),
+            description: self.description.clone(),
+        }
+    }
+}
+
+pub async fn act(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Extension(user): Extension<CurrentUser>,
+    Path((id, action)): Path<(i64, String)>,
+    axum::Form(form): axum::Form<ActForm>,
+) -> Result<Response, AppError> {
+    let case = cases::get(&state.db, id).await?.filter(|c| may_see(&user, c)).ok_or_else(AppError::not_found)?;
+    let kind = ActionKind::parse(&action).ok_or_else(AppError::not_found)?;
+    let version: i64 = form.version.trim().parse().map_err(|_| bad_request())?;
+    let currency =
+        Currency::from_code(&case.currency).ok_or_else(|| anyhow::anyhow!("case {id} has an unknown currency"))?;
+    let choices = cases::matched_ids(&state.db, id).await?;
+    let facts = CaseFacts { currency, debit_minor: case.amount_minor };
+
+    let mut errors = FieldErrors::default();
+    let input = match check(kind, &form.action_form(), facts, remedy_needs_stated_amount(&case), &choices) {
+        Ok(input) => Some(input),
+        Err(problems) => {
+            for p in problems {
+                errors.add(p.field, ctx.t(&format!("action.error.{}", p.problem.code())));
+            }
+            None
+        }
+    };
+    // Adding information re-validates the whole claim, exactly as filing does.
+    let new_claim = if kind == ActionKind::AddInfo {
+        let claim_kind =
+            ClaimKind::parse(&case.kind).ok_or_else(|| anyhow::anyhow!("case {id} has an unknown kind"))?;
+        match form.claim_input(claim_kind.as_str(), &case.currency).validate(currency, jiff::Timestamp::now()) {
+            Ok(claim) => Some(claim),
+            Err(problems) => {
+                for p in problems {
+                    errors.add(p.field.as_str(), ctx.t_args(&p.message_key(), &p.args()));
+                }
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let (Some(input), true) = (input, errors.is_empty()) else {
+        let feedback = Feedback::invalid(kind, errors, form.without_card_numbers());
+        return case_page::render(&state, ctx, &user, id, feedback).await;
+    };
+
+    let who = Who { actor: Actor::from(user.role), user_id: Some(user.id) };
+    let occurred_text = form.occurred_at.clone().unwrap_or_default();
+    let new = new_claim.as_ref().map(|claim| NewClaim { claim, occurred_text: &occurred_text });
+    let step = Step { case_id: id, expected_version: version, who, kind, input: &input, new_claim: new };
+    let outcome = act::act(&state.db, &state.match_context(), step).await;
+    finish(&state, ctx, &user, id, kind.as_str(), outcome.map(|_| ())).await
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Extension(user): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    axum::Form(form): axum::Form<ActForm>,
+) -> Result<Response, AppError> {
+    let case = cases::get(&state.db, id).await?.filter(|c| may_see(&user, c)).ok_or_else(AppError::not_found)?;
+    let version: i64 = form.version.trim().parse().map_err(|_| bad_request())?;
+    let desk = cases::desk_users(&state.db).await?;
+    let assignee = match form.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+        None => None,
+        Some(text) => {
+            let wanted = text.parse::<i64>().ok();
+            match desk.iter().find(|(id, _)| Some(*id) == wanted) {
+                Some((id, email)) => Some((*id, email.as_str())),
+                None => {
+                    let mut errors = FieldErrors::default();
+                    errors.add("assignee", ctx.t("action.error.choice"));
+                    let feedback = Feedback::invalid_assign(errors, form.without_card_numbers());
+                    return case_page::render(&state, ctx, &user, case.id, feedback).await;
+                }
+            }
+        }
+    };
+    let who = Who { actor: Actor::from(user.role), user_id: Some(user.id) };
+    let outcome = act::assign(&state.db, id, version, who, assignee).await;
+    finish(&state, ctx, &user, id, "assign", outcome).await
+}
+
+/// Back to the case on success; otherwise the page again, saying what happened.
+async fn finish(
+    state: &AppState,
+    ctx: PageContext,
+    user: &CurrentUser,
+    id: i64,
+    done: &str,
+    outcome: Result<(), ActError>,
+) -> Result<Response, AppError> {
+    let feedback = match outcome {
+        Ok(()) => return Ok(Redirect::to(&format!("/cases/{id}?done={done}")).into_response()),
+        Err(ActError::Changed) => Feedback::changed(),
+        Err(ActError::Refused(e)) => Feedback::refused(&e),
+        Err(ActError::NotApplicable(_)) => Feedback::not_applicable(),
+        Err(ActError::Other(e)) => return Err(AppError::from(e)),
+    };
+    case_page::render(state, ctx, user, id, feedback).await
+}
