@@ -116,9 +116,7 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             if !report.accepted {
                 return Ok(ExitCode::FAILURE);
             }
-            let calendar = crate::domain::calendar::Calendar::china();
-            let ctx =
-                crate::cases::MatchContext { tz: &config.timezone, calendar: &calendar, base_url: &config.base_url };
+            let ctx = crate::cases::MatchContext::new(&config);
             let refreshed = crate::cases::refresh::after_import(&db, &ctx).await?;
             println!("cases matched again: {}, resolved by credits: {}", refreshed.rematched, refreshed.resolved);
         }

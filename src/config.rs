@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use url::Url;
 
+use crate::domain::calendar::Calendar;
+use crate::domain::case_state::Deadlines;
 use crate::i18n::Lang;
 
 /// Everything the application reads from its environment. Secrets (database and SMTP
@@ -27,6 +29,10 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Key for signing CSRF tokens; when unset one is generated and kept in the database.
     pub secret_key: Option<Secret>,
+    /// Business days and holidays for deadlines: mainland China's, or `REDRESS_HOLIDAYS_FILE`.
+    pub calendar: Calendar,
+    /// Business days each party has (`REDRESS_DEADLINE_*_DAYS`).
+    pub deadlines: Deadlines,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -107,7 +113,24 @@ impl Config {
             return Err(err("REDRESS_SECRET_KEY", "must be at least 32 characters".into()));
         }
 
+        let calendar = match get("REDRESS_HOLIDAYS_FILE") {
+            None => Calendar::china(),
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| err("REDRESS_HOLIDAYS_FILE", format!("cannot read {path}: {e}")))?;
+                Calendar::from_toml(&text).map_err(|e| err("REDRESS_HOLIDAYS_FILE", format!("{path}: {e}")))?
+            }
+        };
+        let days = |var: &'static str, default: u64| whole_number(&get, var, default, 1, 60).map(|n| n as u32);
+        let deadlines = Deadlines {
+            merchant_response: days("REDRESS_DEADLINE_MERCHANT_DAYS", 2)?,
+            remedy_executed: days("REDRESS_DEADLINE_REMEDY_DAYS", 5)?,
+            agent_decision: days("REDRESS_DEADLINE_AGENT_DAYS", 5)?,
+        };
+
         Ok(Config {
+            calendar,
+            deadlines,
             database_url: SecretUrl(database_url),
             addr,
             base_url,
@@ -205,22 +228,29 @@ impl MailSettings {
                 format!("expected a sender such as Redress <no-reply@example.com>: {e}"),
             ));
         }
-        let number = |var: &'static str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
-            match get(var) {
-                None => Ok(default),
-                Some(text) => text
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or_else(|| err(var, format!("expected a whole number from {min} to {max}, got {text:?}"))),
-            }
-        };
+        let number = |var: &'static str, default: u64, min: u64, max: u64| whole_number(&get, var, default, min, max);
         let max_attempts = number("REDRESS_MAIL_MAX_ATTEMPTS", 10, 1, 1000)? as u32;
         let retry_base_secs = number("REDRESS_MAIL_RETRY_BASE_SECS", 30, 1, 86_400)?;
         let retry_max_secs =
             number("REDRESS_MAIL_RETRY_MAX_SECS", 3600.max(retry_base_secs), retry_base_secs, 7 * 86_400)?;
         Ok(MailSettings { smtp, max_attempts, retry_base_secs, retry_max_secs })
+    }
+}
+
+/// A whole number from `min` to `max` in `var`, or `default` when it is unset.
+fn whole_number(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(text) => text.trim().parse::<u64>().ok().filter(|n| (min..=max).contains(n)).ok_or_else(|| ConfigError {
+            var,
+            problem: format!("expected a whole number from {min} to {max}, got {text:?}"),
+        }),
     }
 }
 
@@ -307,5 +337,32 @@ mod tests {
     #[test]
     fn https_base_url_means_secure_cookies() {
         assert!(config(&[("REDRESS_BASE_URL", "https://disputes.example.cn")]).unwrap().secure_cookies());
+    }
+
+    #[test]
+    fn deadlines_and_holidays_are_configurable() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.deadlines, Deadlines::default());
+        assert_eq!(c.calendar, Calendar::china());
+        let c = config(&[("REDRESS_DEADLINE_MERCHANT_DAYS", "3"), ("REDRESS_DEADLINE_AGENT_DAYS", " 10 ")]).unwrap();
+        assert_eq!(c.deadlines, Deadlines { merchant_response: 3, remedy_executed: 5, agent_decision: 10 });
+        for (var, value) in [("REDRESS_DEADLINE_REMEDY_DAYS", "0"), ("REDRESS_DEADLINE_AGENT_DAYS", "five")] {
+            assert_eq!(config(&[(var, value)]).unwrap_err().var, var);
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("holidays.toml");
+        std::fs::write(&file, "[2026]\nnot valid").unwrap();
+        let e = config(&[("REDRESS_HOLIDAYS_FILE", file.to_str().unwrap())]).unwrap_err();
+        assert_eq!(e.var, "REDRESS_HOLIDAYS_FILE");
+        assert!(e.problem.contains("line 2"), "{}", e.problem);
+        let missing = dir.path().join("none.toml");
+        assert_eq!(
+            config(&[("REDRESS_HOLIDAYS_FILE", missing.to_str().unwrap())]).unwrap_err().var,
+            "REDRESS_HOLIDAYS_FILE"
+        );
+        std::fs::write(&file, "").unwrap();
+        let plain = config(&[("REDRESS_HOLIDAYS_FILE", file.to_str().unwrap())]).unwrap();
+        assert_eq!(plain.calendar, Calendar::weekends_only(), "an empty file: weekends only");
     }
 }

@@ -14,7 +14,6 @@ use crate::db::cases as cases_db;
 use crate::db::merchants::{NewMerchant, upsert_merchant, upsert_terminal};
 use crate::db::users;
 use crate::db::{Db, DbError};
-use crate::domain::calendar::Calendar;
 use crate::domain::claim::ClaimInput;
 use crate::domain::money::Currency;
 use crate::i18n::Lang;
@@ -140,8 +139,7 @@ pub async fn load_all(db: &Db, config: &crate::config::Config) -> anyhow::Result
     }
     if cases_db::count(db).await? == 0 {
         let customer = users::find_by_email(db, "customer@redress.demo").await?.context("demo customer exists")?;
-        let calendar = Calendar::china();
-        let ctx = MatchContext { tz: &config.timezone, calendar: &calendar, base_url: &config.base_url };
+        let ctx = MatchContext::new(config);
         for line in CLAIMS.lines().filter(|l| !l.trim().is_empty()) {
             let input: ClaimInput = serde_json::from_str(line)?;
             let claim = input.validate(Currency::CNY, jiff::Timestamp::now()).map_err(|e| anyhow::anyhow!("{e:?}"))?;

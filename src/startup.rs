@@ -47,10 +47,13 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = web::router(self.state.clone());
         tokio::spawn(housekeeping(self.state.clone()));
+        let sweeper = crate::cases::sweep::spawn(self.state.clone());
         let mail_sender = crate::mail::sender::spawn(&self.state.config, &self.state.db);
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
             .await;
+        // A sweep stopped mid-case leaves nothing half-written (one transaction per case).
+        sweeper.abort();
         mail_sender.stop().await;
         served
     }
@@ -68,7 +71,6 @@ pub async fn app_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         config: Arc::new(config),
         keys: Arc::new(Keys::new(secret.as_bytes())),
         throttle: Arc::new(crate::auth::throttle::LoginThrottle::default()),
-        calendar: Arc::new(crate::domain::calendar::Calendar::china()),
         static_version: static_version.into(),
     })
 }

@@ -25,3 +25,10 @@ CREATE INDEX cases_by_terminal ON cases (matched_terminal_id, state);
 
 -- A desk decision that departs from the finding on purpose (with its written reason).
 ALTER TABLE case_events ADD COLUMN overrides_finding BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- When the deadline in `deadline_at` was found passed and the desk told (cleared with every new
+-- deadline), so a case that stays `under_review` is reported once per deadline, not every sweep.
+ALTER TABLE cases ADD COLUMN deadline_missed_at BIGINT;
+-- Until when a deadline sweeper holds the case: several servers share one database, and each
+-- overdue case must be handled by one of them.
+ALTER TABLE cases ADD COLUMN sweep_lease_until BIGINT;

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use super::notify::{self, Extra};
 use super::refresh::stored_claim;
-use super::{MatchContext, apply_decision, candidates, response_days};
+use super::{MatchContext, apply_decision, candidates};
 use crate::db::cases::{self, CaseRow, ClaimUpdate, NewEvent};
 use crate::db::{Db, DbError, Tx};
 use crate::domain::case_input::ActionInput;
@@ -134,7 +134,7 @@ pub async fn act(db: &Db, ctx: &MatchContext<'_>, step: Step<'_>) -> Result<Case
 
     let mut tx = db.begin().await?;
     let written = if to != from {
-        let deadline = response_days(to).map(|days| ctx.calendar.add_business_days(now, days, ctx.tz).as_second());
+        let deadline = ctx.deadline_for(to, now);
         cases::set_state(&mut tx, case_id, expected_version, to.as_str(), deadline).await?
     } else {
         cases::touch(&mut tx, case_id, expected_version).await?

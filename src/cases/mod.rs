@@ -11,7 +11,7 @@ use crate::db::cases::{self, DecisionUpdate, NewCase, NewEvent};
 use crate::db::{Db, DbError, Tx};
 use crate::domain::calendar::Calendar;
 use crate::domain::case_state::{
-    Action, Actor, CaseState, GuardContext, MatchOutcome, filing_notices, notices, transition,
+    Action, Actor, CaseState, Deadlines, GuardContext, MatchOutcome, filing_notices, notices, transition,
 };
 use crate::domain::claim::Claim;
 use crate::domain::finding::{Candidate, Decision, decide, find_journal, is_candidate};
@@ -20,17 +20,8 @@ use crate::i18n::Lang;
 pub mod act;
 pub mod notify;
 pub mod refresh;
+pub mod sweep;
 pub mod view;
-
-/// Business days each owner has (DESIGN.md §6), by the state the case waits in.
-pub fn response_days(state: CaseState) -> Option<u32> {
-    match state {
-        CaseState::AwaitingMerchant => Some(2),
-        CaseState::RefundPending | CaseState::ReversalPending => Some(5),
-        CaseState::UnderReview => Some(5),
-        _ => None,
-    }
-}
 
 /// Who filed and how to reach them.
 pub struct Contact {
@@ -45,8 +36,25 @@ pub struct Contact {
 pub struct MatchContext<'a> {
     pub tz: &'a jiff::tz::TimeZone,
     pub calendar: &'a Calendar,
+    pub deadlines: Deadlines,
     /// For the links in notices.
     pub base_url: &'a url::Url,
+}
+
+impl MatchContext<'_> {
+    pub fn new(config: &crate::config::Config) -> MatchContext<'_> {
+        MatchContext {
+            tz: &config.timezone,
+            calendar: &config.calendar,
+            deadlines: config.deadlines,
+            base_url: &config.base_url,
+        }
+    }
+
+    /// When a case entering `state` at `now` is due, as Unix seconds.
+    pub fn deadline_for(&self, state: CaseState, now: jiff::Timestamp) -> Option<i64> {
+        self.deadlines.days_for(state).map(|days| self.calendar.add_business_days(now, days, self.tz).as_second())
+    }
 }
 
 /// The candidates of a claim, each with its settlement row id, assembled from the records.
@@ -160,7 +168,7 @@ pub(crate) async fn apply_decision(
     let args = Value::Object(args).to_string();
     let merchant = matched.first().map(|(_, c)| c.debit.merchant_id.as_str());
     let terminal = matched.first().map(|(_, c)| c.debit.terminal_id.as_str());
-    let deadline = response_days(state).map(|days| ctx.calendar.add_business_days(now, days, ctx.tz).as_second());
+    let deadline = ctx.deadline_for(state, now);
     let written = cases::record_decision(
         tx,
         case_id,

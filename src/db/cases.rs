@@ -49,6 +49,7 @@ pub struct CaseRow {
     pub executed_trace_no: Option<String>,
     pub executed_rrn: Option<String>,
     pub merchant_stated_minor: Option<i64>,
+    pub deadline_missed_at: Option<i64>,
 }
 
 const CASE_COLUMNS: &str = "id, kind, state, version, customer_user_id, contact_email, email_confirmed_at, lang, via, \
@@ -56,7 +57,7 @@ const CASE_COLUMNS: &str = "id, kind, state, version, customer_user_id, contact_
     terminal_id, merchant_name, description, finding, review_reason, remedy_kind, remedy_minor, remedy_rrn, \
     remedy_needs_merchant, explanation_args, matched_merchant_id, deadline_at, state_entered_at, created_at, updated_at, \
     assigned_to, matched_terminal_id, outcome_accepted_at, remedy_executed_at, executed_batch_no, executed_trace_no, \
-    executed_rrn, merchant_stated_minor";
+    executed_rrn, merchant_stated_minor, deadline_missed_at";
 
 /// A claim as filed, before matching.
 pub struct NewCase<'a> {
@@ -146,7 +147,8 @@ pub async fn record_decision(
         "UPDATE cases SET finding = $1, review_reason = $2, remedy_kind = $3, remedy_minor = $4, remedy_rrn = $5,
                           remedy_needs_merchant = $6, explanation_args = $7, matched_merchant_id = $8, state = $9,
                           deadline_at = $10, state_entered_at = $11, updated_at = $11, version = version + 1,
-                          matched_terminal_id = $14, outcome_accepted_at = NULL, remedy_executed_at = NULL
+                          matched_terminal_id = $14, outcome_accepted_at = NULL, remedy_executed_at = NULL,
+                          deadline_missed_at = NULL
          WHERE id = $12 AND version = $13"
     )
     .bind(d.finding)
@@ -387,7 +389,7 @@ pub async fn set_state(
     let changed = in_tx!(tx, |c| {
         sqlx::query(
         "UPDATE cases SET state = $1, deadline_at = $2, state_entered_at = $3, updated_at = $3, version = version + 1,
-                          outcome_accepted_at = NULL, remedy_executed_at = NULL
+                          outcome_accepted_at = NULL, remedy_executed_at = NULL, deadline_missed_at = NULL
          WHERE id = $4 AND version = $5"
     )
     .bind(state)
@@ -618,4 +620,77 @@ pub async fn first_matched_rrn(tx: &mut Tx, case_id: i64) -> Result<Option<Strin
     .fetch_optional(c)
     .await)?;
     Ok(row.map(|(rrn,)| rrn))
+}
+
+// ---- the clock: deadlines and quiet cases ----
+
+/// The states whose deadline, once passed, sends the case to the desk.
+const WITH_DEADLINE: &str = "'awaiting_merchant', 'under_review', 'refund_pending', 'reversal_pending'";
+/// The states a case closes from after a quiet period.
+const CLOSABLE: &str = "'resolved', 'rejected', 'withdrawn'";
+
+/// Leases up to `limit` cases the clock must act on — a deadline passed and not yet reported,
+/// or quiet since before `quiet_before` — until `lease_until`.
+///
+/// As with the outbox, one statement both picks and leases: on PostgreSQL `FOR UPDATE SKIP
+/// LOCKED` lets concurrent sweepers of several servers pass over each other's cases; on SQLite
+/// the single write lock makes the statement atomic across processes. A sweeper that dies lets
+/// its lease run out, and the case is due again.
+pub async fn lease_due(
+    db: &Db,
+    now: i64,
+    quiet_before: i64,
+    lease_until: i64,
+    limit: i64,
+) -> Result<Vec<CaseRow>, DbError> {
+    let pick = |lock: &str| {
+        format!(
+            "UPDATE cases SET sweep_lease_until = $1
+             WHERE id IN (SELECT id FROM cases
+                          WHERE ((state IN ({WITH_DEADLINE}) AND deadline_at <= $2 AND deadline_missed_at IS NULL)
+                                 OR (state IN ({CLOSABLE}) AND updated_at < $3))
+                            AND (sweep_lease_until IS NULL OR sweep_lease_until < $2)
+                          ORDER BY id LIMIT $4 {lock})
+             RETURNING {CASE_COLUMNS}"
+        )
+    };
+    let mut rows: Vec<CaseRow> = match db {
+        Db::Sqlite(s) => {
+            sqlx::query_as(&pick(""))
+                .bind(lease_until)
+                .bind(now)
+                .bind(quiet_before)
+                .bind(limit)
+                .fetch_all(&s.write)
+                .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as(&pick("FOR UPDATE SKIP LOCKED"))
+                .bind(lease_until)
+                .bind(now)
+                .bind(quiet_before)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+        }
+    };
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// A deadline passed while the case stays where it is (`under_review`): records that the desk
+/// was told, so the same deadline is not reported again. Versioned like a state change.
+pub async fn mark_deadline_missed(tx: &mut Tx, case_id: i64, expected_version: i64, at: i64) -> Result<bool, DbError> {
+    let changed = in_tx!(tx, |c| sqlx::query(
+        "UPDATE cases SET deadline_missed_at = $1, updated_at = $2, version = version + 1
+         WHERE id = $3 AND version = $4"
+    )
+    .bind(at)
+    .bind(now_unix())
+    .bind(case_id)
+    .bind(expected_version)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(changed == 1)
 }

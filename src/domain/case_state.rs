@@ -56,6 +56,34 @@ use CaseState::{
 /// zone: the limit is then the same for every viewer and no DST change can move it.
 pub const APPEAL_WINDOW: SignedDuration = SignedDuration::from_hours(30 * 24);
 
+/// Business days each party has to act (§6: merchant response 2, remedy executed 5, agent
+/// decision 5), counted from when the case enters the state that waits for them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    pub merchant_response: u32,
+    pub remedy_executed: u32,
+    pub agent_decision: u32,
+}
+
+impl Default for Deadlines {
+    fn default() -> Self {
+        Deadlines { merchant_response: 2, remedy_executed: 5, agent_decision: 5 }
+    }
+}
+
+impl Deadlines {
+    /// The business days a case in `state` has before its deadline; `None` where nobody owes
+    /// an answer by a date (the customer is never pressed; outcomes have the appeal window).
+    pub fn days_for(&self, state: CaseState) -> Option<u32> {
+        match state {
+            AwaitingMerchant => Some(self.merchant_response),
+            RefundPending | ReversalPending => Some(self.remedy_executed),
+            UnderReview => Some(self.agent_decision),
+            _ => None,
+        }
+    }
+}
+
 /// How long a `resolved`, `rejected` or `withdrawn` case must have seen no event
 /// before the system closes it. Closing needs strictly more than this.
 pub const QUIET_PERIOD: SignedDuration = SignedDuration::from_hours(30 * 24);

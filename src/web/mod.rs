@@ -48,8 +48,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub keys: Arc<session::Keys>,
     pub throttle: Arc<crate::auth::throttle::LoginThrottle>,
-    /// Business days for deadlines (weekends, holidays, make-up working days).
-    pub calendar: Arc<crate::domain::calendar::Calendar>,
     /// Changes whenever a static file changes, so browsers may cache static files forever.
     pub static_version: Arc<str>,
 }
@@ -57,11 +55,7 @@ pub struct AppState {
 impl AppState {
     /// What matching and notices need from the application's configuration.
     pub fn match_context(&self) -> crate::cases::MatchContext<'_> {
-        crate::cases::MatchContext {
-            tz: &self.config.timezone,
-            calendar: &self.calendar,
-            base_url: &self.config.base_url,
-        }
+        crate::cases::MatchContext::new(&self.config)
     }
 }
 

@@ -17,6 +17,8 @@ pub struct TestApp {
     /// The default visitor; `browser()` makes others with their own cookies.
     pub visitor: Browser,
     pub db: Db,
+    /// The configuration the server runs with.
+    pub config: Config,
     /// The URL other processes and connections use to reach this test's database.
     pub database_url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -81,13 +83,13 @@ impl TestApp {
         };
         db.migrate().await.expect("migrations apply");
 
-        let app = Application::with_parts(config, db.clone(), listener).await.expect("app builds");
+        let app = Application::with_parts(config.clone(), db.clone(), listener).await.expect("app builds");
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(app.run(async {
             let _ = rx.await;
         }));
         let visitor = Browser::new(&base);
-        TestApp { base, visitor, db, database_url, shutdown: Some(tx), _dir: dir, pg }
+        TestApp { base, visitor, db, config, database_url, shutdown: Some(tx), _dir: dir, pg }
     }
 
     /// Another person with their own cookie jar.

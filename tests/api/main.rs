@@ -4,6 +4,7 @@ mod access;
 mod accounts;
 mod claims;
 mod cli;
+mod deadlines;
 mod evidence;
 mod filing;
 mod foundation;

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::helpers::{Browser, SAMPLES, TestApp};
 
-async fn with_samples() -> TestApp {
+pub(crate) async fn with_samples() -> TestApp {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
     app.import_samples().await;
@@ -21,7 +21,7 @@ fn sample_claim(n: usize) -> Value {
 }
 
 /// Files sample claim `n` through the bank channel; returns the case id.
-async fn file(app: &TestApp, n: usize) -> i64 {
+pub(crate) async fn file(app: &TestApp, n: usize) -> i64 {
     let bank = app.token("customer", &[]).await;
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/claims", app.base))
@@ -50,7 +50,7 @@ async fn file_as(me: &Browser, n: usize) -> i64 {
     page.header("location").trim_start_matches("/cases/").parse().unwrap()
 }
 
-async fn case(app: &TestApp, id: i64) -> redress::db::cases::CaseRow {
+pub(crate) async fn case(app: &TestApp, id: i64) -> redress::db::cases::CaseRow {
     redress::db::cases::get(&app.db, id).await.unwrap().unwrap()
 }
 
@@ -70,11 +70,11 @@ fn version_on(body: &str) -> String {
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-async fn events(app: &TestApp, id: i64) -> Vec<(String, String)> {
+pub(crate) async fn events(app: &TestApp, id: i64) -> Vec<(String, String)> {
     redress::db::cases::audit(&app.db, id).await.unwrap().into_iter().map(|e| (e.action, e.to_state)).collect()
 }
 
-async fn mails(app: &TestApp, event: &str, to: &str) -> Vec<redress::db::outbox::OutboxRow> {
+pub(crate) async fn mails(app: &TestApp, event: &str, to: &str) -> Vec<redress::db::outbox::OutboxRow> {
     app.outbox().await.into_iter().filter(|m| m.event == event && m.recipient == to).collect()
 }
 
