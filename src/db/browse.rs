@@ -13,10 +13,11 @@
 
 use std::fmt::Write as _;
 
+use super::assemble::{Arg, Sql};
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
 use super::{Db, DbError};
 use crate::domain::money::Money;
-use crate::read;
+use crate::{bind_assembled, fetch_assembled};
 
 /// Which records to search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,48 +114,13 @@ pub struct Page<T> {
     pub older: Option<Cursor>,
 }
 
-enum Arg {
-    Text(String),
-    Int(i64),
-}
-
-/// A statement and its arguments, numbered `$1…` in the order they were added.
-#[derive(Default)]
-struct Sql {
-    conditions: Vec<String>,
-    args: Vec<Arg>,
-}
-
-impl Sql {
-    fn arg(&mut self, arg: Arg) -> String {
-        self.args.push(arg);
-        format!("${}", self.args.len())
-    }
-
-    fn text(&mut self, value: &str) -> String {
-        self.arg(Arg::Text(value.to_owned()))
-    }
-
-    fn int(&mut self, value: i64) -> String {
-        self.arg(Arg::Int(value))
-    }
-}
-
 /// The statement for one page: `limit` rows plus one, to learn whether an older page exists.
 fn page_sql(kind: RecordKind, search: &Search, limit: i64) -> (String, Vec<Arg>) {
     let time = kind.time_column();
     let mut q = Sql::default();
-    match search.merchants.as_deref() {
-        None => {}
-        // One merchant as `=`, so the plan is the plain look-up it is; callers handle `[]`.
-        Some([one]) => {
-            let p = q.text(one);
-            q.conditions.push(format!("merchant_id = {p}"));
-        }
-        Some(many) => {
-            let list: Vec<String> = many.iter().map(|m| q.text(m)).collect();
-            q.conditions.push(format!("merchant_id IN ({})", list.join(", ")));
-        }
+    // Callers answer an empty list themselves (it matches nothing).
+    if let Some(merchants) = search.merchants.as_deref() {
+        q.one_of("merchant_id", merchants);
     }
     for (column, value) in [
         ("rrn", &search.rrn),
@@ -190,11 +156,7 @@ fn page_sql(kind: RecordKind, search: &Search, limit: i64) -> (String, Vec<Arg>)
         q.conditions.push(format!("{time} <= {t}"));
         q.conditions.push(format!("({time} < {t} OR id < {id})"));
     }
-    let mut sql = format!("SELECT {} FROM {}", kind.columns(), kind.table());
-    if !q.conditions.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&q.conditions.join(" AND "));
-    }
+    let mut sql = format!("SELECT {} FROM {}{}", kind.columns(), kind.table(), q.where_clause());
     let limit = q.int(limit + 1);
     // With an RRN, terminal or card to look up, that index finds a handful of rows and sorting
     // them is free. Left to itself, SQLite (no statistics gathered) would rather walk a
@@ -209,34 +171,13 @@ fn page_sql(kind: RecordKind, search: &Search, limit: i64) -> (String, Vec<Arg>)
     (sql, q.args)
 }
 
-/// Binds the arguments in order; a macro because the query's type differs per backend.
-macro_rules! bind_all {
-    ($q:expr, $args:expr) => {{
-        let mut q = $q;
-        for arg in $args {
-            q = match arg {
-                Arg::Text(s) => q.bind(s.as_str()),
-                Arg::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }};
-}
-
-/// Fetches every row of the statement on whichever backend `db` is.
-macro_rules! fetch {
-    ($db:expr, $sql:expr, $args:expr) => {
-        read!($db, |c| bind_all!(sqlx::query_as($sql), $args).fetch_all(c).await)
-    };
-}
-
 /// A page of journal rows. `limit` is the page size.
 pub async fn journal_page(db: &Db, search: &Search, limit: i64) -> Result<Page<StoredJournal>, DbError> {
     if search.merchants.as_ref().is_some_and(Vec::is_empty) {
         return Ok(Page { rows: Vec::new(), older: None });
     }
     let (sql, args) = page_sql(RecordKind::Journal, search, limit);
-    let rows: Vec<StoredJournal> = fetch!(db, &sql, &args)?;
+    let rows: Vec<StoredJournal> = fetch_assembled!(db, &sql, &args)?;
     Ok(cut(rows, limit, |r| Cursor { time: r.local_time, id: r.id }))
 }
 
@@ -246,7 +187,7 @@ pub async fn settlement_page(db: &Db, search: &Search, limit: i64) -> Result<Pag
         return Ok(Page { rows: Vec::new(), older: None });
     }
     let (sql, args) = page_sql(RecordKind::Settlement, search, limit);
-    let rows: Vec<StoredSettlement> = fetch!(db, &sql, &args)?;
+    let rows: Vec<StoredSettlement> = fetch_assembled!(db, &sql, &args)?;
     Ok(cut(rows, limit, |r| Cursor { time: r.txn_time, id: r.id }))
 }
 
@@ -275,7 +216,7 @@ pub async fn explain(db: &Db, kind: RecordKind, search: &Search, limit: i64) -> 
     match db {
         Db::Sqlite(s) => {
             let sql = format!("EXPLAIN QUERY PLAN {sql}");
-            let q = bind_all!(sqlx::query_as::<_, (i64, i64, i64, String)>(&sql), &args);
+            let q = bind_assembled!(sqlx::query_as::<_, (i64, i64, i64, String)>(&sql), &args);
             Ok(q.fetch_all(&s.read).await?.into_iter().map(|(_, _, _, detail)| detail).collect())
         }
         Db::Postgres(p) => {
@@ -284,7 +225,7 @@ pub async fn explain(db: &Db, kind: RecordKind, search: &Search, limit: i64) -> 
                 sqlx::query(&format!("SET LOCAL {setting} = off")).execute(&mut *tx).await?;
             }
             let sql = format!("EXPLAIN {sql}");
-            let lines = bind_all!(sqlx::query_as::<_, (String,)>(&sql), &args).fetch_all(&mut *tx).await?;
+            let lines = bind_assembled!(sqlx::query_as::<_, (String,)>(&sql), &args).fetch_all(&mut *tx).await?;
             tx.rollback().await?;
             Ok(lines.into_iter().map(|(line,)| line).collect())
         }

@@ -14,12 +14,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use crate::config::SecretUrl;
 
 pub mod api_tokens;
+pub(crate) mod assemble;
 pub mod browse;
 pub mod cases;
 pub mod email_tokens;
 pub mod evidence;
 pub mod merchants;
 pub mod outbox;
+pub mod queue;
 pub mod records;
 pub mod settings;
 pub mod users;

@@ -99,6 +99,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("records_browser.toml", include_str!("records_browser.toml")),
     ("mail.toml", include_str!("mail.toml")),
     ("actions.toml", include_str!("actions.toml")),
+    ("queue.toml", include_str!("queue.toml")),
 ];
 
 #[derive(Debug)]

@@ -190,14 +190,14 @@ impl CasePage {
     }
 }
 
-fn fmt_money(minor: i64, currency: &str) -> String {
+pub(crate) fn fmt_money(minor: i64, currency: &str) -> String {
     match Currency::from_code(currency) {
         Some(c) => format!("{} {}", Money::new(minor, c).major_string(), c.code()),
         None => format!("{minor} {currency}"),
     }
 }
 
-fn local_time(unix: i64, tz: &jiff::tz::TimeZone) -> String {
+pub(crate) fn local_time(unix: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_second(unix)
         .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string())
         .unwrap_or_default()

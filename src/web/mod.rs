@@ -24,8 +24,10 @@ pub mod admin;
 pub mod api;
 pub mod case_actions;
 pub mod case_page;
+pub mod charts;
 pub mod claims;
 pub mod context;
+pub mod dashboard;
 pub mod error;
 pub mod evidence;
 pub mod forms;
@@ -33,6 +35,7 @@ pub mod guard;
 pub mod health;
 pub mod imports;
 pub mod pages;
+pub mod queue;
 pub mod records;
 pub mod roles;
 pub mod security;
@@ -80,9 +83,12 @@ pub fn router(state: AppState) -> Router {
     let merchant = Router::new()
         .route("/merchant", get(roles::merchant_home))
         .route("/merchant/m/{merchant_id}", get(roles::merchant_terminals))
+        .route("/merchant/cases", get(queue::merchant_queue))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::MERCHANT, r, n)));
     let agent = Router::new()
         .route("/agent", get(roles::agent_home))
+        .route("/agent/cases", get(queue::desk_console))
+        .route("/agent/dashboard", get(dashboard::show))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::STAFF, r, n)));
     let admin = Router::new()
         .route("/admin", get(roles::admin_home))

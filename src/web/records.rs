@@ -204,7 +204,9 @@ fn check(form: &SearchForm, tz: &TimeZone, lang: Lang) -> Result<Asked, FieldErr
         ("from", &form.from),
         ("to", &form.to),
     ] {
-        if contains_full_card_number(value) {
+        // Some real 15-digit MIDs pass Luhn by chance: a well-formed MID is not a card number.
+        let a_merchant_id = name == "merchant_id" && is_merchant_id(value);
+        if !a_merchant_id && contains_full_card_number(value) {
             errors.replace_key(lang, name, "browse.error.full_card_number");
         }
     }
@@ -741,6 +743,17 @@ mod tests {
         assert_eq!(errors.all().len(), 2, "one message per field");
         let shown = without_card_numbers(f, &errors);
         assert_eq!((shown.last4.as_str(), shown.rrn.as_str()), ("", ""));
+    }
+
+    #[test]
+    fn a_merchant_id_that_happens_to_pass_luhn_is_still_a_merchant_id() {
+        // A sample merchant's real MID; 15 digits that pass the Luhn check.
+        assert!(contains_full_card_number("835883278854443"));
+        let asked = check(&form(&[("merchant_id", "835883278854443")]), &shanghai(), Lang::En).unwrap();
+        assert_eq!(asked.merchant_id.as_deref(), Some("835883278854443"));
+        // Spaced or longer, it is no MID: refused as the card number it may be.
+        let errors = check(&form(&[("merchant_id", "6228480012345671")]), &shanghai(), Lang::En).unwrap_err();
+        assert_eq!(errors.get("merchant_id"), Some(Lang::En.t("browse.error.full_card_number")));
     }
 
     #[test]

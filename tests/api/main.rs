@@ -11,6 +11,7 @@ mod foundation;
 mod helpers;
 mod imports;
 mod mail;
+mod queues;
 mod records_browser;
 mod refresh;
 mod smtp_server;

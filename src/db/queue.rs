@@ -1,0 +1,276 @@
+//! Case lists for the people who work cases: merchant staff's triage queue and the desk's console,
+//! soonest deadline first, one page at a time; and the counts behind the desk's dashboard.
+//!
+//! Pages are cut by a keyset on (deadline, id) — cases without a deadline last — never by
+//! OFFSET, for the same reasons as the records browser (`browse`).
+
+use sqlx::FromRow;
+
+use super::assemble::Sql;
+use super::{Db, DbError};
+use crate::{fetch_assembled, read};
+
+/// The states in which someone still has to act.
+pub const OPEN_STATES: &[&str] =
+    &["submitted", "awaiting_customer", "awaiting_merchant", "under_review", "refund_pending", "reversal_pending"];
+
+/// Sort key of a case without a deadline: after every real one (9999-12-31).
+const NO_DEADLINE: i64 = 253_402_300_799;
+
+/// Where a page starts: strictly after this (deadline, id). Written `<unix seconds>:<id>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueCursor {
+    pub deadline: i64,
+    pub id: i64,
+}
+
+impl QueueCursor {
+    pub fn parse(text: &str) -> Option<QueueCursor> {
+        let (deadline, id) = text.split_once(':')?;
+        let number = |t: &str| if t.starts_with('+') { None } else { t.parse::<i64>().ok() };
+        Some(QueueCursor { deadline: number(deadline)?, id: number(id)? })
+    }
+}
+
+impl std::fmt::Display for QueueCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.deadline, self.id)
+    }
+}
+
+/// Whose desk a case is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Assignee {
+    Nobody,
+    User(i64),
+}
+
+/// A checked search. Every `Some` (and a non-empty `states`) narrows the list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct QueueSearch {
+    /// `None` for every merchant's cases (the desk); else only cases matched to these
+    /// merchants (merchant staff). An empty list matches nothing.
+    pub merchants: Option<Vec<String>>,
+    /// Empty: every state.
+    pub states: Vec<String>,
+    pub kind: Option<String>,
+    pub finding: Option<String>,
+    pub terminal_id: Option<String>,
+    pub assignee: Option<Assignee>,
+    /// Deadline at or before this instant (overdue: now; due soon: a little later).
+    pub due_by: Option<i64>,
+    /// Filed at or before this instant (older than some age).
+    pub filed_by: Option<i64>,
+    pub case_id: Option<i64>,
+    pub last4: Option<String>,
+    /// A debit the finding rests on has this RRN.
+    pub rrn: Option<String>,
+    pub after: Option<QueueCursor>,
+}
+
+/// One case as a queue shows it: no contact details (merchant staff see these lists too).
+#[derive(Clone, Debug, FromRow)]
+pub struct QueueRow {
+    pub id: i64,
+    pub kind: String,
+    pub state: String,
+    pub finding: Option<String>,
+    pub card_last4: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub matched_merchant_id: Option<String>,
+    pub matched_terminal_id: Option<String>,
+    pub deadline_at: Option<i64>,
+    pub created_at: i64,
+    pub assignee_email: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct QueuePage {
+    pub rows: Vec<QueueRow>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<QueueCursor>,
+}
+
+fn page_sql(search: &QueueSearch, limit: i64) -> (String, Vec<super::assemble::Arg>) {
+    let mut q = Sql::default();
+    let key = format!("COALESCE(c.deadline_at, {NO_DEADLINE})");
+    if let Some(merchants) = &search.merchants {
+        q.one_of("c.matched_merchant_id", merchants);
+    }
+    if !search.states.is_empty() {
+        q.one_of("c.state", &search.states);
+    }
+    for (column, value) in [
+        ("c.kind", &search.kind),
+        ("c.finding", &search.finding),
+        ("c.matched_terminal_id", &search.terminal_id),
+        ("c.card_last4", &search.last4),
+    ] {
+        if let Some(value) = value {
+            let p = q.text(value);
+            q.conditions.push(format!("{column} = {p}"));
+        }
+    }
+    match search.assignee {
+        None => {}
+        Some(Assignee::Nobody) => q.conditions.push("c.assigned_to IS NULL".into()),
+        Some(Assignee::User(id)) => {
+            let p = q.int(id);
+            q.conditions.push(format!("c.assigned_to = {p}"));
+        }
+    }
+    if let Some(due) = search.due_by {
+        let p = q.int(due);
+        q.conditions.push(format!("c.deadline_at <= {p}"));
+    }
+    if let Some(filed) = search.filed_by {
+        let p = q.int(filed);
+        q.conditions.push(format!("c.created_at <= {p}"));
+    }
+    if let Some(id) = search.case_id {
+        let p = q.int(id);
+        q.conditions.push(format!("c.id = {p}"));
+    }
+    if let Some(rrn) = &search.rrn {
+        let p = q.text(rrn);
+        q.conditions.push(format!(
+            "EXISTS (SELECT 1 FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
+                     WHERE m.case_id = c.id AND s.rrn = {p})"
+        ));
+    }
+    if let Some(after) = search.after {
+        let t = q.int(after.deadline);
+        let id = q.int(after.id);
+        q.conditions.push(format!("{key} >= {t}"));
+        q.conditions.push(format!("({key} > {t} OR c.id > {id})"));
+    }
+    let limit = q.int(limit + 1);
+    let sql = format!(
+        "SELECT c.id, c.kind, c.state, c.finding, c.card_last4, c.amount_minor, c.currency, c.matched_merchant_id,
+                c.matched_terminal_id, c.deadline_at, c.created_at, u.email AS assignee_email
+         FROM cases c LEFT JOIN users u ON u.id = c.assigned_to{}
+         ORDER BY {key}, c.id LIMIT {limit}",
+        q.where_clause()
+    );
+    (sql, q.args)
+}
+
+/// A page of cases, soonest deadline first. `limit` is the page size.
+pub async fn page(db: &Db, search: &QueueSearch, limit: i64) -> Result<QueuePage, DbError> {
+    if search.merchants.as_ref().is_some_and(Vec::is_empty) {
+        return Ok(QueuePage { rows: Vec::new(), next: None });
+    }
+    let (sql, args) = page_sql(search, limit);
+    let mut rows: Vec<QueueRow> = fetch_assembled!(db, &sql, &args)?;
+    let limit = usize::try_from(limit).unwrap_or(0);
+    if rows.len() <= limit {
+        return Ok(QueuePage { rows, next: None });
+    }
+    rows.truncate(limit);
+    let next = rows.last().map(|r| QueueCursor { deadline: r.deadline_at.unwrap_or(NO_DEADLINE), id: r.id });
+    Ok(QueuePage { rows, next })
+}
+
+/// The distinct terminals of a merchant scope's cases, for the queue's terminal filter.
+pub async fn terminals(db: &Db, merchants: Option<&[String]>) -> Result<Vec<String>, DbError> {
+    let mut q = Sql::default();
+    q.conditions.push("matched_terminal_id IS NOT NULL".into());
+    if let Some(merchants) = merchants {
+        if merchants.is_empty() {
+            return Ok(Vec::new());
+        }
+        q.one_of("matched_merchant_id", merchants);
+    }
+    let sql = format!("SELECT DISTINCT matched_terminal_id FROM cases{} ORDER BY 1 LIMIT 500", q.where_clause());
+    let rows: Vec<(String,)> = fetch_assembled!(db, &sql, &q.args)?;
+    Ok(rows.into_iter().map(|(t,)| t).collect())
+}
+
+// ---- the dashboard ----
+
+/// Cases per state, every state that has any.
+pub async fn count_by_state(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(read!(db, |c| sqlx::query_as("SELECT state, COUNT(*) FROM cases GROUP BY state ORDER BY state")
+        .fetch_all(c)
+        .await)?)
+}
+
+/// Open cases by where they stand against their deadline at `now`: `overdue`, due within a
+/// day (`day`), within three days (`three_days`), `later`, or `none`.
+pub async fn count_by_deadline(db: &Db, now: i64) -> Result<Vec<(String, i64)>, DbError> {
+    let mut q = Sql::default();
+    q.one_of("state", &OPEN_STATES.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    let (a, b, c) = (q.int(now), q.int(now + 86_400), q.int(now + 3 * 86_400));
+    let sql = format!(
+        "SELECT CASE WHEN deadline_at IS NULL THEN 'none' WHEN deadline_at <= {a} THEN 'overdue'
+                     WHEN deadline_at <= {b} THEN 'day' WHEN deadline_at <= {c} THEN 'three_days' ELSE 'later' END
+                AS bucket, COUNT(*)
+         FROM cases{} GROUP BY 1",
+        q.where_clause()
+    );
+    Ok(fetch_assembled!(db, &sql, &q.args)?)
+}
+
+/// The merchants with the most open cases: (merchant id, name zh, name en, count).
+pub async fn top_merchants(db: &Db, limit: i64) -> Result<Vec<(String, String, String, i64)>, DbError> {
+    let mut q = Sql::default();
+    q.one_of("c.state", &OPEN_STATES.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    q.conditions.push("c.matched_merchant_id IS NOT NULL".into());
+    let limit = q.int(limit);
+    let sql = format!(
+        "SELECT c.matched_merchant_id, COALESCE(m.name_zh, ''), COALESCE(m.name_en, ''), COUNT(*)
+         FROM cases c LEFT JOIN merchants m ON m.merchant_id = c.matched_merchant_id{}
+         GROUP BY c.matched_merchant_id, m.name_zh, m.name_en ORDER BY 4 DESC, 1 LIMIT {limit}",
+        q.where_clause()
+    );
+    Ok(fetch_assembled!(db, &sql, &q.args)?)
+}
+
+/// The terminals with the most open cases: (merchant id, terminal id, count).
+pub async fn top_terminals(db: &Db, limit: i64) -> Result<Vec<(String, String, i64)>, DbError> {
+    let mut q = Sql::default();
+    q.one_of("state", &OPEN_STATES.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    q.conditions.push("matched_terminal_id IS NOT NULL".into());
+    let limit = q.int(limit);
+    let sql = format!(
+        "SELECT matched_merchant_id, matched_terminal_id, COUNT(*) FROM cases{}
+         GROUP BY matched_merchant_id, matched_terminal_id ORDER BY 3 DESC, 2 LIMIT {limit}",
+        q.where_clause()
+    );
+    Ok(fetch_assembled!(db, &sql, &q.args)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_junk() {
+        let c = QueueCursor { deadline: 1_790_000_000, id: 42 };
+        assert_eq!(QueueCursor::parse(&c.to_string()), Some(c));
+        for junk in ["", "1", "a:b", "+1:2", "1:+2", "1:2:3"] {
+            assert_eq!(QueueCursor::parse(junk), None, "{junk}");
+        }
+    }
+
+    #[test]
+    fn only_given_filters_become_conditions() {
+        let (sql, args) = page_sql(&QueueSearch::default(), 50);
+        assert!(!sql.contains("WHERE"), "{sql}");
+        assert_eq!(args.len(), 1, "the limit alone");
+        let search = QueueSearch {
+            merchants: Some(vec!["M1".into()]),
+            states: vec!["awaiting_merchant".into(), "under_review".into()],
+            rrn: Some("000000000001".into()),
+            after: Some(QueueCursor { deadline: 5, id: 7 }),
+            ..QueueSearch::default()
+        };
+        let (sql, args) = page_sql(&search, 50);
+        assert!(sql.contains("c.matched_merchant_id = $1"), "{sql}");
+        assert!(sql.contains("c.state IN ($2, $3)"), "{sql}");
+        assert!(sql.contains("s.rrn = $4"), "{sql}");
+        assert!(sql.contains("OR c.id > $6"), "{sql}");
+        assert_eq!(args.len(), 7);
+    }
+}
