@@ -16,7 +16,7 @@ async fn filed(app: &TestApp, samples: &[usize]) -> Vec<(i64, Option<String>)> {
 
 /// The case ids a queue page lists, in order.
 fn listed(body: &str) -> Vec<i64> {
-    body.match_indices("<td><a href=\"/cases/")
+    body.match_indices("<a href=\"/cases/")
         .map(|(at, m)| {
             let rest = &body[at + m.len()..];
             rest[..rest.find('"').unwrap()].parse().unwrap()
