@@ -389,3 +389,73 @@ async fn of_a_hundred_concurrent_approvals_exactly_one_wins() {
     let findings = mails(&app, "finding", "holder16@example.com").await.len();
     assert_eq!(findings, 2, "the first finding and the one approval, nothing more");
 }
+
+/// The arrows the other journeys leave out: the desk asks, the customer answers, the desk
+/// approves a reversal and records its execution, the customer confirms the money arrived; the
+/// desk resolves another case outright. Each step sends the notice §7 names, to the customer.
+#[tokio::test]
+async fn the_desk_asks_approves_a_reversal_records_it_and_the_customer_confirms_the_money() {
+    let app = with_samples().await;
+    let customer = app.signed_in("customer", "holder16@example.com", &[]).await;
+    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let id = file_as(&customer, 16).await; // refund recorded, not settled: under review
+    assert_eq!(case(&app, id).await.state, "under_review");
+
+    let ask = act(&agent, id, "ask_customer", &[("reason", "Please upload the refund slip.")]).await;
+    assert_eq!(ask.status, 303, "{}", ask.body);
+    assert_eq!(case(&app, id).await.state, "awaiting_customer");
+    let asked = mails(&app, "customer_action_required", "holder16@example.com").await;
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].body_text.contains("refund slip"), "the question reaches the customer");
+
+    // The customer answers with the same claim: matched again, back to the desk.
+    let answer = act(
+        &customer,
+        id,
+        "add_info",
+        &[("card_last4", "7790"), ("amount", "1325.23"), ("occurred_at", "2026-11-06T11:34+08:00")],
+    )
+    .await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(case(&app, id).await.state, "under_review");
+
+    // Approving more than the debit is refused and changes nothing.
+    let too_much = act(&agent, id, "approve_reversal", &[("amount", "9999.00"), ("reason", "x")]).await;
+    assert_eq!(too_much.status, 422);
+    let approve = act(
+        &agent,
+        id,
+        "approve_reversal",
+        &[("amount", "1325.23"), ("reason", "The refund never left the terminal.")],
+    )
+    .await;
+    assert_eq!(approve.status, 303, "{}", approve.body);
+    let pending = case(&app, id).await;
+    assert_eq!((pending.state.as_str(), pending.remedy_kind.as_str()), ("reversal_pending", "reversal"));
+    assert_eq!(pending.remedy_minor, Some(132_523));
+    assert_eq!(pending.remedy_rrn.as_deref(), Some("000004268296"));
+
+    let executed = act(&agent, id, "mark_executed", &[("batch_no", "000044"), ("trace_no", "000812")]).await;
+    assert_eq!(executed.status, 303, "{}", executed.body);
+    assert_eq!(case(&app, id).await.executed_trace_no.as_deref(), Some("000812"));
+    assert_eq!(mails(&app, "remedy_executed", "holder16@example.com").await.len(), 1);
+
+    let arrived = act(&customer, id, "confirm_arrived", &[]).await;
+    assert_eq!(arrived.status, 303, "{}", arrived.body);
+    assert_eq!(case(&app, id).await.state, "resolved");
+    assert_eq!(mails(&app, "case_resolved", "holder16@example.com").await.len(), 1);
+    let history: Vec<String> = events(&app, id).await.into_iter().map(|(a, _)| a).collect();
+    assert_eq!(
+        history,
+        ["file", "match", "ask_customer", "add_info", "match", "approve_reversal", "mark_executed", "confirm_arrived"]
+    );
+
+    // Another case resolved by the desk directly, with its reason told to the customer.
+    let other = file_as(&customer, 6).await; // ambiguous: under review
+    let resolve = act(&agent, other, "resolve", &[("reason", "The merchant refunded in cash.")]).await;
+    assert_eq!(resolve.status, 303, "{}", resolve.body);
+    assert_eq!(case(&app, other).await.state, "resolved");
+    let resolved = mails(&app, "case_resolved", "holder16@example.com").await;
+    assert_eq!(resolved.len(), 2);
+    assert!(resolved.iter().any(|m| m.body_text.contains("refunded in cash")));
+}
