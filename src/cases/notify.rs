@@ -51,7 +51,7 @@ fn facts(ctx: &MatchContext<'_>, case: &CaseRow, state: CaseState, lang: Lang, e
     CaseNotice {
         case_url: mail::case_url(ctx.base_url, case.id),
         amount: money(case.amount_minor, &case.currency),
-        explanation: explanation(case, lang).map(|(_, text)| text),
+        explanation: explanation(case, lang, ctx.tz).map(|(_, text)| text),
         remedy: match case.remedy_kind.as_str() {
             "refund" => Some(PendingRemedy::Refund),
             "reversal" => Some(PendingRemedy::Reversal),

@@ -43,13 +43,22 @@ pub fn case_json(case: &CaseRow, matched: &[SettlementEntry], tz: &TimeZone) -> 
     })
 }
 
-/// The finding's title and explanation in `lang`, from the facts captured when deciding.
-pub fn explanation(case: &CaseRow, lang: Lang) -> Option<(String, String)> {
+/// The finding's title and explanation in `lang`, from the facts captured when deciding. Times
+/// (`*_time` facts) are written in the deployment's zone `tz`, the way `lang` writes them.
+pub fn explanation(case: &CaseRow, lang: Lang, tz: &TimeZone) -> Option<(String, String)> {
     let finding = case.finding.as_deref()?;
     let args: Vec<(String, String)> = serde_json::from_str::<serde_json::Map<String, Value>>(&case.explanation_args)
         .unwrap_or_default()
         .into_iter()
-        .map(|(k, v)| (k, v.as_str().unwrap_or_default().to_owned()))
+        .map(|(k, v)| {
+            let text = v.as_str().unwrap_or_default();
+            // Facts kept before times were stored as RFC 3339 are shown as they were written.
+            let shown = match (k.ends_with("_time"), text.parse::<Timestamp>()) {
+                (true, Ok(at)) => lang.datetime(at, tz),
+                _ => text.to_owned(),
+            };
+            (k, shown)
+        })
         .collect();
     let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let key = match &case.review_reason {

@@ -791,8 +791,10 @@ fn money_text(m: Money) -> String {
     format!("{} {}", m.major_string(), m.currency.code())
 }
 
+/// RFC 3339 in the record's own offset: the instant stays exact, and the page or email that
+/// shows it writes it in the reader's zone and language (`cases::view::explanation`).
 fn time_text(t: Timestamp, offset: Offset) -> String {
-    offset.to_datetime(t).strftime("%Y-%m-%d %H:%M:%S").to_string()
+    t.to_zoned(jiff::tz::TimeZone::fixed(offset)).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
 fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
@@ -1509,8 +1511,8 @@ mod tests {
         assert_eq!(d.remedy.debit_rrn.as_deref(), Some("000004267881"));
         assert_eq!(arg(&d, "rrn"), "000004267881");
         assert_eq!(arg(&d, "other_rrn"), "000004267926");
-        assert_eq!(arg(&d, "debit_time"), "2026-11-02 17:57:14");
-        assert_eq!(arg(&d, "other_time"), "2026-11-02 18:07:12");
+        assert_eq!(arg(&d, "debit_time"), "2026-11-02T17:57:14+08:00");
+        assert_eq!(arg(&d, "other_time"), "2026-11-02T18:07:12+08:00");
         // Declined counts as failed-looking too, and it may come second.
         let ok_first = dup("000004267881", "002251", "2026-11-02T09:57:14Z", TxnStatus::Approved);
         let declined = dup("000004267926", "002252", "2026-11-02T10:07:12Z", TxnStatus::Declined);
@@ -1883,8 +1885,8 @@ mod tests {
         let args: HashMap<&str, String> = d.explanation_args().into_iter().collect();
         assert_eq!(args["card_last4"], "0325");
         assert_eq!(args["claim_amount"], "4970.19 CNY");
-        assert_eq!(args["debit_time"], "2026-11-12 13:20:36");
-        assert_eq!(args["journal_time"], "2026-11-12 13:20:34");
+        assert_eq!(args["debit_time"], "2026-11-12T13:20:36+08:00");
+        assert_eq!(args["journal_time"], "2026-11-12T13:20:34+08:00");
         assert_eq!(args["debit_amount"], "4970.19 CNY");
         assert_eq!(args["merchant_id"], "851424736185314");
         assert_eq!(args["terminal_id"], "55024556");

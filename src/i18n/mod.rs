@@ -71,6 +71,16 @@ impl Lang {
         CATALOG.get(key, self)
     }
 
+    /// An instant as a reader of this language writes it, in the zone `tz` (DESIGN.md §8):
+    /// `2026年11月5日 17:15:05` or `5 Nov 2026, 17:15:05`.
+    pub fn datetime(self, at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
+        let local = at.to_zoned(tz.clone());
+        match self {
+            Lang::ZhCn => local.strftime("%Y年%-m月%-d日 %H:%M:%S").to_string(),
+            Lang::En => local.strftime("%-d %b %Y, %H:%M:%S").to_string(),
+        }
+    }
+
     /// The message for `key` with `{name}` placeholders filled in.
     pub fn t_args(self, key: &str, args: &[(&str, String)]) -> String {
         fill(self.t(key), args)
@@ -159,6 +169,15 @@ pub fn catalog() -> &'static Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_are_written_in_the_zone_and_the_language_of_the_reader() {
+        let at: jiff::Timestamp = "2026-11-05T09:15:08Z".parse().unwrap();
+        let shanghai = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+        assert_eq!(Lang::ZhCn.datetime(at, &shanghai), "2026年11月5日 17:15:08");
+        assert_eq!(Lang::En.datetime(at, &shanghai), "5 Nov 2026, 17:15:08");
+        assert_eq!(Lang::En.datetime(at, &jiff::tz::TimeZone::UTC), "5 Nov 2026, 09:15:08");
+    }
 
     #[test]
     fn catalog_loads_with_both_languages() {

@@ -394,7 +394,7 @@ async fn render_with(
     let tz = &state.config.timezone;
     let matched_ids = cases::matched_ids(&state.db, id).await?;
     let matched = cases::matched_debits(&state.db, id).await?;
-    let (title, text) = explanation(&case, ctx.lang).unwrap_or_default();
+    let (title, text) = explanation(&case, ctx.lang, &state.config.timezone).unwrap_or_default();
     let receipt = match (case.remedy_kind.as_str(), case.remedy_rrn.as_deref()) {
         ("receipt", Some(rrn)) => match cases::journal_by_rrn(&state.db, rrn).await? {
             Some(row) => {
@@ -546,7 +546,7 @@ pub async fn my_cases(
         .await?
         .into_iter()
         .map(|c| CaseSummary {
-            title: explanation(&c, ctx.lang).map(|(t, _)| t).unwrap_or_default(),
+            title: explanation(&c, ctx.lang, &state.config.timezone).map(|(t, _)| t).unwrap_or_default(),
             amount: fmt_money(c.amount_minor, &c.currency),
             filed: local_time(c.created_at, &state.config.timezone),
             id: c.id,

@@ -1,0 +1,261 @@
+//! A headless Chromium per test, driven through Debian's `chromedriver` over WebDriver on
+//! loopback, with an empty profile of its own. Screenshots go to `target/browser-shots/`.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// Two browsers at a time: each Chromium takes most of a core while it loads pages.
+static SLOTS: Semaphore = Semaphore::const_new(2);
+
+pub struct Session {
+    pub client: Client,
+    pub base: String,
+    name: String,
+    shots: u32,
+    driver: Child,
+    _profile: tempfile::TempDir,
+    _slot: SemaphorePermit<'static>,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Session {
+    /// A fresh browser whose `Accept-Language` is `lang`, for the app at `base`. `name` prefixes
+    /// its screenshots.
+    pub async fn start(base: &str, name: &str, lang: &str) -> Session {
+        assert!(
+            std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
+            "the browser journeys need Debian's chromium and chromium-driver: run scripts/test, which installs them, \
+             or apt-get install chromium chromium-driver"
+        );
+        let slot = SLOTS.acquire().await.unwrap();
+        let profile = tempfile::tempdir().unwrap();
+        let port = free_port();
+        // chromedriver leaves folders in TMPDIR: give it the profile's.
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .env("TMPDIR", profile.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let url = format!("http://127.0.0.1:{port}");
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().join("profile").display()),
+                    format!("--lang={lang}"),
+                ],
+                "prefs": { "intl.accept_languages": lang },
+            }
+        });
+        let Value::Object(caps) = caps else { unreachable!() };
+        let started = Instant::now();
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(caps.clone()).connect(&url).await {
+                Ok(client) => break client,
+                Err(e) if started.elapsed() < Duration::from_secs(20) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("no WebDriver session after 20 s: {e}"),
+            }
+        };
+        Session {
+            client,
+            base: base.to_owned(),
+            name: name.to_owned(),
+            shots: 0,
+            driver,
+            _profile: profile,
+            _slot: slot,
+        }
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.unwrap();
+        match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    pub async fn css(&self, selector: &str) -> fantoccini::elements::Element {
+        match self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(selector)).await {
+            Ok(element) => element,
+            Err(e) => panic!("{selector} not found on {}: {e}", self.path().await),
+        }
+    }
+
+    pub async fn exists(&self, selector: &str) -> bool {
+        !self.client.find_all(Locator::Css(selector)).await.unwrap().is_empty()
+    }
+
+    pub async fn text(&self, selector: &str) -> String {
+        self.css(selector).await.text().await.unwrap()
+    }
+
+    pub async fn body_text(&self) -> String {
+        self.text("body").await
+    }
+
+    pub async fn fill(&self, selector: &str, value: &str) {
+        let field = self.css(selector).await;
+        let kind = field.attr("type").await.unwrap().unwrap_or_default();
+        if kind == "date" || kind == "time" {
+            // Typing into these follows the browser's locale (month first or day first, 12 or
+            // 24 hours); the value itself is always ISO, as the form sends it.
+            let script = "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+                          e.dispatchEvent(new Event('change', { bubbles: true }));";
+            self.client.execute(script, vec![selector.into(), value.into()]).await.unwrap();
+            return;
+        }
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    /// Clicks something that stays on the page (a summary, a radio button).
+    pub async fn click(&self, selector: &str) {
+        self.css(selector).await.click().await.unwrap();
+    }
+
+    /// Clicks a link or a submit button and waits until the page it leads to has loaded.
+    pub async fn follow(&self, selector: &str) {
+        let element = self.css(selector).await;
+        self.mark_page().await;
+        element.click().await.unwrap();
+        self.wait_new_page(selector).await;
+    }
+
+    /// Marks the document shown, so [`Session::wait_new_page`] cannot mistake it for the next.
+    pub async fn mark_page(&self) {
+        self.client.execute("window.__redressOld = true", vec![]).await.unwrap();
+    }
+
+    pub async fn wait_new_page(&self, after: &str) {
+        for _ in 0..200 {
+            let fresh = self
+                .client
+                .execute("return !window.__redressOld && document.readyState === 'complete'", vec![])
+                .await
+                .unwrap_or(Value::Bool(false));
+            if fresh == Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{after} on {} led to no new page", self.path().await);
+    }
+
+    /// Presses `key` `times` times where the focus is.
+    pub async fn press(&self, key: Key, times: usize) {
+        let mut keys = KeyActions::new("keyboard".into());
+        for _ in 0..times {
+            keys = keys.then(KeyAction::Down { value: key.into() }).then(KeyAction::Up { value: key.into() });
+        }
+        self.client.perform_actions(keys).await.unwrap();
+    }
+
+    /// Types `text` where the focus is.
+    pub async fn type_text(&self, text: &str) {
+        let mut keys = KeyActions::new("keyboard".into());
+        for c in text.chars() {
+            keys = keys.then(KeyAction::Down { value: c }).then(KeyAction::Up { value: c });
+        }
+        self.client.perform_actions(keys).await.unwrap();
+    }
+
+    /// The `name` (or `id`) of the focused element.
+    pub async fn focused(&self) -> String {
+        let v = self
+            .client
+            .execute("const e = document.activeElement; return e ? (e.name || e.id || e.tagName) : ''", vec![])
+            .await
+            .unwrap();
+        v.as_str().unwrap_or("").to_owned()
+    }
+
+    /// Saves the page as `target/browser-shots/<test>-<n>-<label>.png`, the whole page tall.
+    pub async fn shot(&mut self, label: &str) {
+        self.shots += 1;
+        let height = self.client.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap();
+        let height = height.as_u64().unwrap_or(900).clamp(600, 4000) as u32;
+        self.client.set_window_size(1280, height).await.unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        self.client.set_window_size(1280, 900).await.unwrap();
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser-shots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{}-{:02}-{label}.png", self.name, self.shots)), png).unwrap();
+    }
+
+    /// Accessibility basics of the page shown: the document's language is `lang`, and every
+    /// visible form control has a label (a `<label for>`, an enclosing label, or an ARIA name).
+    pub async fn check_accessible(&self, lang: &str) {
+        let report = self
+            .client
+            .execute(
+                r#"
+                const unlabelled = [];
+                for (const el of document.querySelectorAll('input, select, textarea')) {
+                    if (el.type === 'hidden') continue;
+                    const byFor = el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]');
+                    if (!(byFor || el.closest('label') || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby'))) {
+                        unlabelled.push(el.outerHTML.slice(0, 160));
+                    }
+                }
+                return { lang: document.documentElement.lang, unlabelled, title: document.title };
+                "#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let path = self.path().await;
+        assert_eq!(report["lang"], lang, "html lang on {path}");
+        assert!(report["title"].as_str().is_some_and(|t| !t.is_empty()), "a title on {path}");
+        assert_eq!(report["unlabelled"], json!([]), "controls without a label on {path}");
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) {
+        self.goto("/login").await;
+        self.fill("#email", email).await;
+        self.fill("#password", password).await;
+        self.follow("main form button[type=submit]").await;
+        assert!(!self.path().await.starts_with("/login"), "signed in as {email}: {}", self.body_text().await);
+    }
+
+    /// Closes the browser; dropping the session then stops chromedriver.
+    pub async fn end(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Also when a test fails before `end`: leave no chromedriver (or its Chromium) behind.
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
