@@ -5,6 +5,9 @@ use jiff::{SignedDuration, Timestamp};
 use redress::cases::MatchContext;
 use redress::cases::sweep::{self, Swept};
 
+use std::time::Duration;
+
+use crate::mail::{Server, eventually};
 use crate::workflow::{case, events, file, mails, with_samples};
 
 fn at(unix: i64) -> Timestamp {
@@ -104,4 +107,59 @@ async fn two_sweepers_on_one_database_handle_each_case_exactly_once() {
         assert_eq!(mails(&app, "deadline_missed", agent).await.len(), N, "{agent}");
     }
     other.close().await;
+}
+
+/// The same as real processes: two `redress serve` on one database (SQLite file or PostgreSQL)
+/// find 30 cases overdue as they start, and between them move each case, and tell each agent
+/// about it, exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_sweeping_one_database_handle_each_case_once() {
+    const N: usize = 30;
+    let app = with_samples().await;
+    let _desk = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let _night = app.signed_in("agent", "night@bank.example", &[]).await;
+    let mut ids = Vec::new();
+    for _ in 0..N {
+        ids.push(file(&app, 17).await);
+    }
+    let past = Timestamp::now().as_second() - 60;
+    let mut tx = app.db.begin().await.unwrap();
+    redress::in_tx!(&mut tx, |c| sqlx::query("UPDATE cases SET deadline_at = $1 WHERE state = 'awaiting_merchant'")
+        .bind(past)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // Nothing listens on this port: notices stay in the outbox, where they are counted.
+    let smtp = format!("smtp://127.0.0.1:{}", crate::smtp_server::free_port());
+    let work = tempfile::tempdir().unwrap();
+    let log = work.path().join("serve.log");
+    let (a, b) = tokio::join!(
+        Server::start_with(&app.database_url, &smtp, &[], &log),
+        Server::start_with(&app.database_url, &smtp, &[], &log)
+    );
+    eventually("every overdue case is with the desk", Duration::from_secs(30), || async {
+        let mut all = true;
+        for id in &ids {
+            all &= case(&app, *id).await.state == "under_review";
+        }
+        all
+    })
+    .await;
+    // Give a late second sweep its chance to do anything twice.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    a.stop();
+    b.stop();
+
+    for id in &ids {
+        let passed = events(&app, *id).await.into_iter().filter(|(a, _)| a == "deadline_passed").count();
+        assert_eq!(passed, 1, "case {id}");
+    }
+    for agent in ["desk@bank.example", "night@bank.example"] {
+        assert_eq!(mails(&app, "deadline_missed", agent).await.len(), N, "{agent}");
+    }
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("deadline sweep"), "the servers' sweeps did the work:\n{log}");
 }

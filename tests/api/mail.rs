@@ -72,7 +72,7 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
 }
 
 /// Polls `check` until it holds, failing with `what` after `limit`.
-async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
@@ -412,7 +412,7 @@ async fn two_senders_on_one_database_never_deliver_a_notice_twice() {
 }
 
 /// `redress serve` as a separate process, sending to `smtp_port`.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     base: String,
 }
@@ -423,7 +423,12 @@ impl Server {
         Server::start_with(database_url, &url, &[], log).await
     }
 
-    async fn start_with(database_url: &str, smtp_url: &str, env: &[(&str, &str)], log: &std::path::Path) -> Server {
+    pub(crate) async fn start_with(
+        database_url: &str,
+        smtp_url: &str,
+        env: &[(&str, &str)],
+        log: &std::path::Path,
+    ) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
         let mut command = Command::new(env!("CARGO_BIN_EXE_redress"));
         command
@@ -452,7 +457,7 @@ impl Server {
     }
 
     /// SIGTERM, as a container runtime stops it; waits for a clean exit.
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
         assert!(status.success());
         let started = Instant::now();
