@@ -9,11 +9,14 @@ use std::fmt;
 use anyhow::Context;
 
 use crate::accounts;
+use crate::cases::act::{self, Step, Who};
 use crate::cases::{self, Contact, MatchContext};
 use crate::db::cases as cases_db;
 use crate::db::merchants::{NewMerchant, upsert_merchant, upsert_terminal};
 use crate::db::users;
 use crate::db::{Db, DbError};
+use crate::domain::case_input::ActionInput;
+use crate::domain::case_state::{ActionKind, Actor};
 use crate::domain::claim::ClaimInput;
 use crate::domain::money::Currency;
 use crate::i18n::Lang;
@@ -113,7 +116,7 @@ impl fmt::Display for DemoSummary {
 pub const USERS: &[(&str, &str, &[&str])] = &[
     ("admin", "admin@redress.demo", &[]),
     ("agent", "agent@redress.demo", &[]),
-    ("merchant", "merchant@redress.demo", &["828844912590296", "851424736185314"]),
+    ("merchant", "merchant@redress.demo", &["828844912590296", "851424736185314", "885708393473571"]),
     ("customer", "customer@redress.demo", &[]),
 ];
 pub const PASSWORD: &str = "redress-demo-2026";
@@ -152,6 +155,7 @@ pub async fn load_all(db: &Db, config: &crate::config::Config) -> anyhow::Result
             cases::file(db, &ctx, &claim, input.occurred_at.as_deref().unwrap_or_default(), &contact, "web", None)
                 .await?;
         }
+        work_some_cases(db, &ctx).await?;
     }
     out += &format!(
         "cases: {}\n\nSign in at the address `redress serve` prints, with password {PASSWORD}:\n",
@@ -161,6 +165,46 @@ pub async fn load_all(db: &Db, config: &crate::config::Config) -> anyhow::Result
         out += &format!("  {role:<9} {email}\n");
     }
     Ok(out)
+}
+
+/// Moves a few filed cases on the way people would, so the demo shows every state a case
+/// rests in (`closed` needs 30 quiet days, `submitted` lasts only until matching) and the desk
+/// has a case of its own. Cases are found by their finding, in filing order.
+async fn work_some_cases(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<()> {
+    let agent = users::find_by_email(db, "agent@redress.demo").await?.context("demo agent exists")?;
+    let customer = users::find_by_email(db, "customer@redress.demo").await?.context("demo customer exists")?;
+    let desk = Who { actor: Actor::Agent, user_id: Some(agent.id) };
+    let holder = Who { actor: Actor::Customer, user_id: Some(customer.id) };
+    let with_finding = |finding: &'static str| async move {
+        let all = cases_db::of_customer(db, customer.id).await?;
+        anyhow::Ok(all.into_iter().rev().find(|c| c.finding.as_deref() == Some(finding)))
+    };
+    let step = |case: &cases_db::CaseRow, who: Who, kind: ActionKind, note: &str| {
+        let input = ActionInput { note: Some(note.to_owned()), ..ActionInput::default() };
+        (case.id, case.version, who, kind, input)
+    };
+    let mut steps = Vec::new();
+    if let Some(c) = with_finding("single_debit").await? {
+        steps.push(step(
+            &c,
+            desk,
+            ActionKind::Reject,
+            "只找到一笔扣款，未发现重复扣款。Only one debit was found: no duplicate charge.",
+        ));
+    }
+    if let Some(c) = with_finding("refund_not_settled").await? {
+        steps.push(step(&c, holder, ActionKind::Withdraw, "退款已到账。The refund has arrived."));
+    }
+    for (case_id, version, who, kind, input) in steps {
+        let step = Step { case_id, expected_version: version, who, kind, input: &input, new_claim: None };
+        act::act(db, ctx, step).await.map_err(|e| anyhow::anyhow!("demo case {case_id}: {e}"))?;
+    }
+    if let Some(c) = with_finding("ambiguous").await? {
+        act::assign(db, c.id, c.version, desk, Some((agent.id, &agent.email)))
+            .await
+            .map_err(|e| anyhow::anyhow!("demo case {}: {e}", c.id))?;
+    }
+    Ok(())
 }
 
 const JOURNAL: &str = include_str!("../demo/journal.csv");

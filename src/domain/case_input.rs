@@ -44,7 +44,7 @@ pub struct Execution {
 }
 
 /// What an action carries once its fields are checked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ActionInput {
     /// The reason, note or question, trimmed.
     pub note: Option<String>,

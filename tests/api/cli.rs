@@ -95,6 +95,40 @@ fn migrate_then_demo_on_a_fresh_sqlite_file() {
     }
 }
 
+/// The demonstration world shows cases resting in every state but `closed` (30 quiet days) and
+/// `submitted` (matching is immediate), and gives the demo merchant cases waiting for them.
+#[tokio::test]
+async fn the_demo_world_has_cases_in_every_resting_state() {
+    let db = ScratchDb::new();
+    let (code, out, err) = redress(&["demo"], &[("REDRESS_DATABASE_URL", &db.url)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("merchant@redress.demo"), "the sign-ins are printed: {out}");
+    let handle = redress::db::Db::connect(&redress::config::SecretUrl(db.url.clone())).await.unwrap();
+    let counts = redress::db::queue::count_by_state(&handle).await.unwrap();
+    let states: Vec<&str> = counts.iter().map(|(s, _)| s.as_str()).collect();
+    for state in [
+        "awaiting_customer",
+        "awaiting_merchant",
+        "under_review",
+        "refund_pending",
+        "reversal_pending",
+        "resolved",
+        "rejected",
+        "withdrawn",
+    ] {
+        assert!(states.contains(&state), "no {state} case in the demo: {counts:?}");
+    }
+    let merchant = redress::db::users::find_by_email(&handle, "merchant@redress.demo").await.unwrap().unwrap();
+    let merchants = redress::db::users::merchants_of(&handle, merchant.id).await.unwrap();
+    let search = redress::db::queue::QueueSearch {
+        merchants: Some(merchants),
+        states: vec!["awaiting_merchant".into()],
+        ..Default::default()
+    };
+    assert!(!redress::db::queue::page(&handle, &search, 10).await.unwrap().rows.is_empty(), "work for the merchant");
+    handle.close().await;
+}
+
 #[test]
 fn migrate_on_the_test_backend() {
     let db = ScratchDb::new();
