@@ -2,6 +2,7 @@
 //! loopback, with an empty profile of its own. Screenshots go to `target/browser-shots/`.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,7 +46,9 @@ impl Session {
         let profile = tempfile::tempdir().unwrap();
         let port = free_port();
         // chromedriver leaves folders in TMPDIR: give it the profile's.
+        // In a process group of its own, so that the Chromium it starts can be stopped with it.
         let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .env("TMPDIR", profile.path())
             .stdout(Stdio::null())
@@ -246,6 +249,11 @@ impl Session {
         assert!(!self.path().await.starts_with("/login"), "signed in as {email}: {}", self.body_text().await);
     }
 
+    /// The process group of chromedriver and the Chromium it started.
+    pub fn driver_group(&self) -> u32 {
+        self.driver.id()
+    }
+
     /// Closes the browser; dropping the session then stops chromedriver.
     pub async fn end(self) {
         let _ = self.client.clone().close().await;
@@ -254,8 +262,24 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        // Also when a test fails before `end`: leave no chromedriver (or its Chromium) behind.
-        let _ = self.driver.kill();
+        // Also when a test fails before `end`: leave no chromedriver, and no Chromium, behind.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.driver.wait();
     }
+}
+
+/// How many live processes are in process group `group` (from /proc, Linux).
+pub fn processes_in(group: u32) -> usize {
+    let mut n = 0;
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else { continue };
+        // pid (comm) state ppid pgrp …; comm may hold spaces, so read after the last ')'.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else { continue };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.len() > 2 && fields[2] == group.to_string() && fields[0] != "Z" {
+            n += 1;
+        }
+    }
+    n
 }

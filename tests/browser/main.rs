@@ -294,3 +294,15 @@ async fn a_settlement_import_resolves_a_pending_case_and_the_customer_reads_that
     assert_eq!(arrived, 1);
     customer.end().await;
 }
+
+/// A journey that fails midway must not leave its browser running.
+#[tokio::test]
+async fn a_dropped_session_leaves_no_browser_behind() {
+    let app = TestApp::spawn().await;
+    let s = Session::start(&app.base, "dropped", "en").await;
+    s.goto("/").await;
+    let group = s.driver_group();
+    assert!(driver::processes_in(group) >= 2, "chromedriver and its Chromium run");
+    drop(s);
+    assert_eq!(driver::processes_in(group), 0, "all of them stopped");
+}
