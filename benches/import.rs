@@ -8,7 +8,8 @@
 //! - (a) + ON CONFLICT: the plain insert with the importer's `ON CONFLICT … DO NOTHING`, no
 //!   `RETURNING` (splits the cost of the importer's statement into its two clauses);
 //! - (a') records fn: the same rows through `db::records::insert_*_batch` (the importer's own
-//!   statement: `ON CONFLICT DO NOTHING RETURNING key`, plus its in-memory bookkeeping);
+//!   statements: a savepoint, the plain `ON CONFLICT DO NOTHING`, and `RETURNING key` only for a
+//!   batch that was partly new);
 //! - (b) importer: `import::import` reading the CSV file: parse + validate + hash + insert +
 //!   idempotency + import log, as the command line and the API run it;
 //! - (b) importer on a tenth of the file, to show its peak memory does not grow with the file;
@@ -128,8 +129,10 @@ impl Rows for JournalRow {
     fn records_sql(rows: usize, backend: Backend) -> String {
         records::journal_insert_sql(rows, backend)
     }
-    async fn records_insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) -> usize {
-        let new = records::insert_journal_batch(tx, sql, rows, import_id).await.expect("records insert");
+    async fn records_insert(tx: &mut Tx, _sql: &str, rows: &[Self], import_id: i64) -> usize {
+        // The importer's own pair of statements (plain, then RETURNING for a partly new batch).
+        let sql = records::journal_insert(rows.len(), backend_of(tx));
+        let new = records::insert_journal_batch(tx, &sql, rows, import_id).await.expect("records insert");
         new.into_iter().filter(|n| *n).count()
     }
 }
@@ -174,9 +177,17 @@ impl Rows for SettlementEntry {
     fn records_sql(rows: usize, backend: Backend) -> String {
         records::settlement_insert_sql(rows, backend)
     }
-    async fn records_insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) -> usize {
-        let new = records::insert_settlement_batch(tx, sql, rows, import_id).await.expect("records insert");
+    async fn records_insert(tx: &mut Tx, _sql: &str, rows: &[Self], import_id: i64) -> usize {
+        let sql = records::settlement_insert(rows.len(), backend_of(tx));
+        let new = records::insert_settlement_batch(tx, &sql, rows, import_id).await.expect("records insert");
         new.into_iter().filter(|n| *n).count()
+    }
+}
+
+fn backend_of(tx: &Tx) -> Backend {
+    match tx {
+        Tx::Sqlite(_) => Backend::Sqlite,
+        Tx::Postgres(_) => Backend::Postgres,
     }
 }
 

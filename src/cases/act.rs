@@ -128,7 +128,9 @@ pub async fn act(db: &Db, ctx: &MatchContext<'_>, step: Step<'_>) -> Result<Case
         ActionKind::MerchantConfirm => {
             Action::MerchantConfirm { remedy: pending_remedy(&seen).ok_or(ActError::NotApplicable("no_remedy"))? }
         }
-        other => unit_action(other).ok_or(ActError::NotApplicable("not_a_person_action"))?,
+        // The system's own actions (rematch, deadline, credit, close) are refused for people by
+        // the transition table, like any action of another role.
+        other => other.unit_action().ok_or(ActError::NotApplicable("needs_data"))?,
     };
     let to = transition(from, &action, who.actor, &guard_context(&seen, now)).map_err(ActError::Refused)?;
 
@@ -172,31 +174,6 @@ pub async fn act(db: &Db, ctx: &MatchContext<'_>, step: Step<'_>) -> Result<Case
     };
     tx.commit().await?;
     Ok(state)
-}
-
-/// The data-less action of each kind a person can take.
-fn unit_action(kind: ActionKind) -> Option<Action> {
-    Some(match kind {
-        ActionKind::AddInfo => Action::AddInfo,
-        ActionKind::MerchantContest => Action::MerchantContest,
-        ActionKind::MarkExecuted => Action::MarkExecuted,
-        ActionKind::ConfirmArrived => Action::ConfirmArrived,
-        ActionKind::ApproveRefund => Action::ApproveRefund,
-        ActionKind::ApproveReversal => Action::ApproveReversal,
-        ActionKind::Resolve => Action::Resolve,
-        ActionKind::Reject => Action::Reject,
-        ActionKind::AskCustomer => Action::AskCustomer,
-        ActionKind::PickDebit => Action::PickDebit,
-        ActionKind::Appeal => Action::Appeal,
-        ActionKind::Accept => Action::Accept,
-        ActionKind::Withdraw => Action::Withdraw,
-        ActionKind::Match
-        | ActionKind::MerchantConfirm
-        | ActionKind::Rematch
-        | ActionKind::DeadlinePassed
-        | ActionKind::CreditImported
-        | ActionKind::Close => return None,
-    })
 }
 
 /// The finding for `claim`, on every candidate or only on the picked debit (and its cluster).

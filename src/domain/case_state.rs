@@ -345,6 +345,32 @@ pub enum ActionKind {
 }
 
 impl ActionKind {
+    /// The action of this kind when it carries no data; `None` for `match` (it carries the
+    /// outcome) and `merchant_confirm` (the remedy). An exhaustive match, so a new kind must be
+    /// placed here before anything compiles.
+    pub fn unit_action(self) -> Option<Action> {
+        Some(match self {
+            ActionKind::Match | ActionKind::MerchantConfirm => return None,
+            ActionKind::Rematch => Action::Rematch,
+            ActionKind::AddInfo => Action::AddInfo,
+            ActionKind::MerchantContest => Action::MerchantContest,
+            ActionKind::DeadlinePassed => Action::DeadlinePassed,
+            ActionKind::MarkExecuted => Action::MarkExecuted,
+            ActionKind::CreditImported => Action::CreditImported,
+            ActionKind::ConfirmArrived => Action::ConfirmArrived,
+            ActionKind::ApproveRefund => Action::ApproveRefund,
+            ActionKind::ApproveReversal => Action::ApproveReversal,
+            ActionKind::Resolve => Action::Resolve,
+            ActionKind::Reject => Action::Reject,
+            ActionKind::AskCustomer => Action::AskCustomer,
+            ActionKind::PickDebit => Action::PickDebit,
+            ActionKind::Appeal => Action::Appeal,
+            ActionKind::Accept => Action::Accept,
+            ActionKind::Withdraw => Action::Withdraw,
+            ActionKind::Close => Action::Close,
+        })
+    }
+
     pub const ALL: [ActionKind; 19] = [
         ActionKind::Match,
         ActionKind::Rematch,
@@ -978,36 +1004,11 @@ mod tests {
             (ActionKind::MerchantConfirm, Some(p)) => {
                 Action::MerchantConfirm { remedy: PendingRemedy::parse(p).unwrap() }
             }
-            (kind, None) => unit_action(kind).unwrap_or_else(|| panic!("{kind} needs data")),
+            (kind, None) => kind.unit_action().unwrap_or_else(|| panic!("{kind} needs data")),
             (kind, Some(_)) => panic!("{kind} takes no data"),
         };
         assert_eq!(action.kind(), kind);
         action
-    }
-
-    /// The data-less action of a kind. An exhaustive match, so a new kind must be
-    /// handled here before the tests compile.
-    fn unit_action(kind: ActionKind) -> Option<Action> {
-        Some(match kind {
-            ActionKind::Match | ActionKind::MerchantConfirm => return None,
-            ActionKind::Rematch => Action::Rematch,
-            ActionKind::AddInfo => Action::AddInfo,
-            ActionKind::MerchantContest => Action::MerchantContest,
-            ActionKind::DeadlinePassed => Action::DeadlinePassed,
-            ActionKind::MarkExecuted => Action::MarkExecuted,
-            ActionKind::CreditImported => Action::CreditImported,
-            ActionKind::ConfirmArrived => Action::ConfirmArrived,
-            ActionKind::ApproveRefund => Action::ApproveRefund,
-            ActionKind::ApproveReversal => Action::ApproveReversal,
-            ActionKind::Resolve => Action::Resolve,
-            ActionKind::Reject => Action::Reject,
-            ActionKind::AskCustomer => Action::AskCustomer,
-            ActionKind::PickDebit => Action::PickDebit,
-            ActionKind::Appeal => Action::Appeal,
-            ActionKind::Accept => Action::Accept,
-            ActionKind::Withdraw => Action::Withdraw,
-            ActionKind::Close => Action::Close,
-        })
     }
 
     /// Every action value: each kind, with every possible payload.
@@ -1019,7 +1020,7 @@ mod tests {
                 ActionKind::MerchantConfirm => {
                     out.extend(PendingRemedy::ALL.into_iter().map(|remedy| Action::MerchantConfirm { remedy }))
                 }
-                kind => out.push(unit_action(kind).unwrap()),
+                kind => out.push(kind.unit_action().unwrap()),
             }
         }
         out

@@ -108,10 +108,10 @@ trait ImportRow: Clone + PartialEq + Send + Sync + 'static {
     fn merchant_id(&self) -> &str;
     fn key_text(&self) -> String;
     fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError>;
-    fn insert_sql(rows: usize, backend: Backend) -> String;
+    fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql;
     fn insert(
         tx: &mut Tx,
-        sql: &str,
+        sql: &records::InsertSql,
         rows: &[Self],
         import_id: i64,
     ) -> impl Future<Output = Result<Vec<bool>, DbError>> + Send;
@@ -128,10 +128,15 @@ impl ImportRow for JournalRow {
     fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
         Ok(Box::new(JournalReader::new(reader)?))
     }
-    fn insert_sql(rows: usize, backend: Backend) -> String {
-        records::journal_insert_sql(rows, backend)
+    fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql {
+        records::journal_insert(rows, backend)
     }
-    async fn insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) -> Result<Vec<bool>, DbError> {
+    async fn insert(
+        tx: &mut Tx,
+        sql: &records::InsertSql,
+        rows: &[Self],
+        import_id: i64,
+    ) -> Result<Vec<bool>, DbError> {
         records::insert_journal_batch(tx, sql, rows, import_id).await
     }
     async fn stored(&self, tx: &mut Tx) -> Result<Option<Self>, DbError> {
@@ -149,10 +154,15 @@ impl ImportRow for SettlementEntry {
     fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
         Ok(Box::new(SettlementReader::new(reader)?))
     }
-    fn insert_sql(rows: usize, backend: Backend) -> String {
-        records::settlement_insert_sql(rows, backend)
+    fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql {
+        records::settlement_insert(rows, backend)
     }
-    async fn insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) -> Result<Vec<bool>, DbError> {
+    async fn insert(
+        tx: &mut Tx,
+        sql: &records::InsertSql,
+        rows: &[Self],
+        import_id: i64,
+    ) -> Result<Vec<bool>, DbError> {
         records::insert_settlement_batch(tx, sql, rows, import_id).await
     }
     async fn stored(&self, tx: &mut Tx) -> Result<Option<Self>, DbError> {
@@ -370,7 +380,7 @@ fn push_limited<T>(list: &mut Vec<T>, item: T) {
 async fn insert_rows<T: ImportRow>(
     tx: &mut Tx,
     report: &mut ImportReport,
-    (full_sql, backend): (&str, Backend),
+    (full_sql, backend): (&records::InsertSql, Backend),
     lines: &[u64],
     rows: &[T],
     import_id: i64,

@@ -25,15 +25,10 @@ fn bad_request() -> AppError {
 #[serde(default)]
 pub struct ActForm {
     pub version: String,
-    pub reason: Option<String>,
-    pub batch_no: Option<String>,
-    pub trace_no: Option<String>,
-    pub rrn: Option<String>,
-    pub amount: Option<String>,
-    pub stated_amount: Option<String>,
-    pub debit: Option<String>,
-    pub overrides_finding: Option<String>,
-    // Adding information: the claim's fields as the customer corrects them.
+    /// What the action itself carries: reason, execution reference, amounts, the picked debit.
+    #[serde(flatten)]
+    pub action: ActionForm,
+    // Adding information: the claim's fields as the customer corrects them (`amount` is shared).
     pub card_last4: Option<String>,
     pub card_first6: Option<String>,
     pub expected_amount: Option<String>,
@@ -46,28 +41,40 @@ pub struct ActForm {
     pub assignee: Option<String>,
 }
 
+/// The text fields of an [`ActForm`] by name, borrowed as `$($r)*` (`&` or `&mut`).
+macro_rules! named_fields {
+    ($f:expr, $($r:tt)*) => {
+        [
+            ("reason", $($r)* $f.action.reason),
+            ("batch_no", $($r)* $f.action.batch_no),
+            ("trace_no", $($r)* $f.action.trace_no),
+            ("rrn", $($r)* $f.action.rrn),
+            ("amount", $($r)* $f.action.amount),
+            ("stated_amount", $($r)* $f.action.stated_amount),
+            ("debit", $($r)* $f.action.debit),
+            ("card_last4", $($r)* $f.card_last4),
+            ("card_first6", $($r)* $f.card_first6),
+            ("expected_amount", $($r)* $f.expected_amount),
+            ("occurred_at", $($r)* $f.occurred_at),
+            ("merchant_id", $($r)* $f.merchant_id),
+            ("terminal_id", $($r)* $f.terminal_id),
+            ("merchant_name", $($r)* $f.merchant_name),
+            ("description", $($r)* $f.description),
+            ("assignee", $($r)* $f.assignee),
+        ]
+    };
+}
+
 impl ActForm {
+    /// What was typed in the field `name`.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        named_fields!(self, &).into_iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
+    }
+
     /// The form as it may be shown again: a field holding a full card number is emptied (the
     /// validation refused it and said why; the number itself is never echoed).
     pub fn without_card_numbers(mut self) -> ActForm {
-        for value in [
-            &mut self.reason,
-            &mut self.batch_no,
-            &mut self.trace_no,
-            &mut self.rrn,
-            &mut self.amount,
-            &mut self.stated_amount,
-            &mut self.debit,
-            &mut self.card_last4,
-            &mut self.card_first6,
-            &mut self.expected_amount,
-            &mut self.occurred_at,
-            &mut self.merchant_id,
-            &mut self.terminal_id,
-            &mut self.merchant_name,
-            &mut self.description,
-            &mut self.assignee,
-        ] {
+        for (_, value) in named_fields!(self, &mut) {
             if value.as_deref().is_some_and(crate::domain::card::contains_full_card_number) {
                 *value = None;
             }
@@ -75,25 +82,12 @@ impl ActForm {
         self
     }
 
-    fn action_form(&self) -> ActionForm {
-        ActionForm {
-            reason: self.reason.clone(),
-            batch_no: self.batch_no.clone(),
-            trace_no: self.trace_no.clone(),
-            rrn: self.rrn.clone(),
-            amount: self.amount.clone(),
-            stated_amount: self.stated_amount.clone(),
-            debit: self.debit.clone(),
-            overrides_finding: self.overrides_finding.clone(),
-        }
-    }
-
     fn claim_input(&self, kind: &str, currency: &str) -> ClaimInput {
         ClaimInput {
             kind: Some(kind.to_owned()),
             card_last4: self.card_last4.clone(),
             card_first6: self.card_first6.clone(),
-            amount: self.amount.clone(),
+            amount: self.action.amount.clone(),
             currency: Some(currency.to_owned()),
             expected_amount: self.expected_amount.clone(),
             occurred_at: self.occurred_at.clone(),
@@ -121,7 +115,7 @@ pub async fn act(
     let facts = CaseFacts { currency, debit_minor: case.amount_minor };
 
     let mut errors = FieldErrors::default();
-    let input = match check(kind, &form.action_form(), facts, remedy_needs_stated_amount(&case), &choices) {
+    let input = match check(kind, &form.action, facts, remedy_needs_stated_amount(&case), &choices) {
         Ok(input) => Some(input),
         Err(problems) => {
             for p in problems {

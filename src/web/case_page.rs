@@ -102,25 +102,7 @@ impl CasePage {
         if self.failed.as_deref() != Some(form) {
             return default.to_owned();
         }
-        let f = &self.form;
-        let typed = match field {
-            "reason" => &f.reason,
-            "batch_no" => &f.batch_no,
-            "trace_no" => &f.trace_no,
-            "rrn" => &f.rrn,
-            "amount" => &f.amount,
-            "stated_amount" => &f.stated_amount,
-            "card_last4" => &f.card_last4,
-            "card_first6" => &f.card_first6,
-            "expected_amount" => &f.expected_amount,
-            "occurred_at" => &f.occurred_at,
-            "merchant_id" => &f.merchant_id,
-            "terminal_id" => &f.terminal_id,
-            "merchant_name" => &f.merchant_name,
-            "description" => &f.description,
-            _ => &None,
-        };
-        typed.clone().unwrap_or_default()
+        self.form.field(field).unwrap_or_default().to_owned()
     }
 
     /// The add-information form: the claim's fields, filled with what it says now (or what was
