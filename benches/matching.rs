@@ -9,8 +9,8 @@
 //!   streamed generator → pipe → parser → 500-row batches (memory stays flat in N). The secondary
 //!   indexes (everything but the primary and unique keys) are dropped first and re-created from
 //!   their own stored definitions after the load, then checked to be the same set. SQLite inserts
-//!   through `db::records::insert_*_batch`; PostgreSQL uses `COPY … FROM STDIN` (and `ANALYZE`,
-//!   as autovacuum would). The SQLite file is kept under `<target>/matching-bench/` and reused
+//!   through `db::records::insert_*_batch`; PostgreSQL uses `COPY … FROM STDIN` (and `VACUUM
+//!   ANALYZE`, as autovacuum would). The SQLite file is kept under `<target>/matching-bench/` and reused
 //!   when its row counts match (MATCH_BENCH_FRESH=1 rebuilds it);
 //! - a claim mix drawn from the data (seed 5): MATCH_BENCH_CLAIMS (5,000) claims, 90% hits built
 //!   from random settlement debits (their last4, amount, currency; `occurred_at` the debit's time
@@ -25,7 +25,8 @@
 //! `no_debit_found`; a miss must find nothing and end in `no_debit_found`. Any failure panics.
 //!
 //! Run: `nice -n 10 cargo bench --bench matching` (MATCH_BENCH_ROWS, default 10,000,000;
-//! MATCH_BENCH_ONLY=sqlite|postgres; MATCH_BENCH_KEEP=1 keeps the PostgreSQL schema for EXPLAIN).
+//! MATCH_BENCH_ONLY=sqlite|postgres; MATCH_BENCH_KEEP=1 keeps the PostgreSQL schema for EXPLAIN or a
+//! re-run with MATCH_BENCH_PG_SCHEMA=<schema>, which reuses it when its row counts match).
 //! Without `--bench` (`cargo test --benches`): 2,000 rows, 50 claims, SQLite only, untimed,
 //! counts and findings checked.
 
@@ -355,23 +356,38 @@ async fn load(db: &Db, pool: &Pool, transactions: u64) -> ((u64, u64), (f64, f64
         ),
     };
     let inserts = started.elapsed().as_secs_f64();
+    println!("  {:?}: rows loaded in {inserts:.1} s; peak RSS so far {:.0} MiB", db.backend(), peak_mib());
     let started = Instant::now();
     let mut create: Vec<String> = Vec::new();
     if matches!(pool, Pool::Postgres(_)) {
         create.push("SET LOCAL maintenance_work_mem = '256MB'".into());
     }
     create.extend(indexes.iter().map(|(_, sql)| sql.clone()));
+    // `sqlite_connect_options` sets `temp_store = memory`, so SQLite's CREATE INDEX would keep its
+    // sort runs in memory, growing with the table. Sort in temp files for the builds (on the
+    // writer's one connection). What the builds still add to RSS is the mmap window over the
+    // scanned file (`mmap_size`, 256 MiB) and the page cache (`cache_size`, 32 MiB): bounded.
+    if let Pool::Sqlite(_, write) = pool {
+        sqlx::query("PRAGMA temp_store = FILE").execute(write).await.expect("temp_store");
+    }
     execute_all(db, &create).await;
+    if let Pool::Sqlite(_, write) = pool {
+        sqlx::query("PRAGMA temp_store = MEMORY").execute(write).await.expect("temp_store");
+    }
     match pool {
         Pool::Sqlite(_, write) => {
             sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(write).await.expect("checkpoint");
         }
         Pool::Postgres(p) => {
-            sqlx::query("ANALYZE journal_rows").execute(p).await.expect("analyze");
-            sqlx::query("ANALYZE settlement_entries").execute(p).await.expect("analyze");
+            // As autovacuum would have by the time anyone files a claim: without it, its insert-triggered
+            // vacuum of the fresh 10M-row tables (and the hint bits the first reads set) run during the
+            // measurement.
+            sqlx::raw_sql("VACUUM (ANALYZE) journal_rows").execute(p).await.expect("vacuum");
+            sqlx::raw_sql("VACUUM (ANALYZE) settlement_entries").execute(p).await.expect("vacuum");
         }
     }
     let builds = started.elapsed().as_secs_f64();
+    println!("  {:?}: indexes re-created in {builds:.1} s; peak RSS so far {:.0} MiB", db.backend(), peak_mib());
     assert_eq!(secondary_indexes(pool).await, indexes, "the same indexes after the load as the migrations made");
     (counts, (inserts, builds))
 }
@@ -402,18 +418,29 @@ fn kept_sqlite_path(transactions: u64) -> PathBuf {
 
 /// Row counts recorded after a complete load, to tell a reusable file from a half-loaded one.
 async fn recorded_counts(pool: &Pool, transactions: u64) -> Option<(u64, u64)> {
-    let Pool::Sqlite(p, _) = pool else { return None };
     let row: Option<(i64, i64, i64)> =
-        sqlx::query_as("SELECT transactions, journal, settlement FROM matching_bench_load")
-            .fetch_optional(p)
-            .await
-            .ok()?;
+        on!(pool, |c| sqlx::query_as("SELECT transactions, journal, settlement FROM matching_bench_load")
+            .fetch_optional(c)
+            .await)
+        .ok()?;
     let (t, j, s) = row?;
     if t as u64 != transactions {
         return None;
     }
     let actual = (count(pool, "journal_rows").await, count(pool, "settlement_entries").await);
     (actual == (j as u64, s as u64)).then_some(actual)
+}
+
+/// Marks a complete load with its row counts.
+async fn record_counts(db: &Db, transactions: u64, journal: u64, settlement: u64) {
+    execute_all(
+        db,
+        &[
+            "CREATE TABLE matching_bench_load (transactions BIGINT, journal BIGINT, settlement BIGINT)".into(),
+            format!("INSERT INTO matching_bench_load VALUES ({transactions}, {journal}, {settlement})"),
+        ],
+    )
+    .await;
 }
 
 struct Loaded {
@@ -443,38 +470,46 @@ async fn prepare_sqlite(transactions: u64, timed: bool, tmp: &Path) -> Loaded {
     let (db, pool) = open_sqlite(&path).await;
     db.migrate().await.expect("migrate");
     let ((journal, settlement), (inserts, builds)) = load(&db, &pool, transactions).await;
-    execute_all(
-        &db,
-        &[
-            "CREATE TABLE matching_bench_load (transactions INTEGER, journal INTEGER, settlement INTEGER)".into(),
-            format!("INSERT INTO matching_bench_load VALUES ({transactions}, {journal}, {settlement})"),
-        ],
-    )
-    .await;
+    record_counts(&db, transactions, journal, settlement).await;
     let size = std::fs::metadata(&path).map_or(0, |m| m.len()) as f64 / (1u64 << 30) as f64;
     let how = format!(
         "loaded in {inserts:.1} s (records::insert_*_batch, secondary indexes dropped) + {builds:.1} s index builds, \
-         {size:.2} GiB at {}",
-        path.display()
+         {size:.2} GiB at {}; peak RSS {:.0} MiB",
+        path.display(),
+        peak_mib()
     );
     Loaded { db, pool, journal, settlement, how, pg_schema: None }
 }
 
 async fn prepare_postgres(url: &str, transactions: u64) -> Loaded {
-    let schema = format!("bench_match_{:016x}", rand::random::<u64>());
-    let admin = PgPoolOptions::new().max_connections(1).connect(url).await.expect("PostgreSQL reachable");
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
-    admin.close().await;
+    // MATCH_BENCH_PG_SCHEMA: a schema an earlier run kept (MATCH_BENCH_KEEP=1), reused when its
+    // row counts match; it is kept again afterwards.
+    let reuse = std::env::var("MATCH_BENCH_PG_SCHEMA").ok().filter(|s| !s.is_empty());
+    let schema = reuse.clone().unwrap_or_else(|| format!("bench_match_{:016x}", rand::random::<u64>()));
+    if reuse.is_none() {
+        let admin = PgPoolOptions::new().max_connections(1).connect(url).await.expect("PostgreSQL reachable");
+        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.expect("create schema");
+        admin.close().await;
+    }
     let options = PgConnectOptions::from_str(url).expect("url").options([("search_path", schema.as_str())]);
     // Db::connect's pool size.
     let pool = PgPoolOptions::new().max_connections(16).connect_with(options).await.expect("pool");
     let db = Db::from_pg_pool(pool.clone());
     db.migrate().await.expect("migrate");
     let pool = Pool::Postgres(pool);
+    if reuse.is_some() {
+        let (journal, settlement) = recorded_counts(&pool, transactions)
+            .await
+            .unwrap_or_else(|| panic!("schema {schema} does not hold a complete load of {transactions} transactions"));
+        let how = format!("reused schema {schema} (row counts match)");
+        return Loaded { db, pool, journal, settlement, how, pg_schema: None };
+    }
     let ((journal, settlement), (inserts, builds)) = load(&db, &pool, transactions).await;
+    record_counts(&db, transactions, journal, settlement).await;
     let how = format!(
-        "loaded in {inserts:.1} s (COPY, secondary indexes dropped) + {builds:.1} s index builds and ANALYZE, \
-         schema {schema}"
+        "loaded in {inserts:.1} s (COPY, secondary indexes dropped) + {builds:.1} s index builds and VACUUM ANALYZE, \
+         schema {schema}; peak RSS {:.0} MiB",
+        peak_mib()
     );
     Loaded { db, pool, journal, settlement, how, pg_schema: Some((url.to_owned(), schema)) }
 }
@@ -637,6 +672,18 @@ fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1000.0)
 }
 
+/// The process's peak resident memory so far (VmHWM), in MiB.
+fn peak_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
 fn loadavg() -> String {
     let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
     load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
@@ -735,7 +782,7 @@ fn group(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
