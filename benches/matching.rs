@@ -90,8 +90,8 @@ trait Record: Sized + Send + 'static {
     /// The insert columns of `db::records`, for COPY.
     const COLUMNS: &str;
     fn parse(r: impl Read + Send + 'static) -> impl Iterator<Item = Self>;
-    fn insert_sql(rows: usize, backend: Backend) -> String;
-    async fn insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) -> usize;
+    fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql;
+    async fn insert(tx: &mut Tx, sql: &records::InsertSql, rows: &[Self], import_id: i64) -> usize;
     /// One line of PostgreSQL's COPY text format, in `COLUMNS` order.
     fn copy_line(&self, import_id: i64, out: &mut String);
 }
@@ -105,10 +105,10 @@ impl Record for JournalRow {
     fn parse(r: impl Read + Send + 'static) -> impl Iterator<Item = Self> {
         JournalReader::new(r).expect("header").map(|i| i.expect("valid row").1)
     }
-    fn insert_sql(rows: usize, backend: Backend) -> String {
-        records::journal_insert_sql(rows, backend)
+    fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql {
+        records::journal_insert(rows, backend)
     }
-    async fn insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) -> usize {
+    async fn insert(tx: &mut Tx, sql: &records::InsertSql, rows: &[Self], import_id: i64) -> usize {
         let new = records::insert_journal_batch(tx, sql, rows, import_id).await.expect("insert journal");
         new.into_iter().filter(|n| *n).count()
     }
@@ -158,10 +158,10 @@ impl Record for SettlementEntry {
     fn parse(r: impl Read + Send + 'static) -> impl Iterator<Item = Self> {
         SettlementReader::new(r).expect("header").map(|i| i.expect("valid row").1)
     }
-    fn insert_sql(rows: usize, backend: Backend) -> String {
-        records::settlement_insert_sql(rows, backend)
+    fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql {
+        records::settlement_insert(rows, backend)
     }
-    async fn insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) -> usize {
+    async fn insert(tx: &mut Tx, sql: &records::InsertSql, rows: &[Self], import_id: i64) -> usize {
         let new = records::insert_settlement_batch(tx, sql, rows, import_id).await.expect("insert settlement");
         new.into_iter().filter(|n| *n).count()
     }
