@@ -6,7 +6,8 @@ use crate::helpers::TestApp;
 
 use crate::helpers::SAMPLES;
 
-async fn import(app: &TestApp, agent: &str, kind: &str, body: String) {
+/// Posts a CSV file to the import API with `agent`'s token; the import must be accepted.
+pub(crate) async fn import(app: &TestApp, agent: &str, kind: &str, body: String) {
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/{kind}", app.base))
         .bearer_auth(agent)

@@ -78,19 +78,6 @@ pub(crate) async fn mails(app: &TestApp, event: &str, to: &str) -> Vec<redress::
     app.outbox().await.into_iter().filter(|m| m.event == event && m.recipient == to).collect()
 }
 
-async fn import_csv(app: &TestApp, kind: &str, body: String) {
-    let agent = app.token("agent", &[]).await;
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/{kind}", app.base))
-        .bearer_auth(agent)
-        .header("content-type", "text/csv")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
-}
-
 #[tokio::test]
 async fn a_merchant_confirms_the_refund_and_the_settlement_credit_resolves_the_case() {
     let app = with_samples().await;
@@ -159,7 +146,8 @@ async fn a_merchant_confirms_the_refund_and_the_settlement_credit_resolves_the_c
         tid = after.matched_terminal_id.clone().unwrap(),
         card = redress::db::cases::matched_debits(&app.db, id).await.unwrap()[0].card.as_str(),
     );
-    import_csv(&app, "settlement", credit).await;
+    let agent = app.token("agent", &[]).await;
+    crate::refresh::import(&app, &agent, "settlement", credit).await;
     assert_eq!(case(&app, id).await.state, "resolved");
     let arrived = mails(&app, "money_arrived", "holder17@example.com").await;
     assert_eq!(arrived.len(), 1);
