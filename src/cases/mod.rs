@@ -78,7 +78,7 @@ pub async fn candidates(db: &Db, claim: &Claim, tz: &jiff::tz::TimeZone) -> Resu
         if let Some(sale) = find_journal(&debit, &journal).filter(|s| s.trace_no != debit.trace_no).cloned() {
             journal.extend(cases::cancellations_of(db, &sale.merchant_id, &sale.terminal_id, &sale.trace_no).await?);
         }
-        let credits = cases::credits_for(db, &debit.rrn).await?;
+        let credits = cases::credits_for(db, &debit.merchant_id, &debit.rrn).await?;
         out.push((id, Candidate::assemble(debit, &journal, &credits)));
     }
     Ok(out)

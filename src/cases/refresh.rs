@@ -98,8 +98,12 @@ async fn rematch(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) -> anyhow::Res
 
 /// Resolves a pending refund or reversal once a settlement credit returns its amount for its debit.
 async fn resolve_if_credited(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) -> anyhow::Result<bool> {
-    let (Some(rrn), Some(owed)) = (case.remedy_rrn.as_deref(), case.remedy_minor) else { return Ok(false) };
-    let credits = cases::credits_for(db, rrn).await?;
+    let (Some(rrn), Some(merchant), Some(owed)) =
+        (case.remedy_rrn.as_deref(), case.matched_merchant_id.as_deref(), case.remedy_minor)
+    else {
+        return Ok(false);
+    };
+    let credits = cases::credits_for(db, merchant, rrn).await?;
     let Some(credit) = credits.iter().find(|c| c.amount.minor == owed && c.amount.currency.code() == case.currency)
     else {
         return Ok(false);

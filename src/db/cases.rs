@@ -285,11 +285,11 @@ pub async fn candidate_debits(
     rows.into_iter().map(|r| Ok((r.id, r.into_domain()?))).collect()
 }
 
-/// Journal rows that may be, or may cancel, the sale behind a debit: same RRN, or same terminal
-/// and trace, or pointing at that trace.
+/// Journal rows that may be, or may cancel, the sale behind a debit, all on the debit's own
+/// merchant and terminal (§3.2): same RRN, or same trace, or pointing at that trace.
 pub async fn journal_around(db: &Db, debit: &SettlementEntry) -> Result<Vec<JournalRow>, DbError> {
     let sql = format!(
-        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE rrn = $1
+        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE rrn = $1 AND merchant_id = $2 AND terminal_id = $3
          UNION
          SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $2 AND terminal_id = $3 AND trace_no = $4
          UNION
@@ -320,11 +320,15 @@ pub async fn cancellations_of(
     rows.into_iter().map(StoredJournal::into_domain).collect()
 }
 
-/// Settlement credits returning the debit with this RRN.
-pub async fn credits_for(db: &Db, rrn: &str) -> Result<Vec<SettlementEntry>, DbError> {
-    let sql =
-        format!("SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE orig_rrn = $1 ORDER BY txn_time, id");
-    let rows: Vec<StoredSettlement> = read!(db, |c| sqlx::query_as(&sql).bind(rrn).fetch_all(c).await)?;
+/// Settlement credits of `merchant_id` returning its debit with this RRN (§3.2: another
+/// merchant's credit with the same `orig_rrn` returns nothing of this merchant's).
+pub async fn credits_for(db: &Db, merchant_id: &str, rrn: &str) -> Result<Vec<SettlementEntry>, DbError> {
+    let sql = format!(
+        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE orig_rrn = $1 AND merchant_id = $2
+         ORDER BY txn_time, id"
+    );
+    let rows: Vec<StoredSettlement> =
+        read!(db, |c| sqlx::query_as(&sql).bind(rrn).bind(merchant_id).fetch_all(c).await)?;
     rows.into_iter().map(StoredSettlement::into_domain).collect()
 }
 
@@ -347,12 +351,20 @@ pub async fn confirm_contact(tx: &mut Tx, case_id: i64, user_id: i64) -> Result<
     Ok(())
 }
 
-/// The journal row with this RRN (the sale behind a matched debit), for the e-receipt.
-pub async fn journal_by_rrn(db: &Db, rrn: &str) -> Result<Option<JournalRow>, DbError> {
+/// The sale with this RRN on this merchant's terminal (the journal row behind a matched debit),
+/// for the e-receipt.
+pub async fn journal_sale(
+    db: &Db,
+    merchant_id: &str,
+    terminal_id: &str,
+    rrn: &str,
+) -> Result<Option<JournalRow>, DbError> {
     let sql = format!(
-        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE rrn = $1 AND txn_type = 'sale' ORDER BY id LIMIT 1"
+        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows
+         WHERE rrn = $1 AND merchant_id = $2 AND terminal_id = $3 AND txn_type = 'sale' ORDER BY id LIMIT 1"
     );
-    let row: Option<StoredJournal> = read!(db, |c| sqlx::query_as(&sql).bind(rrn).fetch_optional(c).await)?;
+    let row: Option<StoredJournal> =
+        read!(db, |c| sqlx::query_as(&sql).bind(rrn).bind(merchant_id).bind(terminal_id).fetch_optional(c).await)?;
     row.map(StoredJournal::into_domain).transpose()
 }
 

@@ -60,16 +60,19 @@ pub fn is_candidate(claim: &Claim, entry: &SettlementEntry, tz: &TimeZone) -> bo
         && claim.terminal_id.as_deref().is_none_or(|t| entry.terminal_id.eq_ignore_ascii_case(t))
 }
 
-/// §3.2: the journal row and the settlement record are the same transaction. Equal RRN; or, when
-/// the journal row has no RRN (the terminal never heard back), equal merchant, terminal, trace,
-/// masked card and amount with times at most `JOURNAL_MATCH_TOLERANCE` apart (inclusive).
+/// §3.2: the journal row and the settlement record are the same transaction. Equal merchant and
+/// terminal, and then equal RRN; or, when the journal row has no RRN (the terminal never heard
+/// back), equal trace, masked card and amount with times at most `JOURNAL_MATCH_TOLERANCE` apart
+/// (inclusive). An RRN is unique only per host and clearing day: joined across merchants, another
+/// merchant's row could decide this merchant's customer's case.
 pub fn journal_matches(entry: &SettlementEntry, row: &JournalRow) -> bool {
+    if row.merchant_id != entry.merchant_id || row.terminal_id != entry.terminal_id {
+        return false;
+    }
     match &row.rrn {
         Some(rrn) => *rrn == entry.rrn,
         None => {
-            row.merchant_id == entry.merchant_id
-                && row.terminal_id == entry.terminal_id
-                && row.trace_no == entry.trace_no
+            row.trace_no == entry.trace_no
                 && row.card == entry.card
                 && row.amount == entry.amount
                 && row.local_time.duration_since(entry.txn_time).abs() <= JOURNAL_MATCH_TOLERANCE
@@ -102,10 +105,12 @@ pub fn cancels(sale: &JournalRow, other: &JournalRow) -> bool {
         && other.orig_batch_no.as_deref().unwrap_or(&other.batch_no) == sale.batch_no
 }
 
-/// §5: `entry` is a settlement credit returning money for `debit` (its `orig_rrn` is the debit's
-/// RRN). A credit in another currency is not counted: it cannot be netted against the debit.
+/// §5: `entry` is a settlement credit returning money for `debit`: its `orig_rrn` is the debit's
+/// RRN and it is the same merchant's (§3.2: an RRN alone never joins records). A credit in
+/// another currency is not counted: it cannot be netted against the debit.
 pub fn is_credit_for(debit: &SettlementEntry, entry: &SettlementEntry) -> bool {
     entry.direction == Direction::Credit
+        && entry.merchant_id == debit.merchant_id
         && entry.orig_rrn.as_deref() == Some(debit.rrn.as_str())
         && entry.amount.currency == debit.amount.currency
 }
@@ -1176,7 +1181,7 @@ mod tests {
     // ------------------------------------------------------------------ journal join
 
     #[test]
-    fn journal_joins_by_rrn_whatever_else_differs() {
+    fn journal_joins_by_rrn_within_its_merchant_and_terminal_whatever_else_differs() {
         let d = debit("000004267971", "000996", T0);
         let j = JournalRow {
             trace_no: "000123".into(),
@@ -1186,6 +1191,12 @@ mod tests {
         assert!(journal_matches(&d, &j));
         let other = JournalRow { rrn: Some("000004267972".into()), ..sale(&d, TxnStatus::Approved) };
         assert!(!journal_matches(&d, &other));
+        // §3.2: the same RRN at another merchant or terminal is another transaction.
+        let other_merchant = JournalRow { merchant_id: "821838866205910".into(), ..j.clone() };
+        assert!(!journal_matches(&d, &other_merchant));
+        let other_terminal = JournalRow { terminal_id: "74222276".into(), ..j.clone() };
+        assert!(!journal_matches(&d, &other_terminal));
+        assert_eq!(find_journal(&d, &[other_merchant, other_terminal]), None);
     }
 
     #[test]
@@ -1287,6 +1298,11 @@ mod tests {
         assert!(!is_credit_for(&d, &a_debit));
         let usd = SettlementEntry { amount: Money::new(497_019, Currency::from_code("USD").unwrap()), ..c.clone() };
         assert!(!is_credit_for(&d, &usd));
+        // §3.2: a credit returns a debit of its own merchant only (another terminal may refund).
+        let other_merchant = SettlementEntry { merchant_id: "821838866205910".into(), ..c.clone() };
+        assert!(!is_credit_for(&d, &other_merchant));
+        let other_terminal = SettlementEntry { terminal_id: "74222276".into(), ..c.clone() };
+        assert!(is_credit_for(&d, &other_terminal));
     }
 
     #[test]

@@ -377,19 +377,26 @@ async fn render_with(
     let matched_ids = cases::matched_ids(&state.db, id).await?;
     let matched = cases::matched_debits(&state.db, id).await?;
     let (title, text) = explanation(&case, ctx.lang, &state.config.timezone).unwrap_or_default();
-    let receipt = match (case.remedy_kind.as_str(), case.remedy_rrn.as_deref()) {
-        ("receipt", Some(rrn)) => match cases::journal_by_rrn(&state.db, rrn).await? {
-            Some(row) => {
-                let merchant = crate::db::merchants::get_merchant(&state.db, &row.merchant_id).await?;
-                let merchant_name = merchant
-                    .map(|m| if ctx.lang.code() == "en" { m.name_en } else { m.name_zh })
-                    .unwrap_or_else(|| row.merchant_id.clone());
-                let time = rfc3339(row.local_time, row.local_offset).replace('T', " ");
-                let amount = format!("{} {}", row.amount.major_string(), row.amount.currency.code());
-                Some(Receipt { merchant_name, row, time, amount })
+    let receipt = match (
+        case.remedy_kind.as_str(),
+        case.remedy_rrn.as_deref(),
+        case.matched_merchant_id.as_deref(),
+        case.matched_terminal_id.as_deref(),
+    ) {
+        ("receipt", Some(rrn), Some(merchant), Some(terminal)) => {
+            match cases::journal_sale(&state.db, merchant, terminal, rrn).await? {
+                Some(row) => {
+                    let merchant = crate::db::merchants::get_merchant(&state.db, &row.merchant_id).await?;
+                    let merchant_name = merchant
+                        .map(|m| if ctx.lang.code() == "en" { m.name_en } else { m.name_zh })
+                        .unwrap_or_else(|| row.merchant_id.clone());
+                    let time = rfc3339(row.local_time, row.local_offset).replace('T', " ");
+                    let amount = format!("{} {}", row.amount.major_string(), row.amount.currency.code());
+                    Some(Receipt { merchant_name, row, time, amount })
+                }
+                None => None,
             }
-            None => None,
-        },
+        }
         _ => None,
     };
     let is_desk = user.role.is_staff();
