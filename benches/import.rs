@@ -36,8 +36,24 @@ use redress::db::{Backend, Db, Tx};
 use redress::domain::records::{JournalRow, SettlementEntry};
 use redress::import::parse::{JournalReader, SettlementReader};
 use redress::import::{self, ImportRequest, Kind, generate};
-use redress::in_tx;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// The baseline's raw insert binds each value itself, on whichever backend the transaction is
+/// (the application's own database macros are private to the crate).
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
 
 const JOURNAL_COLUMNS: &str = "merchant_id, terminal_id, batch_no, trace_no, rrn, auth_code, txn_type, status, \
     receipt_printed, card, card_last4, amount_minor, currency, local_time, local_offset, orig_trace_no, orig_batch_no, \
@@ -98,7 +114,7 @@ impl Rows for JournalRow {
         plain_sql("journal_rows", JOURNAL_COLUMNS, 20, rows, backend)
     }
     async fn plain_insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) {
-        in_tx!(tx, |c| {
+        on_tx!(tx, |c| {
             let mut q = sqlx::query(sql);
             for r in rows {
                 q = q
@@ -151,7 +167,7 @@ impl Rows for SettlementEntry {
         plain_sql("settlement_entries", SETTLEMENT_COLUMNS, 15, rows, backend)
     }
     async fn plain_insert(tx: &mut Tx, sql: &str, rows: &[Self], import_id: i64) {
-        in_tx!(tx, |c| {
+        on_tx!(tx, |c| {
             let mut q = sqlx::query(sql);
             for r in rows {
                 q = q
@@ -299,11 +315,7 @@ async fn fresh(backend: Backend, dir: &Path, n: &mut u32, pg_url: Option<&str>, 
     if !browse_indexes {
         let mut tx = fresh.db.begin().await.expect("begin");
         for index in BROWSE_INDEXES {
-            in_tx!(&mut tx, |c| sqlx::query(&format!("DROP INDEX {index}"))
-                .execute(c)
-                .await
-                .map(|r| r.rows_affected()))
-            .expect("drop index");
+            tx.execute_sql(&format!("DROP INDEX {index}")).await.expect("drop index");
         }
         tx.commit().await.expect("commit");
     }

@@ -48,7 +48,6 @@ use redress::domain::money::Money;
 use redress::domain::records::{Direction, JournalRow, SettlementEntry};
 use redress::import::parse::{JournalReader, SettlementReader};
 use redress::import::{Kind, generate};
-use redress::in_tx;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqlitePool, SqlitePoolOptions};
 
@@ -304,8 +303,7 @@ async fn load_copy<T: Record>(db: &Db, pool: &PgPool, transactions: u64) -> u64 
 async fn execute_all(db: &Db, statements: &[String]) {
     let mut tx = db.begin().await.expect("begin");
     for sql in statements {
-        in_tx!(&mut tx, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        tx.execute_sql(sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
     tx.commit().await.expect("commit");
 }

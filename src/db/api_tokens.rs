@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Db, DbError, now_unix};
-use crate::{in_tx, read, write};
+use crate::db::{db_read, db_tx, db_write};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct ApiTokenRow {
@@ -24,7 +24,7 @@ pub async fn create(
     created_by: Option<i64>,
 ) -> Result<i64, DbError> {
     let mut tx = db.begin().await?;
-    let (id,): (i64,) = in_tx!(&mut tx, |c| {
+    let (id,): (i64,) = db_tx!(&mut tx, |c| {
         sqlx::query_as(
         "INSERT INTO api_tokens (name, token_hash, role, created_by, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id"
     )
@@ -37,7 +37,7 @@ pub async fn create(
     .await
     })?;
     for merchant_id in merchant_ids {
-        in_tx!(&mut tx, |c| sqlx::query("INSERT INTO api_token_merchants (token_id, merchant_id) VALUES ($1, $2)")
+        db_tx!(&mut tx, |c| sqlx::query("INSERT INTO api_token_merchants (token_id, merchant_id) VALUES ($1, $2)")
             .bind(id)
             .bind(merchant_id)
             .execute(c)
@@ -50,7 +50,7 @@ pub async fn create(
 
 /// The live (unrevoked) token with this hash, and its merchant scope.
 pub async fn find_active(db: &Db, token_hash: &str) -> Result<Option<(ApiTokenRow, Vec<String>)>, DbError> {
-    let token: Option<ApiTokenRow> = read!(db, |c| sqlx::query_as(
+    let token: Option<ApiTokenRow> = db_read!(db, |c| sqlx::query_as(
         "SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens
          WHERE token_hash = $1 AND revoked_at IS NULL"
     )
@@ -62,7 +62,7 @@ pub async fn find_active(db: &Db, token_hash: &str) -> Result<Option<(ApiTokenRo
     // Recording use is bookkeeping: at most once a minute, so busy clients do not write per call.
     let now = now_unix();
     if token.last_used_at.is_none_or(|t| now - t > 60) {
-        write!(db, |c| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        db_write!(db, |c| sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(now)
             .bind(token.id)
             .execute(c)
@@ -73,7 +73,7 @@ pub async fn find_active(db: &Db, token_hash: &str) -> Result<Option<(ApiTokenRo
 }
 
 pub async fn merchants_of(db: &Db, token_id: i64) -> Result<Vec<String>, DbError> {
-    let rows: Vec<(String,)> = read!(db, |c| sqlx::query_as(
+    let rows: Vec<(String,)> = db_read!(db, |c| sqlx::query_as(
         "SELECT merchant_id FROM api_token_merchants WHERE token_id = $1 ORDER BY merchant_id"
     )
     .bind(token_id)
@@ -83,7 +83,7 @@ pub async fn merchants_of(db: &Db, token_id: i64) -> Result<Vec<String>, DbError
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ApiTokenRow>, DbError> {
-    Ok(read!(db, |c| {
+    Ok(db_read!(db, |c| {
         sqlx::query_as(
         "SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY revoked_at IS NOT NULL, id DESC"
     )
@@ -93,11 +93,12 @@ pub async fn list(db: &Db) -> Result<Vec<ApiTokenRow>, DbError> {
 }
 
 pub async fn revoke(db: &Db, id: i64) -> Result<bool, DbError> {
-    let n = write!(db, |c| sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-        .bind(now_unix())
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    let n =
+        db_write!(db, |c| sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(now_unix())
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
     Ok(n == 1)
 }

@@ -45,8 +45,6 @@ impl Sql {
 }
 
 /// Binds the arguments in order; a macro because the query's type differs per backend.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! bind_assembled {
     ($q:expr, $args:expr) => {{
         let mut q = $q;
@@ -61,10 +59,11 @@ macro_rules! bind_assembled {
 }
 
 /// Fetches every row of an assembled statement on whichever backend `db` is.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! fetch_assembled {
     ($db:expr, $sql:expr, $args:expr) => {
-        $crate::read!($db, |c| $crate::bind_assembled!(sqlx::query_as($sql), $args).fetch_all(c).await)
+        $crate::db::db_read!($db, |c| $crate::db::assemble::bind_assembled!(sqlx::query_as($sql), $args)
+            .fetch_all(c)
+            .await)
     };
 }
+pub(crate) use {bind_assembled, fetch_assembled};

@@ -16,8 +16,8 @@ use std::fmt::Write as _;
 use super::assemble::{Arg, Sql};
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
 use super::{Db, DbError};
+use crate::db::assemble::{bind_assembled, fetch_assembled};
 use crate::domain::money::Money;
-use crate::{bind_assembled, fetch_assembled};
 
 /// Which records to search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

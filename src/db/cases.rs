@@ -4,8 +4,8 @@ use sqlx::FromRow;
 
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
 use super::{Db, DbError, Tx, now_unix};
+use crate::db::{db_read, db_tx};
 use crate::domain::records::{JournalRow, SettlementEntry};
-use crate::{in_tx, read};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct CaseRow {
@@ -84,7 +84,7 @@ pub struct NewCase<'a> {
 
 pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<i64, DbError> {
     let now = now_unix();
-    let (id,): (i64,) = in_tx!(tx, |conn| {
+    let (id,): (i64,) = db_tx!(tx, |conn| {
         sqlx::query_as(
         "INSERT INTO cases (kind, state, customer_user_id, contact_email, contact_email_norm, email_confirmed_at, lang, via,
                             filed_by_token, card_last4, card_first6, amount_minor, currency, expected_minor, occurred_at,
@@ -143,7 +143,7 @@ pub async fn record_decision(
     d: &DecisionUpdate<'_>,
 ) -> Result<bool, DbError> {
     let now = now_unix();
-    let changed = in_tx!(tx, |c| sqlx::query(
+    let changed = db_tx!(tx, |c| sqlx::query(
         "UPDATE cases SET finding = $1, review_reason = $2, remedy_kind = $3, remedy_minor = $4, remedy_rrn = $5,
                           remedy_needs_merchant = $6, explanation_args = $7, matched_merchant_id = $8, state = $9,
                           deadline_at = $10, state_entered_at = $11, updated_at = $11, version = version + 1,
@@ -171,13 +171,13 @@ pub async fn record_decision(
     if changed != 1 {
         return Ok(false);
     }
-    in_tx!(tx, |c| sqlx::query("DELETE FROM case_matches WHERE case_id = $1")
+    db_tx!(tx, |c| sqlx::query("DELETE FROM case_matches WHERE case_id = $1")
         .bind(case_id)
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
     for (position, settlement_id) in d.matched_settlement_ids.iter().enumerate() {
-        in_tx!(tx, |c| sqlx::query("INSERT INTO case_matches (case_id, position, settlement_id) VALUES ($1, $2, $3)")
+        db_tx!(tx, |c| sqlx::query("INSERT INTO case_matches (case_id, position, settlement_id) VALUES ($1, $2, $3)")
             .bind(case_id)
             .bind(position as i32)
             .bind(settlement_id)
@@ -199,7 +199,7 @@ pub struct NewEvent<'a> {
 
 /// Records an event; returns its id (notices caused by the event are keyed by it).
 pub async fn add_event(tx: &mut Tx, case_id: i64, e: &NewEvent<'_>) -> Result<i64, DbError> {
-    let (id,): (i64,) = in_tx!(tx, |c| sqlx::query_as(
+    let (id,): (i64,) = db_tx!(tx, |c| sqlx::query_as(
         "INSERT INTO case_events (case_id, at, actor, actor_user_id, action, from_state, to_state, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id"
     )
@@ -218,12 +218,12 @@ pub async fn add_event(tx: &mut Tx, case_id: i64, e: &NewEvent<'_>) -> Result<i6
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<CaseRow>, DbError> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+    Ok(db_read!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
 }
 
 pub async fn of_customer(db: &Db, user_id: i64) -> Result<Vec<CaseRow>, DbError> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE customer_user_id = $1 ORDER BY id DESC");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(user_id).fetch_all(c).await)?)
+    Ok(db_read!(db, |c| sqlx::query_as(&sql).bind(user_id).fetch_all(c).await)?)
 }
 
 /// The settlement debits a case's finding rests on, in order.
@@ -233,7 +233,7 @@ pub async fn matched_debits(db: &Db, case_id: i64) -> Result<Vec<SettlementEntry
         "SELECT {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
          WHERE m.case_id = $1 ORDER BY m.position"
     );
-    let rows: Vec<StoredSettlement> = read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
+    let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
     rows.into_iter().map(StoredSettlement::into_domain).collect()
 }
 
@@ -248,7 +248,7 @@ pub struct EventRow {
 }
 
 pub async fn events(db: &Db, case_id: i64) -> Result<Vec<EventRow>, DbError> {
-    Ok(read!(db, |c| sqlx::query_as(
+    Ok(db_read!(db, |c| sqlx::query_as(
         "SELECT at, actor, action, from_state, to_state, note FROM case_events WHERE case_id = $1 ORDER BY id"
     )
     .bind(case_id)
@@ -274,7 +274,7 @@ pub async fn candidate_debits(
            AND currency = $5
          ORDER BY txn_time, id"
     );
-    let rows: Vec<StoredSettlement> = read!(db, |c| sqlx::query_as(&sql)
+    let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql)
         .bind(last4)
         .bind(amount_minor)
         .bind(from)
@@ -295,7 +295,7 @@ pub async fn journal_around(db: &Db, debit: &SettlementEntry) -> Result<Vec<Jour
          UNION
          SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $2 AND terminal_id = $3 AND orig_trace_no = $4"
     );
-    let rows: Vec<StoredJournal> = read!(db, |c| sqlx::query_as(&sql)
+    let rows: Vec<StoredJournal> = db_read!(db, |c| sqlx::query_as(&sql)
         .bind(&debit.rrn)
         .bind(&debit.merchant_id)
         .bind(&debit.terminal_id)
@@ -316,7 +316,7 @@ pub async fn cancellations_of(
         "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $1 AND terminal_id = $2 AND orig_trace_no = $3"
     );
     let rows: Vec<StoredJournal> =
-        read!(db, |c| sqlx::query_as(&sql).bind(merchant_id).bind(terminal_id).bind(trace_no).fetch_all(c).await)?;
+        db_read!(db, |c| sqlx::query_as(&sql).bind(merchant_id).bind(terminal_id).bind(trace_no).fetch_all(c).await)?;
     rows.into_iter().map(StoredJournal::into_domain).collect()
 }
 
@@ -328,18 +328,18 @@ pub async fn credits_for(db: &Db, merchant_id: &str, rrn: &str) -> Result<Vec<Se
          ORDER BY txn_time, id"
     );
     let rows: Vec<StoredSettlement> =
-        read!(db, |c| sqlx::query_as(&sql).bind(rrn).bind(merchant_id).fetch_all(c).await)?;
+        db_read!(db, |c| sqlx::query_as(&sql).bind(rrn).bind(merchant_id).fetch_all(c).await)?;
     rows.into_iter().map(StoredSettlement::into_domain).collect()
 }
 
 pub async fn count(db: &Db) -> Result<i64, DbError> {
-    let (n,): (i64,) = read!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM cases").fetch_one(c).await)?;
+    let (n,): (i64,) = db_read!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM cases").fetch_one(c).await)?;
     Ok(n)
 }
 
 /// Links a case filed without an account to the customer who proved the address.
 pub async fn confirm_contact(tx: &mut Tx, case_id: i64, user_id: i64) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query(
+    db_tx!(tx, |c| sqlx::query(
         "UPDATE cases SET customer_user_id = $1, email_confirmed_at = COALESCE(email_confirmed_at, $2) WHERE id = $3"
     )
     .bind(user_id)
@@ -364,7 +364,7 @@ pub async fn journal_sale(
          WHERE rrn = $1 AND merchant_id = $2 AND terminal_id = $3 AND txn_type = 'sale' ORDER BY id LIMIT 1"
     );
     let row: Option<StoredJournal> =
-        read!(db, |c| sqlx::query_as(&sql).bind(rrn).bind(merchant_id).bind(terminal_id).fetch_optional(c).await)?;
+        db_read!(db, |c| sqlx::query_as(&sql).bind(rrn).bind(merchant_id).bind(terminal_id).fetch_optional(c).await)?;
     row.map(StoredJournal::into_domain).transpose()
 }
 
@@ -376,7 +376,7 @@ pub async fn awaiting_records(db: &Db) -> Result<Vec<CaseRow>, DbError> {
            AND finding IN ('no_debit_found', 'journal_missing')
          ORDER BY id"
     );
-    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
+    Ok(db_read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
 }
 
 /// Cases waiting for a refund or reversal to arrive.
@@ -384,7 +384,7 @@ pub async fn pending_remedies(db: &Db) -> Result<Vec<CaseRow>, DbError> {
     let sql = format!(
         "SELECT {CASE_COLUMNS} FROM cases WHERE state IN ('refund_pending', 'reversal_pending') AND remedy_rrn IS NOT NULL ORDER BY id"
     );
-    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
+    Ok(db_read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
 }
 
 /// Moves a case to `state` if it is still at `expected_version`; false when someone else
@@ -398,7 +398,7 @@ pub async fn set_state(
     deadline_at: Option<i64>,
 ) -> Result<bool, DbError> {
     let now = now_unix();
-    let changed = in_tx!(tx, |c| {
+    let changed = db_tx!(tx, |c| {
         sqlx::query(
         "UPDATE cases SET state = $1, deadline_at = $2, state_entered_at = $3, updated_at = $3, version = version + 1,
                           outcome_accepted_at = NULL, remedy_executed_at = NULL, deadline_missed_at = NULL
@@ -418,12 +418,12 @@ pub async fn set_state(
 
 pub async fn get_in_tx(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>, DbError> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
-    Ok(in_tx!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+    Ok(db_tx!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
 }
 
 /// Email and language of the active staff of a merchant.
 pub async fn merchant_staff_emails(tx: &mut Tx, merchant_id: &str) -> Result<Vec<(String, Option<String>)>, DbError> {
-    Ok(in_tx!(tx, |c| sqlx::query_as(
+    Ok(db_tx!(tx, |c| sqlx::query_as(
         "SELECT u.email, u.lang FROM users u JOIN user_merchants m ON m.user_id = u.id
          WHERE m.merchant_id = $1 AND u.disabled_at IS NULL ORDER BY u.id"
     )
@@ -434,7 +434,7 @@ pub async fn merchant_staff_emails(tx: &mut Tx, merchant_id: &str) -> Result<Vec
 
 /// Email and language of the active agents (the disputes desk).
 pub async fn agent_emails(tx: &mut Tx) -> Result<Vec<(String, Option<String>)>, DbError> {
-    Ok(in_tx!(tx, |c| sqlx::query_as(
+    Ok(db_tx!(tx, |c| sqlx::query_as(
         "SELECT email, lang FROM users WHERE role = 'agent' AND disabled_at IS NULL ORDER BY id"
     )
     .fetch_all(c)
@@ -446,7 +446,7 @@ pub async fn agent_emails(tx: &mut Tx) -> Result<Vec<(String, Option<String>)>, 
 /// Bumps the version of a case that stays in its state, if it is still at `expected_version`;
 /// false when someone else changed it first.
 pub async fn touch(tx: &mut Tx, case_id: i64, expected_version: i64) -> Result<bool, DbError> {
-    let changed = in_tx!(tx, |c| sqlx::query(
+    let changed = db_tx!(tx, |c| sqlx::query(
         "UPDATE cases SET updated_at = $1, version = version + 1 WHERE id = $2 AND version = $3"
     )
     .bind(now_unix())
@@ -466,7 +466,7 @@ pub async fn mark_executed(
     trace_no: &str,
     rrn: Option<&str>,
 ) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query(
+    db_tx!(tx, |c| sqlx::query(
         "UPDATE cases SET remedy_executed_at = $1, executed_batch_no = $2, executed_trace_no = $3, executed_rrn = $4
          WHERE id = $5"
     )
@@ -482,7 +482,7 @@ pub async fn mark_executed(
 }
 
 pub async fn mark_accepted(tx: &mut Tx, case_id: i64) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query("UPDATE cases SET outcome_accepted_at = $1 WHERE id = $2")
+    db_tx!(tx, |c| sqlx::query("UPDATE cases SET outcome_accepted_at = $1 WHERE id = $2")
         .bind(now_unix())
         .bind(case_id)
         .execute(c)
@@ -499,7 +499,7 @@ pub async fn set_remedy(
     minor: Option<i64>,
     rrn: Option<&str>,
 ) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query("UPDATE cases SET remedy_kind = $1, remedy_minor = $2, remedy_rrn = $3 WHERE id = $4")
+    db_tx!(tx, |c| sqlx::query("UPDATE cases SET remedy_kind = $1, remedy_minor = $2, remedy_rrn = $3 WHERE id = $4")
         .bind(kind)
         .bind(minor)
         .bind(rrn)
@@ -512,7 +512,7 @@ pub async fn set_remedy(
 
 /// The merchant's word on what the terminal should have charged, and the refund it makes.
 pub async fn set_stated_amount(tx: &mut Tx, case_id: i64, stated: i64, remedy_minor: i64) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query("UPDATE cases SET merchant_stated_minor = $1, remedy_minor = $2 WHERE id = $3")
+    db_tx!(tx, |c| sqlx::query("UPDATE cases SET merchant_stated_minor = $1, remedy_minor = $2 WHERE id = $3")
         .bind(stated)
         .bind(remedy_minor)
         .bind(case_id)
@@ -523,7 +523,7 @@ pub async fn set_stated_amount(tx: &mut Tx, case_id: i64, stated: i64, remedy_mi
 }
 
 pub async fn set_assignee(tx: &mut Tx, case_id: i64, user_id: Option<i64>) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query("UPDATE cases SET assigned_to = $1 WHERE id = $2")
+    db_tx!(tx, |c| sqlx::query("UPDATE cases SET assigned_to = $1 WHERE id = $2")
         .bind(user_id)
         .bind(case_id)
         .execute(c)
@@ -546,7 +546,7 @@ pub struct ClaimUpdate<'a> {
 }
 
 pub async fn update_claim(tx: &mut Tx, case_id: i64, u: &ClaimUpdate<'_>) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query(
+    db_tx!(tx, |c| sqlx::query(
         "UPDATE cases SET card_last4 = $1, card_first6 = $2, amount_minor = $3, expected_minor = $4, occurred_at = $5,
                           merchant_id = $6, terminal_id = $7, merchant_name = $8, description = $9
          WHERE id = $10"
@@ -569,7 +569,7 @@ pub async fn update_claim(tx: &mut Tx, case_id: i64, u: &ClaimUpdate<'_>) -> Res
 
 /// Marks an event as a decision that departs from the finding on purpose.
 pub async fn flag_override(tx: &mut Tx, event_id: i64) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query("UPDATE case_events SET overrides_finding = TRUE WHERE id = $1")
+    db_tx!(tx, |c| sqlx::query("UPDATE case_events SET overrides_finding = TRUE WHERE id = $1")
         .bind(event_id)
         .execute(c)
         .await
@@ -579,11 +579,12 @@ pub async fn flag_override(tx: &mut Tx, event_id: i64) -> Result<(), DbError> {
 
 /// The settlement row ids of the debits a finding rests on, in order.
 pub async fn matched_ids(db: &Db, case_id: i64) -> Result<Vec<i64>, DbError> {
-    let rows: Vec<(i64,)> =
-        read!(db, |c| sqlx::query_as("SELECT settlement_id FROM case_matches WHERE case_id = $1 ORDER BY position")
-            .bind(case_id)
-            .fetch_all(c)
-            .await)?;
+    let rows: Vec<(i64,)> = db_read!(db, |c| sqlx::query_as(
+        "SELECT settlement_id FROM case_matches WHERE case_id = $1 ORDER BY position"
+    )
+    .bind(case_id)
+    .fetch_all(c)
+    .await)?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
@@ -602,7 +603,7 @@ pub struct AuditRow {
 }
 
 pub async fn audit(db: &Db, case_id: i64) -> Result<Vec<AuditRow>, DbError> {
-    Ok(read!(db, |c| sqlx::query_as(
+    Ok(db_read!(db, |c| sqlx::query_as(
         "SELECT e.id, e.at, e.actor, u.email AS actor_email, e.action, e.from_state, e.to_state, e.note,
                 e.overrides_finding
          FROM case_events e LEFT JOIN users u ON u.id = e.actor_user_id
@@ -615,7 +616,7 @@ pub async fn audit(db: &Db, case_id: i64) -> Result<Vec<AuditRow>, DbError> {
 
 /// Active agents and admins, who can own a case on the desk: (id, email).
 pub async fn desk_users(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
-    Ok(read!(db, |c| sqlx::query_as(
+    Ok(db_read!(db, |c| sqlx::query_as(
         "SELECT id, email FROM users WHERE role IN ('agent', 'admin') AND disabled_at IS NULL ORDER BY email"
     )
     .fetch_all(c)
@@ -624,7 +625,7 @@ pub async fn desk_users(db: &Db) -> Result<Vec<(i64, String)>, DbError> {
 
 /// The RRN of the first debit a finding rests on.
 pub async fn first_matched_rrn(tx: &mut Tx, case_id: i64) -> Result<Option<String>, DbError> {
-    let row: Option<(String,)> = in_tx!(tx, |c| sqlx::query_as(
+    let row: Option<(String,)> = db_tx!(tx, |c| sqlx::query_as(
         "SELECT s.rrn FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
          WHERE m.case_id = $1 ORDER BY m.position LIMIT 1"
     )
@@ -693,7 +694,7 @@ pub async fn lease_due(
 /// A deadline passed while the case stays where it is (`under_review`): records that the desk
 /// was told, so the same deadline is not reported again. Versioned like a state change.
 pub async fn mark_deadline_missed(tx: &mut Tx, case_id: i64, expected_version: i64, at: i64) -> Result<bool, DbError> {
-    let changed = in_tx!(tx, |c| sqlx::query(
+    let changed = db_tx!(tx, |c| sqlx::query(
         "UPDATE cases SET deadline_missed_at = $1, updated_at = $2, version = version + 1
          WHERE id = $3 AND version = $4"
     )

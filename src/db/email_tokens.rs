@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Db, DbError, Tx, now_unix};
-use crate::{in_tx, read};
+use crate::db::{db_read, db_tx};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct EmailTokenRow {
@@ -23,7 +23,7 @@ pub struct NewEmailToken<'a> {
 
 pub async fn create(tx: &mut Tx, t: &NewEmailToken<'_>) -> Result<(), DbError> {
     let now = now_unix();
-    in_tx!(tx, |c| sqlx::query(
+    db_tx!(tx, |c| sqlx::query(
         "INSERT INTO email_tokens (token_hash, purpose, user_id, email, subject_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)"
     )
@@ -42,7 +42,7 @@ pub async fn create(tx: &mut Tx, t: &NewEmailToken<'_>) -> Result<(), DbError> {
 
 /// The token's data if it is unused and unexpired, without using it (to show its form).
 pub async fn peek(db: &Db, token_hash: &str, purpose: &str) -> Result<Option<EmailTokenRow>, DbError> {
-    Ok(read!(db, |c| sqlx::query_as(
+    Ok(db_read!(db, |c| sqlx::query_as(
         "SELECT user_id, email, subject_id FROM email_tokens
          WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
     )
@@ -56,7 +56,7 @@ pub async fn peek(db: &Db, token_hash: &str, purpose: &str) -> Result<Option<Ema
 /// Uses the token: succeeds once, atomically, while it is unexpired.
 pub async fn consume(tx: &mut Tx, token_hash: &str, purpose: &str) -> Result<Option<EmailTokenRow>, DbError> {
     let now = now_unix();
-    Ok(in_tx!(tx, |c| sqlx::query_as(
+    Ok(db_tx!(tx, |c| sqlx::query_as(
         "UPDATE email_tokens SET used_at = $1
          WHERE token_hash = $2 AND purpose = $3 AND used_at IS NULL AND expires_at > $1
          RETURNING user_id, email, subject_id"

@@ -4,7 +4,7 @@ use sqlx::FromRow;
 
 use super::cases::{self, NewEvent};
 use super::{Db, DbError, now_unix};
-use crate::{in_tx, read};
+use crate::db::{db_read, db_tx};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct EvidenceRow {
@@ -37,21 +37,21 @@ pub async fn add(
     let mut tx = db.begin().await?;
     // Touching the case row first locks it (PostgreSQL), so concurrent uploads count in turn.
     let state: Option<(String,)> =
-        in_tx!(&mut tx, |c| sqlx::query_as("UPDATE cases SET updated_at = $1 WHERE id = $2 RETURNING state")
+        db_tx!(&mut tx, |c| sqlx::query_as("UPDATE cases SET updated_at = $1 WHERE id = $2 RETURNING state")
             .bind(now)
             .bind(case_id)
             .fetch_optional(c)
             .await)?;
     let Some((state,)) = state else { return Ok(Added::NoSuchCase) };
     let (count,): (i64,) =
-        in_tx!(&mut tx, |c| sqlx::query_as("SELECT COUNT(*) FROM case_evidence WHERE case_id = $1")
+        db_tx!(&mut tx, |c| sqlx::query_as("SELECT COUNT(*) FROM case_evidence WHERE case_id = $1")
             .bind(case_id)
             .fetch_one(c)
             .await)?;
     if count >= max_files {
         return Ok(Added::TooMany);
     }
-    let (id,): (i64,) = in_tx!(&mut tx, |c| sqlx::query_as(
+    let (id,): (i64,) = db_tx!(&mut tx, |c| sqlx::query_as(
         "INSERT INTO case_evidence (case_id, file_name, content_type, size_bytes, data, uploaded_by, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
     )
@@ -82,7 +82,7 @@ pub async fn add(
 }
 
 pub async fn of_case(db: &Db, case_id: i64) -> Result<Vec<EvidenceRow>, DbError> {
-    Ok(read!(db, |c| {
+    Ok(db_read!(db, |c| {
         sqlx::query_as(
         "SELECT id, case_id, file_name, content_type, size_bytes, created_at FROM case_evidence WHERE case_id = $1 ORDER BY id"
     )
@@ -100,7 +100,7 @@ pub async fn get(db: &Db, case_id: i64, id: i64) -> Result<Option<(EvidenceRow, 
         row: EvidenceRow,
         data: Vec<u8>,
     }
-    let full: Option<Full> = read!(db, |c| sqlx::query_as(
+    let full: Option<Full> = db_read!(db, |c| sqlx::query_as(
         "SELECT id, case_id, file_name, content_type, size_bytes, created_at, data FROM case_evidence
          WHERE case_id = $1 AND id = $2"
     )

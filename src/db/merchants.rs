@@ -1,7 +1,7 @@
 //! Merchants and their terminals.
 
 use super::{Db, DbError, now_unix};
-use crate::write;
+use crate::db::db_write;
 
 pub struct NewMerchant<'a> {
     pub merchant_id: &'a str,
@@ -11,7 +11,7 @@ pub struct NewMerchant<'a> {
 
 /// Registers a merchant, or renames it if it exists.
 pub async fn upsert_merchant(db: &Db, m: &NewMerchant<'_>) -> Result<(), DbError> {
-    write!(db, |c| sqlx::query(
+    db_write!(db, |c| sqlx::query(
         "INSERT INTO merchants (merchant_id, name_zh, name_en, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (merchant_id) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en"
     )
@@ -27,7 +27,7 @@ pub async fn upsert_merchant(db: &Db, m: &NewMerchant<'_>) -> Result<(), DbError
 
 /// Registers a terminal of a merchant; an existing one keeps its data.
 pub async fn upsert_terminal(db: &Db, merchant_id: &str, terminal_id: &str, location: &str) -> Result<(), DbError> {
-    write!(db, |c| sqlx::query(
+    db_write!(db, |c| sqlx::query(
         "INSERT INTO terminals (merchant_id, terminal_id, location, created_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (merchant_id, terminal_id) DO UPDATE SET location = excluded.location"
     )
@@ -42,7 +42,8 @@ pub async fn upsert_terminal(db: &Db, merchant_id: &str, terminal_id: &str, loca
 }
 
 pub async fn count_merchants(db: &Db) -> Result<i64, DbError> {
-    let (n,): (i64,) = crate::read!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM merchants").fetch_one(c).await)?;
+    let (n,): (i64,) =
+        crate::db::db_read!(db, |c| sqlx::query_as("SELECT COUNT(*) FROM merchants").fetch_one(c).await)?;
     Ok(n)
 }
 
@@ -61,7 +62,7 @@ pub struct TerminalRow {
 }
 
 pub async fn list_merchants(db: &Db) -> Result<Vec<MerchantRow>, DbError> {
-    Ok(crate::read!(db, |c| sqlx::query_as(
+    Ok(crate::db::db_read!(db, |c| sqlx::query_as(
         "SELECT merchant_id, name_zh, name_en FROM merchants ORDER BY merchant_id"
     )
     .fetch_all(c)
@@ -69,7 +70,7 @@ pub async fn list_merchants(db: &Db) -> Result<Vec<MerchantRow>, DbError> {
 }
 
 pub async fn get_merchant(db: &Db, merchant_id: &str) -> Result<Option<MerchantRow>, DbError> {
-    Ok(crate::read!(db, |c| sqlx::query_as(
+    Ok(crate::db::db_read!(db, |c| sqlx::query_as(
         "SELECT merchant_id, name_zh, name_en FROM merchants WHERE merchant_id = $1"
     )
     .bind(merchant_id)
@@ -78,7 +79,7 @@ pub async fn get_merchant(db: &Db, merchant_id: &str) -> Result<Option<MerchantR
 }
 
 pub async fn terminals_of(db: &Db, merchant_id: &str) -> Result<Vec<TerminalRow>, DbError> {
-    Ok(crate::read!(db, |c| sqlx::query_as(
+    Ok(crate::db::db_read!(db, |c| sqlx::query_as(
         "SELECT merchant_id, terminal_id, location FROM terminals WHERE merchant_id = $1 ORDER BY terminal_id"
     )
     .bind(merchant_id)

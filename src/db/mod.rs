@@ -2,7 +2,7 @@
 //!
 //! Each query is written once, in SQL both engines accept (`$1` placeholders, `RETURNING`,
 //! `ON CONFLICT`, integers for money and Unix seconds for instants), and compiled for both
-//! drivers by the [`read!`], [`write!`] and [`in_tx!`] macros. Native drivers keep each backend
+//! drivers by the `db_read!`, `db_write!` and `db_tx!` macros (crate-internal). Native drivers keep each backend
 //! fast; one text keeps the two from drifting apart.
 
 use std::str::FromStr;
@@ -58,8 +58,7 @@ pub enum DbError {
 }
 
 /// Runs `$body` with `$conn` bound to a pool that may only read.
-#[macro_export]
-macro_rules! read {
+macro_rules! db_read {
     ($db:expr, |$conn:ident| $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite(s) => {
@@ -75,8 +74,7 @@ macro_rules! read {
 }
 
 /// Runs `$body` with `$conn` bound to a pool that may write (one statement, its own transaction).
-#[macro_export]
-macro_rules! write {
+macro_rules! db_write {
     ($db:expr, |$conn:ident| $body:expr) => {
         match $db {
             $crate::db::Db::Sqlite(s) => {
@@ -92,8 +90,7 @@ macro_rules! write {
 }
 
 /// Runs `$body` with `$conn` bound to the open transaction's connection.
-#[macro_export]
-macro_rules! in_tx {
+macro_rules! db_tx {
     ($tx:expr, |$conn:ident| $body:expr) => {
         match $tx {
             $crate::db::Tx::Sqlite(t) => {
@@ -108,6 +105,9 @@ macro_rules! in_tx {
     };
 }
 
+// Crate-internal: outside `db` nobody writes SQL (and a `write!` of ours must not shadow std's).
+pub(crate) use {db_read, db_tx, db_write};
+
 /// A transaction on either backend. Dropping it without `commit` rolls back.
 pub enum Tx {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
@@ -115,6 +115,12 @@ pub enum Tx {
 }
 
 impl Tx {
+    /// Runs one statement without parameters (schema changes in benchmarks and tests); the
+    /// application's own queries live in this module's children.
+    pub async fn execute_sql(&mut self, sql: &str) -> Result<u64, DbError> {
+        Ok(db_tx!(self, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?)
+    }
+
     pub async fn commit(self) -> Result<(), DbError> {
         match self {
             Tx::Sqlite(t) => t.commit().await?,
@@ -201,7 +207,7 @@ impl Db {
 
     /// Proves the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), DbError> {
-        read!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
+        db_read!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 

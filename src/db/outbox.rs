@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Db, DbError, Tx, now_unix};
-use crate::{in_tx, read, write};
+use crate::db::{db_read, db_tx, db_write};
 
 pub struct NewNotice<'a> {
     /// Unique per event occurrence: the same event never yields two notices.
@@ -20,7 +20,7 @@ pub struct NewNotice<'a> {
 /// Queues a notice in the caller's transaction; a repeat of the same key is ignored.
 pub async fn enqueue(tx: &mut Tx, n: &NewNotice<'_>) -> Result<bool, DbError> {
     let now = now_unix();
-    let inserted = in_tx!(tx, |c| {
+    let inserted = db_tx!(tx, |c| {
         sqlx::query(
         "INSERT INTO outbox (notice_key, event, recipient, lang, case_id, subject, body_text, body_html, next_attempt_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (notice_key) DO NOTHING"
@@ -60,7 +60,7 @@ pub struct OutboxRow {
 }
 
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxRow>, DbError> {
-    Ok(read!(db, |c| sqlx::query_as(
+    Ok(db_read!(db, |c| sqlx::query_as(
         "SELECT id, event, recipient, lang, case_id, subject, body_text, body_html, status, attempts, last_error,
                 next_attempt_at, created_at, sent_at
          FROM outbox ORDER BY id DESC LIMIT $1"
@@ -71,7 +71,7 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxRow>, DbError> {
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<OutboxRow>, DbError> {
-    Ok(read!(db, |c| sqlx::query_as(
+    Ok(db_read!(db, |c| sqlx::query_as(
         "SELECT id, event, recipient, lang, case_id, subject, body_text, body_html, status, attempts, last_error,
                 next_attempt_at, created_at, sent_at
          FROM outbox WHERE id = $1"
@@ -143,7 +143,7 @@ pub async fn claim_due(db: &Db, now: i64, lease_until: i64, limit: i64) -> Resul
 
 /// Records a delivery; the same statement ends the lease.
 pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<bool, DbError> {
-    let n = write!(db, |c| sqlx::query(
+    let n = db_write!(db, |c| sqlx::query(
         "UPDATE outbox SET status = 'sent', sent_at = $2, attempts = attempts + 1, lease_until = NULL
          WHERE id = $1 AND status = 'pending'"
     )
@@ -165,7 +165,7 @@ pub async fn record_failure(
     give_up: bool,
 ) -> Result<bool, DbError> {
     let status = if give_up { "failed" } else { "pending" };
-    let n = write!(db, |c| sqlx::query(
+    let n = db_write!(db, |c| sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3, status = $4,
                 lease_until = NULL
          WHERE id = $1 AND status = 'pending'"
@@ -183,7 +183,7 @@ pub async fn record_failure(
 /// Gives a leased notice back untried (the sender is stopping), so another process may send it
 /// at once instead of waiting for the lease to run out.
 pub async fn release(db: &Db, id: i64) -> Result<(), DbError> {
-    write!(db, |c| sqlx::query("UPDATE outbox SET lease_until = NULL WHERE id = $1 AND status = 'pending'")
+    db_write!(db, |c| sqlx::query("UPDATE outbox SET lease_until = NULL WHERE id = $1 AND status = 'pending'")
         .bind(id)
         .execute(c)
         .await
@@ -193,7 +193,7 @@ pub async fn release(db: &Db, id: i64) -> Result<(), DbError> {
 
 /// Makes failed notices due now (all of them, or the one with `id`), each for one more attempt.
 pub async fn retry_failed(db: &Db, id: Option<i64>, now: i64) -> Result<u64, DbError> {
-    Ok(write!(db, |c| sqlx::query(
+    Ok(db_write!(db, |c| sqlx::query(
         "UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = NULL
          WHERE status = 'failed' AND ($2 IS NULL OR id = $2)"
     )
@@ -214,7 +214,7 @@ pub struct Counts {
 
 pub async fn counts(db: &Db) -> Result<Counts, DbError> {
     let rows: Vec<(String, i64)> =
-        read!(db, |c| sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetch_all(c).await)?;
+        db_read!(db, |c| sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status").fetch_all(c).await)?;
     let mut counts = Counts::default();
     for (status, n) in rows {
         match status.as_str() {

@@ -8,7 +8,8 @@ use sqlx::FromRow;
 
 use super::assemble::Sql;
 use super::{Db, DbError};
-use crate::{fetch_assembled, read};
+use crate::db::assemble::fetch_assembled;
+use crate::db::db_read;
 
 /// The states in which someone still has to act.
 pub const OPEN_STATES: &[&str] =
@@ -191,7 +192,7 @@ pub async fn terminals(db: &Db, merchants: Option<&[String]>) -> Result<Vec<Stri
 
 /// Cases per state, every state that has any.
 pub async fn count_by_state(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
-    Ok(read!(db, |c| sqlx::query_as("SELECT state, COUNT(*) FROM cases GROUP BY state ORDER BY state")
+    Ok(db_read!(db, |c| sqlx::query_as("SELECT state, COUNT(*) FROM cases GROUP BY state ORDER BY state")
         .fetch_all(c)
         .await)?)
 }

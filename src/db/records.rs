@@ -12,10 +12,10 @@ use jiff::tz::Offset;
 use sqlx::FromRow;
 
 use super::{Backend, Db, DbError, Tx, now_unix};
+use crate::db::{db_tx, db_write};
 use crate::domain::card::MaskedCard;
 use crate::domain::money::{Currency, Money};
 use crate::domain::records::{Direction, JournalRow, SettlementEntry, TerminalEvent, TxnStatus, TxnType};
-use crate::{in_tx, write};
 
 /// Rows per INSERT statement: 20 columns × 500 rows stays well under both engines' parameter limits.
 pub const BATCH_ROWS: usize = 500;
@@ -153,7 +153,7 @@ async fn try_plain<'q>(
     postgres: Option<sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>>,
     rows: usize,
 ) -> Result<Written, DbError> {
-    in_tx!(tx, |c| sqlx::query("SAVEPOINT import_batch").execute(c).await.map(|_| ()))?;
+    db_tx!(tx, |c| sqlx::query("SAVEPOINT import_batch").execute(c).await.map(|_| ()))?;
     let written = match tx {
         Tx::Sqlite(t) => sqlite.expect("a SQLite statement").execute(&mut **t).await?.rows_affected(),
         Tx::Postgres(t) => postgres.expect("a PostgreSQL statement").execute(&mut **t).await?.rows_affected(),
@@ -164,9 +164,9 @@ async fn try_plain<'q>(
         _ => Written::Some,
     };
     if let Written::Some = outcome {
-        in_tx!(tx, |c| sqlx::query("ROLLBACK TO SAVEPOINT import_batch").execute(c).await.map(|_| ()))?;
+        db_tx!(tx, |c| sqlx::query("ROLLBACK TO SAVEPOINT import_batch").execute(c).await.map(|_| ()))?;
     }
-    in_tx!(tx, |c| sqlx::query("RELEASE SAVEPOINT import_batch").execute(c).await.map(|_| ()))?;
+    db_tx!(tx, |c| sqlx::query("RELEASE SAVEPOINT import_batch").execute(c).await.map(|_| ()))?;
     Ok(outcome)
 }
 
@@ -199,7 +199,7 @@ pub async fn insert_journal_batch(
         Written::Some => {}
     }
     type Key = (String, String, String, String);
-    let inserted: Vec<Key> = in_tx!(tx, |c| {
+    let inserted: Vec<Key> = db_tx!(tx, |c| {
         let mut q = sqlx::query_as(&sql.returning);
         for r in rows {
             q = bind_journal!(q, r, import_id);
@@ -245,7 +245,7 @@ pub async fn insert_settlement_batch(
         Written::None => return Ok(vec![false; rows.len()]),
         Written::Some => {}
     }
-    let inserted: Vec<(String,)> = in_tx!(tx, |c| {
+    let inserted: Vec<(String,)> = db_tx!(tx, |c| {
         let mut q = sqlx::query_as(&sql.returning);
         for r in rows {
             q = bind_settlement!(q, r, import_id);
@@ -367,13 +367,13 @@ pub async fn journal_by_key(tx: &mut Tx, key: (&str, &str, &str, &str)) -> Resul
          WHERE merchant_id = $1 AND terminal_id = $2 AND batch_no = $3 AND trace_no = $4"
     );
     let row: Option<StoredJournal> =
-        in_tx!(tx, |c| sqlx::query_as(&sql).bind(key.0).bind(key.1).bind(key.2).bind(key.3).fetch_optional(c).await)?;
+        db_tx!(tx, |c| sqlx::query_as(&sql).bind(key.0).bind(key.1).bind(key.2).bind(key.3).fetch_optional(c).await)?;
     row.map(StoredJournal::into_domain).transpose()
 }
 
 pub async fn settlement_by_entry_id(tx: &mut Tx, entry_id: &str) -> Result<Option<SettlementEntry>, DbError> {
     let sql = format!("SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE entry_id = $1");
-    let row: Option<StoredSettlement> = in_tx!(tx, |c| sqlx::query_as(&sql).bind(entry_id).fetch_optional(c).await)?;
+    let row: Option<StoredSettlement> = db_tx!(tx, |c| sqlx::query_as(&sql).bind(entry_id).fetch_optional(c).await)?;
     row.map(StoredSettlement::into_domain).transpose()
 }
 
@@ -403,7 +403,7 @@ pub async fn begin_import(
     user_id: Option<i64>,
     token_id: Option<i64>,
 ) -> Result<i64, DbError> {
-    let (id,): (i64,) = in_tx!(tx, |c| {
+    let (id,): (i64,) = db_tx!(tx, |c| {
         sqlx::query_as(
         "INSERT INTO imports (kind, file_name, sha256, via, user_id, token_id, accepted, row_count, inserted, unchanged,
                               conflicting, bad_rows, created_at)
@@ -423,7 +423,7 @@ pub async fn begin_import(
 
 /// Completes the log entry of an accepted import.
 pub async fn finish_import(tx: &mut Tx, id: i64, r: &ImportRecord<'_>) -> Result<(), DbError> {
-    in_tx!(tx, |c| {
+    db_tx!(tx, |c| {
         sqlx::query(
         "UPDATE imports SET sha256 = $1, accepted = $2, row_count = $3, inserted = $4, unchanged = $5, conflicting = $6,
                             bad_rows = $7 WHERE id = $8"
@@ -445,7 +445,7 @@ pub async fn finish_import(tx: &mut Tx, id: i64, r: &ImportRecord<'_>) -> Result
 
 /// Logs a rejected import (its rows were rolled back with the transaction that held them).
 pub async fn log_rejected_import(db: &Db, r: &ImportRecord<'_>) -> Result<i64, DbError> {
-    let (id,): (i64,) = write!(db, |c| {
+    let (id,): (i64,) = db_write!(db, |c| {
         sqlx::query_as(
         "INSERT INTO imports (kind, file_name, sha256, via, user_id, token_id, accepted, row_count, inserted, unchanged,
                               conflicting, bad_rows, created_at)
@@ -471,7 +471,7 @@ pub async fn count_rows(db: &Db, table: RecordTable) -> Result<i64, DbError> {
         RecordTable::Journal => "SELECT COUNT(*) FROM journal_rows",
         RecordTable::Settlement => "SELECT COUNT(*) FROM settlement_entries",
     };
-    let (n,): (i64,) = crate::read!(db, |c| sqlx::query_as(sql).fetch_one(c).await)?;
+    let (n,): (i64,) = crate::db::db_read!(db, |c| sqlx::query_as(sql).fetch_one(c).await)?;
     Ok(n)
 }
 
@@ -498,7 +498,7 @@ pub struct ImportRow {
 
 /// The latest imports; only one user's when `user_id` is given (merchant staff see their own).
 pub async fn recent_imports(db: &Db, user_id: Option<i64>, limit: i64) -> Result<Vec<ImportRow>, DbError> {
-    Ok(crate::read!(db, |c| sqlx::query_as(
+    Ok(crate::db::db_read!(db, |c| sqlx::query_as(
         "SELECT id, kind, file_name, via, accepted, row_count, inserted, unchanged, conflicting, bad_rows, created_at
          FROM imports WHERE ($1 IS NULL OR user_id = $1) ORDER BY id DESC LIMIT $2"
     )

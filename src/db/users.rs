@@ -3,7 +3,7 @@
 use sqlx::FromRow;
 
 use super::{Db, DbError, Tx, is_unique_violation, now_unix};
-use crate::{in_tx, read, write};
+use crate::db::{db_read, db_tx, db_write};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct UserRow {
@@ -37,7 +37,7 @@ pub enum CreateUserError {
 
 pub async fn create(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, CreateUserError> {
     let now = now_unix();
-    let result: Result<(i64,), sqlx::Error> = in_tx!(tx, |c| sqlx::query_as(
+    let result: Result<(i64,), sqlx::Error> = db_tx!(tx, |c| sqlx::query_as(
         "INSERT INTO users (email, email_norm, password_hash, role, lang, email_verified_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
     )
@@ -59,12 +59,12 @@ pub async fn create(tx: &mut Tx, user: &NewUser<'_>) -> Result<i64, CreateUserEr
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<UserRow>, DbError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+    Ok(db_read!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
 }
 
 pub async fn find_by_email(db: &Db, email_norm: &str) -> Result<Option<UserRow>, DbError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_norm = $1");
-    Ok(read!(db, |c| sqlx::query_as(&sql).bind(email_norm).fetch_optional(c).await)?)
+    Ok(db_read!(db, |c| sqlx::query_as(&sql).bind(email_norm).fetch_optional(c).await)?)
 }
 
 /// The user and password hash for a sign-in attempt.
@@ -76,17 +76,17 @@ pub async fn find_login(db: &Db, email_norm: &str) -> Result<Option<(UserRow, St
         password_hash: String,
     }
     let sql = format!("SELECT {USER_COLUMNS}, password_hash FROM users WHERE email_norm = $1");
-    let row: Option<Login> = read!(db, |c| sqlx::query_as(&sql).bind(email_norm).fetch_optional(c).await)?;
+    let row: Option<Login> = db_read!(db, |c| sqlx::query_as(&sql).bind(email_norm).fetch_optional(c).await)?;
     Ok(row.map(|l| (l.user, l.password_hash)))
 }
 
 pub async fn list(db: &Db) -> Result<Vec<UserRow>, DbError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY role, email_norm");
-    Ok(read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
+    Ok(db_read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
 }
 
 pub async fn merchants_of(db: &Db, user_id: i64) -> Result<Vec<String>, DbError> {
-    let rows: Vec<(String,)> = read!(db, |c| sqlx::query_as(
+    let rows: Vec<(String,)> = db_read!(db, |c| sqlx::query_as(
         "SELECT merchant_id FROM user_merchants WHERE user_id = $1 ORDER BY merchant_id"
     )
     .bind(user_id)
@@ -97,13 +97,13 @@ pub async fn merchants_of(db: &Db, user_id: i64) -> Result<Vec<String>, DbError>
 
 /// Replaces a user's merchant bindings.
 pub async fn set_merchants(tx: &mut Tx, user_id: i64, merchant_ids: &[String]) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query("DELETE FROM user_merchants WHERE user_id = $1")
+    db_tx!(tx, |c| sqlx::query("DELETE FROM user_merchants WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
     for merchant_id in merchant_ids {
-        in_tx!(tx, |c| sqlx::query("INSERT INTO user_merchants (user_id, merchant_id) VALUES ($1, $2)")
+        db_tx!(tx, |c| sqlx::query("INSERT INTO user_merchants (user_id, merchant_id) VALUES ($1, $2)")
             .bind(user_id)
             .bind(merchant_id)
             .execute(c)
@@ -114,7 +114,7 @@ pub async fn set_merchants(tx: &mut Tx, user_id: i64, merchant_ids: &[String]) -
 }
 
 pub async fn set_lang(db: &Db, user_id: i64, lang: &str) -> Result<(), DbError> {
-    write!(db, |c| sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
+    db_write!(db, |c| sqlx::query("UPDATE users SET lang = $1 WHERE id = $2")
         .bind(lang)
         .bind(user_id)
         .execute(c)
@@ -124,7 +124,7 @@ pub async fn set_lang(db: &Db, user_id: i64, lang: &str) -> Result<(), DbError> 
 }
 
 pub async fn set_password(tx: &mut Tx, user_id: i64, password_hash: &str) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+    db_tx!(tx, |c| sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(user_id)
         .execute(c)
@@ -134,7 +134,7 @@ pub async fn set_password(tx: &mut Tx, user_id: i64, password_hash: &str) -> Res
 }
 
 pub async fn mark_verified(tx: &mut Tx, user_id: i64) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query("UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL")
+    db_tx!(tx, |c| sqlx::query("UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email_verified_at IS NULL")
         .bind(now_unix())
         .bind(user_id)
         .execute(c)
@@ -146,7 +146,7 @@ pub async fn mark_verified(tx: &mut Tx, user_id: i64) -> Result<(), DbError> {
 /// Disables (or re-enables) an account; disabling also ends its sessions.
 pub async fn set_disabled(db: &Db, user_id: i64, disabled: bool) -> Result<(), DbError> {
     let mut tx = db.begin().await?;
-    in_tx!(&mut tx, |c| sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+    db_tx!(&mut tx, |c| sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
         .bind(disabled.then(now_unix))
         .bind(user_id)
         .execute(c)
@@ -170,7 +170,7 @@ pub struct SessionRow {
 
 pub async fn create_session(db: &Db, token_hash: &str, user_id: i64) -> Result<(), DbError> {
     let now = now_unix();
-    write!(db, |c| sqlx::query(
+    db_write!(db, |c| sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)"
     )
     .bind(token_hash)
@@ -199,7 +199,7 @@ pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<SessionRow
         disabled_at: Option<i64>,
         user_created_at: i64,
     }
-    let row: Option<Joined> = read!(db, |c| sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await)?;
+    let row: Option<Joined> = db_read!(db, |c| sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await)?;
     Ok(row.map(|j| SessionRow {
         created_at: j.created_at,
         last_seen_at: j.last_seen_at,
@@ -216,7 +216,7 @@ pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<SessionRow
 }
 
 pub async fn touch_session(db: &Db, token_hash: &str) -> Result<(), DbError> {
-    write!(db, |c| sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
+    db_write!(db, |c| sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2")
         .bind(now_unix())
         .bind(token_hash)
         .execute(c)
@@ -226,7 +226,7 @@ pub async fn touch_session(db: &Db, token_hash: &str) -> Result<(), DbError> {
 }
 
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), DbError> {
-    write!(db, |c| sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+    db_write!(db, |c| sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
         .bind(token_hash)
         .execute(c)
         .await
@@ -235,7 +235,7 @@ pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), DbError> {
 }
 
 pub async fn delete_sessions_of(tx: &mut Tx, user_id: i64) -> Result<(), DbError> {
-    in_tx!(tx, |c| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+    db_tx!(tx, |c| sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(c)
         .await
@@ -245,7 +245,7 @@ pub async fn delete_sessions_of(tx: &mut Tx, user_id: i64) -> Result<(), DbError
 
 /// Removes sessions idle or older than the limits (a periodic job).
 pub async fn delete_expired_sessions(db: &Db, idle_before: i64, created_before: i64) -> Result<u64, DbError> {
-    Ok(write!(db, |c| sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
+    Ok(db_write!(db, |c| sqlx::query("DELETE FROM sessions WHERE last_seen_at < $1 OR created_at < $2")
         .bind(idle_before)
         .bind(created_before)
         .execute(c)
