@@ -177,7 +177,7 @@ async fn work_some_cases(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<()> 
     let holder = Who { actor: Actor::Customer, user_id: Some(customer.id) };
     let with_finding = |finding: &'static str| async move {
         let all = cases_db::of_customer(db, customer.id).await?;
-        anyhow::Ok(all.into_iter().rev().find(|c| c.finding.as_deref() == Some(finding)))
+        anyhow::Ok(all.into_iter().rev().find(|c| c.finding.map(|f| f.as_str()) == Some(finding)))
     };
     let step = |case: &cases_db::CaseRow, who: Who, kind: ActionKind, note: &str| {
         let input = ActionInput { note: Some(note.to_owned()), ..ActionInput::default() };

@@ -18,7 +18,7 @@ use crate::domain::case_state::{
     Action, ActionKind, Actor, CaseState, GuardContext, PendingRemedy, TransitionError, notices, transition,
 };
 use crate::domain::claim::Claim;
-use crate::domain::finding::{Candidate, Decision, decide, narrow_to_pick};
+use crate::domain::finding::{Candidate, Decision, Finding, decide, narrow_to_pick};
 
 /// The person acting.
 #[derive(Clone, Copy, Debug)]
@@ -63,7 +63,7 @@ pub fn guard_context(case: &CaseRow, now: Timestamp) -> GuardContext {
 
 /// The remedy the merchant confirms: the one the finding (or the desk) set.
 pub fn pending_remedy(case: &CaseRow) -> Option<PendingRemedy> {
-    PendingRemedy::parse(&case.remedy_kind)
+    PendingRemedy::parse(case.remedy_kind.as_str())
 }
 
 /// Whether an action offered by the table also fits this case's data. The web page offers only
@@ -71,14 +71,14 @@ pub fn pending_remedy(case: &CaseRow) -> Option<PendingRemedy> {
 pub fn applicable(case: &CaseRow, kind: ActionKind, matched: usize) -> Result<(), &'static str> {
     match kind {
         ActionKind::MerchantConfirm if pending_remedy(case).is_none() => Err("no_remedy_to_confirm"),
-        ActionKind::PickDebit if case.finding.as_deref() != Some("ambiguous") || matched < 2 => Err("not_ambiguous"),
+        ActionKind::PickDebit if case.finding != Some(Finding::Ambiguous) || matched < 2 => Err("not_ambiguous"),
         _ => Ok(()),
     }
 }
 
 /// `wrong_amount` keyed wrong: the refund waits for the merchant to state the right amount.
 pub fn remedy_needs_stated_amount(case: &CaseRow) -> bool {
-    case.finding.as_deref() == Some("amount_keyed_wrong")
+    case.finding == Some(Finding::AmountKeyedWrong)
 }
 
 /// The new claim for "customer adds information", already validated.
@@ -123,7 +123,7 @@ pub async fn act(db: &Db, ctx: &MatchContext<'_>, step: Step<'_>) -> Result<Case
     };
 
     let now = Timestamp::now();
-    let from = CaseState::parse(&seen.state).ok_or(ActError::NotApplicable("unknown_state"))?;
+    let from = seen.state;
     let action = match kind {
         ActionKind::MerchantConfirm => {
             Action::MerchantConfirm { remedy: pending_remedy(&seen).ok_or(ActError::NotApplicable("no_remedy"))? }
@@ -137,7 +137,7 @@ pub async fn act(db: &Db, ctx: &MatchContext<'_>, step: Step<'_>) -> Result<Case
     let mut tx = db.begin().await?;
     let written = if to != from {
         let deadline = ctx.deadline_for(to, now);
-        cases::set_state(&mut tx, case_id, expected_version, to.as_str(), deadline).await?
+        cases::set_state(&mut tx, case_id, expected_version, to, deadline).await?
     } else {
         cases::touch(&mut tx, case_id, expected_version).await?
     };
@@ -284,7 +284,7 @@ pub async fn assign(
         return Err(ActError::NotApplicable("desk_only"));
     }
     let seen = cases::get(db, case_id).await?.ok_or(ActError::Changed)?;
-    let state = CaseState::parse(&seen.state).ok_or(ActError::NotApplicable("unknown_state"))?;
+    let state = seen.state;
     if state.is_terminal() {
         return Err(ActError::NotApplicable("closed"));
     }

@@ -6,7 +6,7 @@ use crate::cases::view::explanation;
 use crate::db::cases::{self, CaseRow};
 use crate::db::{DbError, Tx};
 use crate::domain::case_state::{CaseState, NoticeEvent, PendingRemedy, Recipient};
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::Money;
 use crate::i18n::Lang;
 use crate::mail::{self, CaseNotice};
 
@@ -21,8 +21,8 @@ pub struct Extra {
     pub reason: Option<String>,
 }
 
-fn money(minor: i64, currency: &str) -> Option<String> {
-    Currency::from_code(currency).map(|c| format!("{} {}", Money::new(minor, c).major_string(), c.code()))
+fn money(m: Money) -> String {
+    format!("{} {}", m.major_string(), m.currency.code())
 }
 
 /// Queues `events` for the case as it now stands; `occurrence` (the audit event's id) keeps a
@@ -36,7 +36,7 @@ pub async fn queue(
     extra: &Extra,
 ) -> Result<(), DbError> {
     let Some(case) = cases::get_in_tx(tx, case_id).await? else { return Ok(()) };
-    let state = CaseState::parse(&case.state).unwrap_or(CaseState::Submitted);
+    let state = case.state;
     for notice in events {
         for (email, lang) in recipients(tx, &case, notice.recipient).await? {
             let lang = lang.as_deref().and_then(Lang::parse).unwrap_or(Lang::ZhCn);
@@ -50,14 +50,10 @@ pub async fn queue(
 fn facts(ctx: &MatchContext<'_>, case: &CaseRow, state: CaseState, lang: Lang, extra: &Extra) -> CaseNotice {
     CaseNotice {
         case_url: mail::case_url(ctx.base_url, case.id),
-        amount: money(case.amount_minor, &case.currency),
+        amount: Some(money(case.amount())),
         explanation: explanation(case, lang, ctx.tz).map(|(_, text)| text),
-        remedy: match case.remedy_kind.as_str() {
-            "refund" => Some(PendingRemedy::Refund),
-            "reversal" => Some(PendingRemedy::Reversal),
-            _ => None,
-        },
-        remedy_amount: case.remedy_minor.and_then(|m| money(m, &case.currency)),
+        remedy: PendingRemedy::parse(case.remedy_kind.as_str()),
+        remedy_amount: case.remedy_amount().map(money),
         deadline: case
             .deadline_at
             .and_then(|t| Timestamp::from_second(t).ok())
@@ -65,7 +61,7 @@ fn facts(ctx: &MatchContext<'_>, case: &CaseRow, state: CaseState, lang: Lang, e
         credit_date: extra.credit_date.clone(),
         credit_rrn: extra.credit_rrn.clone(),
         reason: extra.reason.clone(),
-        ..CaseNotice::new(case.id, &case.kind, state)
+        ..CaseNotice::new(case.id, case.kind.as_str(), state)
     }
 }
 

@@ -9,9 +9,8 @@ use super::{MatchContext, apply_decision, candidates};
 use crate::db::Db;
 use crate::db::cases::{self, CaseRow, NewEvent};
 use crate::domain::case_state::{Action, Actor, CaseState, GuardContext, notices, transition};
-use crate::domain::claim::{Claim, ClaimKind, Occurred};
+use crate::domain::claim::{Claim, Occurred};
 use crate::domain::finding::decide;
-use crate::domain::money::{Currency, Money};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Refreshed {
@@ -23,13 +22,12 @@ pub struct Refreshed {
 
 /// The claim a case was filed with.
 pub fn stored_claim(case: &CaseRow) -> Option<Claim> {
-    let currency = Currency::from_code(&case.currency)?;
     Some(Claim {
-        kind: ClaimKind::parse(&case.kind)?,
+        kind: case.kind,
         card_last4: case.card_last4.clone(),
         card_first6: case.card_first6.clone(),
-        amount: Money::new(case.amount_minor, currency),
-        expected_amount: case.expected_minor.map(|m| Money::new(m, currency)),
+        amount: case.amount(),
+        expected_amount: case.expected_amount(),
         occurred: Occurred::parse(&case.occurred_at)?,
         merchant_id: case.merchant_id.clone(),
         terminal_id: case.terminal_id.clone(),
@@ -55,7 +53,7 @@ pub async fn after_import(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<Ref
 
 /// The case's state and where `action`, taken by the system now, moves it.
 fn system_transition(case: &CaseRow, action: &Action) -> anyhow::Result<(CaseState, CaseState)> {
-    let from = CaseState::parse(&case.state).ok_or_else(|| anyhow::anyhow!("case {} has an unknown state", case.id))?;
+    let from = case.state;
     let now = Timestamp::now();
     let entered = Timestamp::from_second(case.state_entered_at)?;
     let to = transition(from, action, Actor::System, &GuardContext::new(now, entered, now))
@@ -69,13 +67,13 @@ async fn rematch(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) -> anyhow::Res
     let found = candidates(db, &claim, ctx.tz).await?;
     let list: Vec<_> = found.iter().map(|(_, c)| c.clone()).collect();
     let decision = decide(&claim, &list);
-    if case.finding.as_deref() == Some(decision.finding.as_str()) {
+    if case.finding == Some(decision.finding) {
         return Ok(false);
     }
     let (from, to) = system_transition(case, &Action::Rematch)?;
     let mut tx = db.begin().await?;
     // Step to `submitted`, then let the new finding move it on: both in this transaction.
-    if !cases::set_state(&mut tx, case.id, case.version, to.as_str(), None).await? {
+    if !cases::set_state(&mut tx, case.id, case.version, to, None).await? {
         return Ok(false); // someone acted on the case meanwhile; the next import tries again
     }
     cases::add_event(
@@ -104,13 +102,12 @@ async fn resolve_if_credited(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) ->
         return Ok(false);
     };
     let credits = cases::credits_for(db, merchant, rrn).await?;
-    let Some(credit) = credits.iter().find(|c| c.amount.minor == owed && c.amount.currency.code() == case.currency)
-    else {
+    let Some(credit) = credits.iter().find(|c| c.amount.minor == owed && c.amount.currency == case.currency) else {
         return Ok(false);
     };
     let (from, to) = system_transition(case, &Action::CreditImported)?;
     let mut tx = db.begin().await?;
-    if !cases::set_state(&mut tx, case.id, case.version, to.as_str(), None).await? {
+    if !cases::set_state(&mut tx, case.id, case.version, to, None).await? {
         return Ok(false);
     }
     let note = format!("{} {}", credit.settled_on, credit.rrn);

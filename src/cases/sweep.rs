@@ -14,7 +14,7 @@ use super::act::guard_context;
 use super::notify::{self, Extra};
 use crate::db::Db;
 use crate::db::cases::{self, CaseRow, NewEvent};
-use crate::domain::case_state::{Action, Actor, CaseState, QUIET_PERIOD, notices, transition};
+use crate::domain::case_state::{Action, Actor, QUIET_PERIOD, notices, transition};
 
 /// How often a server looks for due cases. Deadlines are business days: a minute late is on time.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -62,13 +62,13 @@ pub async fn run_in_batches(db: &Db, ctx: &MatchContext<'_>, now: Timestamp, bat
 /// Takes the clock's action on one case; `None` when the case no longer needs it (someone acted
 /// on it after it was leased, or another sweeper got there first).
 async fn handle(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow, now: Timestamp) -> anyhow::Result<Option<Action>> {
-    let from = CaseState::parse(&case.state).ok_or_else(|| anyhow::anyhow!("unknown state {}", case.state))?;
+    let from = case.state;
     let action = if from.is_open() { Action::DeadlinePassed } else { Action::Close };
     let Ok(to) = transition(from, &action, Actor::System, &guard_context(case, now)) else { return Ok(None) };
 
     let mut tx = db.begin().await?;
     let written = if to != from {
-        cases::set_state(&mut tx, case.id, case.version, to.as_str(), ctx.deadline_for(to, now)).await?
+        cases::set_state(&mut tx, case.id, case.version, to, ctx.deadline_for(to, now)).await?
     } else {
         // Still waiting for the desk: tell the agents once for this deadline.
         cases::mark_deadline_missed(&mut tx, case.id, case.version, now.as_second()).await?

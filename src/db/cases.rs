@@ -3,15 +3,20 @@
 use sqlx::FromRow;
 
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
-use super::{Db, DbError, Tx, now_unix};
+use super::{Db, DbError, Tx, corrupt, now_unix};
 use crate::db::{db_read, db_tx};
+use crate::domain::case_state::CaseState;
+use crate::domain::claim::ClaimKind;
+use crate::domain::finding::{Finding, RemedyKind, ReviewReason};
+use crate::domain::money::{Currency, Money};
 use crate::domain::records::{JournalRow, SettlementEntry};
 
-#[derive(Clone, Debug, FromRow)]
+/// A case as the rest of the program sees it: every code already parsed, once, here.
+#[derive(Clone, Debug)]
 pub struct CaseRow {
     pub id: i64,
-    pub kind: String,
-    pub state: String,
+    pub kind: ClaimKind,
+    pub state: CaseState,
     pub version: i64,
     pub customer_user_id: Option<i64>,
     pub contact_email: String,
@@ -22,16 +27,16 @@ pub struct CaseRow {
     pub card_last4: String,
     pub card_first6: Option<String>,
     pub amount_minor: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub expected_minor: Option<i64>,
     pub occurred_at: String,
     pub merchant_id: Option<String>,
     pub terminal_id: Option<String>,
     pub merchant_name: Option<String>,
     pub description: Option<String>,
-    pub finding: Option<String>,
-    pub review_reason: Option<String>,
-    pub remedy_kind: String,
+    pub finding: Option<Finding>,
+    pub review_reason: Option<ReviewReason>,
+    pub remedy_kind: RemedyKind,
     pub remedy_minor: Option<i64>,
     pub remedy_rrn: Option<String>,
     pub remedy_needs_merchant: bool,
@@ -52,6 +57,126 @@ pub struct CaseRow {
     pub deadline_missed_at: Option<i64>,
 }
 
+/// A case as stored: codes as text, checked by `TryFrom` on the way out of this module.
+#[derive(FromRow)]
+struct StoredCase {
+    id: i64,
+    kind: String,
+    state: String,
+    version: i64,
+    customer_user_id: Option<i64>,
+    contact_email: String,
+    email_confirmed_at: Option<i64>,
+    lang: String,
+    via: String,
+    filed_by_token: Option<i64>,
+    card_last4: String,
+    card_first6: Option<String>,
+    amount_minor: i64,
+    currency: String,
+    expected_minor: Option<i64>,
+    occurred_at: String,
+    merchant_id: Option<String>,
+    terminal_id: Option<String>,
+    merchant_name: Option<String>,
+    description: Option<String>,
+    finding: Option<String>,
+    review_reason: Option<String>,
+    remedy_kind: String,
+    remedy_minor: Option<i64>,
+    remedy_rrn: Option<String>,
+    remedy_needs_merchant: bool,
+    explanation_args: String,
+    matched_merchant_id: Option<String>,
+    deadline_at: Option<i64>,
+    state_entered_at: i64,
+    created_at: i64,
+    updated_at: i64,
+    assigned_to: Option<i64>,
+    matched_terminal_id: Option<String>,
+    outcome_accepted_at: Option<i64>,
+    remedy_executed_at: Option<i64>,
+    executed_batch_no: Option<String>,
+    executed_trace_no: Option<String>,
+    executed_rrn: Option<String>,
+    merchant_stated_minor: Option<i64>,
+    deadline_missed_at: Option<i64>,
+}
+
+impl TryFrom<StoredCase> for CaseRow {
+    type Error = DbError;
+
+    fn try_from(s: StoredCase) -> Result<CaseRow, DbError> {
+        Ok(CaseRow {
+            id: s.id,
+            kind: ClaimKind::parse(&s.kind).ok_or_else(|| corrupt("kind"))?,
+            state: CaseState::parse(&s.state).ok_or_else(|| corrupt("state"))?,
+            version: s.version,
+            customer_user_id: s.customer_user_id,
+            contact_email: s.contact_email,
+            email_confirmed_at: s.email_confirmed_at,
+            lang: s.lang,
+            via: s.via,
+            filed_by_token: s.filed_by_token,
+            card_last4: s.card_last4,
+            card_first6: s.card_first6,
+            amount_minor: s.amount_minor,
+            currency: Currency::from_code(&s.currency).ok_or_else(|| corrupt("currency"))?,
+            expected_minor: s.expected_minor,
+            occurred_at: s.occurred_at,
+            merchant_id: s.merchant_id,
+            terminal_id: s.terminal_id,
+            merchant_name: s.merchant_name,
+            description: s.description,
+            finding: s.finding.map(|f| Finding::parse(&f).ok_or_else(|| corrupt("finding"))).transpose()?,
+            review_reason: s
+                .review_reason
+                .map(|r| ReviewReason::parse(&r).ok_or_else(|| corrupt("review_reason")))
+                .transpose()?,
+            remedy_kind: RemedyKind::parse(&s.remedy_kind).ok_or_else(|| corrupt("remedy_kind"))?,
+            remedy_minor: s.remedy_minor,
+            remedy_rrn: s.remedy_rrn,
+            remedy_needs_merchant: s.remedy_needs_merchant,
+            explanation_args: s.explanation_args,
+            matched_merchant_id: s.matched_merchant_id,
+            deadline_at: s.deadline_at,
+            state_entered_at: s.state_entered_at,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            assigned_to: s.assigned_to,
+            matched_terminal_id: s.matched_terminal_id,
+            outcome_accepted_at: s.outcome_accepted_at,
+            remedy_executed_at: s.remedy_executed_at,
+            executed_batch_no: s.executed_batch_no,
+            executed_trace_no: s.executed_trace_no,
+            executed_rrn: s.executed_rrn,
+            merchant_stated_minor: s.merchant_stated_minor,
+            deadline_missed_at: s.deadline_missed_at,
+        })
+    }
+}
+
+impl CaseRow {
+    /// The debit as the customer claimed it.
+    pub fn amount(&self) -> Money {
+        Money::new(self.amount_minor, self.currency)
+    }
+
+    /// What is to be paid back, where there is a sum.
+    pub fn remedy_amount(&self) -> Option<Money> {
+        self.remedy_minor.map(|m| Money::new(m, self.currency))
+    }
+
+    /// What the terminal showed (`wrong_amount`).
+    pub fn expected_amount(&self) -> Option<Money> {
+        self.expected_minor.map(|m| Money::new(m, self.currency))
+    }
+}
+
+fn typed(rows: Vec<StoredCase>) -> Result<Vec<CaseRow>, DbError> {
+    rows.into_iter().map(CaseRow::try_from).collect()
+}
+
 const CASE_COLUMNS: &str = "id, kind, state, version, customer_user_id, contact_email, email_confirmed_at, lang, via, \
     filed_by_token, card_last4, card_first6, amount_minor, currency, expected_minor, occurred_at, merchant_id, \
     terminal_id, merchant_name, description, finding, review_reason, remedy_kind, remedy_minor, remedy_rrn, \
@@ -61,8 +186,8 @@ const CASE_COLUMNS: &str = "id, kind, state, version, customer_user_id, contact_
 
 /// A claim as filed, before matching.
 pub struct NewCase<'a> {
-    pub kind: &'a str,
-    pub state: &'a str,
+    pub kind: ClaimKind,
+    pub state: CaseState,
     pub customer_user_id: Option<i64>,
     pub contact_email: &'a str,
     pub contact_email_norm: &'a str,
@@ -73,7 +198,7 @@ pub struct NewCase<'a> {
     pub card_last4: &'a str,
     pub card_first6: Option<&'a str>,
     pub amount_minor: i64,
-    pub currency: &'a str,
+    pub currency: Currency,
     pub expected_minor: Option<i64>,
     pub occurred_at: &'a str,
     pub merchant_id: Option<&'a str>,
@@ -92,8 +217,8 @@ pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<i64, DbError> {
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $20)
          RETURNING id"
     )
-    .bind(c.kind)
-    .bind(c.state)
+    .bind(c.kind.as_str())
+    .bind(c.state.as_str())
     .bind(c.customer_user_id)
     .bind(c.contact_email)
     .bind(c.contact_email_norm)
@@ -104,7 +229,7 @@ pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<i64, DbError> {
     .bind(c.card_last4)
     .bind(c.card_first6)
     .bind(c.amount_minor)
-    .bind(c.currency)
+    .bind(c.currency.code())
     .bind(c.expected_minor)
     .bind(c.occurred_at)
     .bind(c.merchant_id)
@@ -120,16 +245,16 @@ pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<i64, DbError> {
 
 /// A finding and where it sends the case.
 pub struct DecisionUpdate<'a> {
-    pub finding: &'a str,
-    pub review_reason: Option<&'a str>,
-    pub remedy_kind: &'a str,
+    pub finding: Finding,
+    pub review_reason: Option<ReviewReason>,
+    pub remedy_kind: RemedyKind,
     pub remedy_minor: Option<i64>,
     pub remedy_rrn: Option<&'a str>,
     pub remedy_needs_merchant: bool,
     pub explanation_args: &'a str,
     pub matched_merchant_id: Option<&'a str>,
     pub matched_terminal_id: Option<&'a str>,
-    pub state: &'a str,
+    pub state: CaseState,
     pub deadline_at: Option<i64>,
     pub matched_settlement_ids: &'a [i64],
 }
@@ -151,15 +276,15 @@ pub async fn record_decision(
                           deadline_missed_at = NULL
          WHERE id = $12 AND version = $13"
     )
-    .bind(d.finding)
-    .bind(d.review_reason)
-    .bind(d.remedy_kind)
+    .bind(d.finding.as_str())
+    .bind(d.review_reason.map(|r| r.as_str()))
+    .bind(d.remedy_kind.as_str())
     .bind(d.remedy_minor)
     .bind(d.remedy_rrn)
     .bind(d.remedy_needs_merchant)
     .bind(d.explanation_args)
     .bind(d.matched_merchant_id)
-    .bind(d.state)
+    .bind(d.state.as_str())
     .bind(d.deadline_at)
     .bind(now)
     .bind(case_id)
@@ -218,12 +343,13 @@ pub async fn add_event(tx: &mut Tx, case_id: i64, e: &NewEvent<'_>) -> Result<i6
 
 pub async fn get(db: &Db, id: i64) -> Result<Option<CaseRow>, DbError> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
-    Ok(db_read!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+    let row: Option<StoredCase> = db_read!(db, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?;
+    row.map(CaseRow::try_from).transpose()
 }
 
 pub async fn of_customer(db: &Db, user_id: i64) -> Result<Vec<CaseRow>, DbError> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE customer_user_id = $1 ORDER BY id DESC");
-    Ok(db_read!(db, |c| sqlx::query_as(&sql).bind(user_id).fetch_all(c).await)?)
+    typed(db_read!(db, |c| sqlx::query_as(&sql).bind(user_id).fetch_all(c).await)?)
 }
 
 /// The settlement debits a case's finding rests on, in order.
@@ -376,7 +502,7 @@ pub async fn awaiting_records(db: &Db) -> Result<Vec<CaseRow>, DbError> {
            AND finding IN ('no_debit_found', 'journal_missing')
          ORDER BY id"
     );
-    Ok(db_read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
+    typed(db_read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
 }
 
 /// Cases waiting for a refund or reversal to arrive.
@@ -384,7 +510,7 @@ pub async fn pending_remedies(db: &Db) -> Result<Vec<CaseRow>, DbError> {
     let sql = format!(
         "SELECT {CASE_COLUMNS} FROM cases WHERE state IN ('refund_pending', 'reversal_pending') AND remedy_rrn IS NOT NULL ORDER BY id"
     );
-    Ok(db_read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
+    typed(db_read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
 }
 
 /// Moves a case to `state` if it is still at `expected_version`; false when someone else
@@ -394,7 +520,7 @@ pub async fn set_state(
     tx: &mut Tx,
     case_id: i64,
     expected_version: i64,
-    state: &str,
+    state: CaseState,
     deadline_at: Option<i64>,
 ) -> Result<bool, DbError> {
     let now = now_unix();
@@ -404,7 +530,7 @@ pub async fn set_state(
                           outcome_accepted_at = NULL, remedy_executed_at = NULL, deadline_missed_at = NULL
          WHERE id = $4 AND version = $5"
     )
-    .bind(state)
+    .bind(state.as_str())
     .bind(deadline_at)
     .bind(now)
     .bind(case_id)
@@ -418,7 +544,8 @@ pub async fn set_state(
 
 pub async fn get_in_tx(tx: &mut Tx, id: i64) -> Result<Option<CaseRow>, DbError> {
     let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1");
-    Ok(db_tx!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+    let row: Option<StoredCase> = db_tx!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?;
+    row.map(CaseRow::try_from).transpose()
 }
 
 /// Email and language of the active staff of a merchant.
@@ -667,7 +794,7 @@ pub async fn lease_due(
              RETURNING {CASE_COLUMNS}"
         )
     };
-    let mut rows: Vec<CaseRow> = match db {
+    let rows: Vec<StoredCase> = match db {
         Db::Sqlite(s) => {
             sqlx::query_as(&pick(""))
                 .bind(lease_until)
@@ -687,6 +814,7 @@ pub async fn lease_due(
                 .await?
         }
     };
+    let mut rows = typed(rows)?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
 }

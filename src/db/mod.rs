@@ -269,6 +269,12 @@ fn one_line(e: &dyn std::fmt::Display) -> String {
     e.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Stored values were validated on the way in; failing to read them back means the database
+/// was changed behind the application's back.
+pub(crate) fn corrupt(what: &str) -> DbError {
+    DbError::Sqlx(sqlx::Error::Decode(format!("stored record has an invalid {what}").into()))
+}
+
 /// Now, as Unix seconds: how every instant is stored.
 pub fn now_unix() -> i64 {
     jiff::Timestamp::now().as_second()

@@ -11,7 +11,7 @@ use jiff::Timestamp;
 use jiff::tz::Offset;
 use sqlx::FromRow;
 
-use super::{Backend, Db, DbError, Tx, now_unix};
+use super::{Backend, Db, DbError, Tx, corrupt, now_unix};
 use crate::db::{db_tx, db_write};
 use crate::domain::card::MaskedCard;
 use crate::domain::money::{Currency, Money};
@@ -285,12 +285,6 @@ pub struct StoredJournal {
 pub const STORED_JOURNAL_COLUMNS: &str = "id, merchant_id, terminal_id, batch_no, trace_no, rrn, auth_code, txn_type, \
     status, receipt_printed, card, amount_minor, currency, local_time, local_offset, orig_trace_no, orig_batch_no, \
     response_code, terminal_event";
-
-/// Stored values were validated on the way in; failing to read them back means the database
-/// was changed behind the application's back.
-fn corrupt(what: &str) -> DbError {
-    DbError::Sqlx(sqlx::Error::Decode(format!("stored record has an invalid {what}").into()))
-}
 
 impl StoredJournal {
     pub fn into_domain(self) -> Result<JournalRow, DbError> {

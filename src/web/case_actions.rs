@@ -9,8 +9,7 @@ use crate::cases::act::{self, ActError, NewClaim, Step, Who, remedy_needs_stated
 use crate::db::cases;
 use crate::domain::case_input::{ActionForm, CaseFacts, check};
 use crate::domain::case_state::{ActionKind, Actor};
-use crate::domain::claim::{ClaimInput, ClaimKind};
-use crate::domain::money::Currency;
+use crate::domain::claim::ClaimInput;
 use crate::web::case_page::{self, Feedback, may_see};
 use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
@@ -109,8 +108,7 @@ pub async fn act(
     let case = cases::get(&state.db, id).await?.filter(|c| may_see(&user, c)).ok_or_else(AppError::not_found)?;
     let kind = ActionKind::parse(&action).ok_or_else(AppError::not_found)?;
     let version: i64 = form.version.trim().parse().map_err(|_| bad_request())?;
-    let currency =
-        Currency::from_code(&case.currency).ok_or_else(|| anyhow::anyhow!("case {id} has an unknown currency"))?;
+    let currency = case.currency;
     let choices = cases::matched_ids(&state.db, id).await?;
     let facts = CaseFacts { currency, debit_minor: case.amount_minor };
 
@@ -126,9 +124,7 @@ pub async fn act(
     };
     // Adding information re-validates the whole claim, exactly as filing does.
     let new_claim = if kind == ActionKind::AddInfo {
-        let claim_kind =
-            ClaimKind::parse(&case.kind).ok_or_else(|| anyhow::anyhow!("case {id} has an unknown kind"))?;
-        match form.claim_input(claim_kind.as_str(), &case.currency).validate(currency, jiff::Timestamp::now()) {
+        match form.claim_input(case.kind.as_str(), case.currency.code()).validate(currency, jiff::Timestamp::now()) {
             Ok(claim) => Some(claim),
             Err(problems) => {
                 for p in problems {

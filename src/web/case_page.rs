@@ -13,8 +13,10 @@ use crate::cases::view::{explanation, rfc3339};
 use crate::db::cases::{self, CaseRow};
 use crate::domain::case_input::{Need, Needs, needs};
 
-use crate::domain::case_state::{ActionKind, Actor, CaseState, TransitionError, allowed_actions};
-use crate::domain::money::{Currency, Money};
+use crate::domain::case_state::{ActionKind, Actor, TransitionError, allowed_actions};
+use crate::domain::claim::ClaimKind;
+use crate::domain::finding::Finding;
+use crate::domain::money::Money;
 use crate::domain::records::{JournalRow, SettlementEntry};
 use crate::domain::role::Role;
 use crate::web::case_actions::ActForm;
@@ -109,7 +111,7 @@ impl CasePage {
     /// just typed, when the form came back).
     fn add_info_fields(&self) -> Vec<FieldView> {
         let mut names = vec!["card_last4", "card_first6", "amount"];
-        if self.case.kind == "wrong_amount" {
+        if self.case.kind == ClaimKind::WrongAmount {
             names.push("expected_amount");
         }
         names.extend(["occurred_at", "merchant_id", "terminal_id", "merchant_name", "description"]);
@@ -144,9 +146,7 @@ impl CasePage {
     /// The claim's current value of a field, for the add-information form.
     fn claim_value(&self, field: &str) -> String {
         let c = &self.case;
-        let major = |minor: i64| {
-            Currency::from_code(&c.currency).map(|cur| Money::new(minor, cur).major_string()).unwrap_or_default()
-        };
+        let major = |minor: i64| Money::new(minor, c.currency).major_string();
         let current = match field {
             "card_last4" => c.card_last4.clone(),
             "card_first6" => c.card_first6.clone().unwrap_or_default(),
@@ -164,7 +164,7 @@ impl CasePage {
 
     /// The merchant's records are what the case waits for: offer the journal upload.
     fn journal_awaited(&self) -> bool {
-        self.ctx.role() == "merchant" && self.case.finding.as_deref() == Some("journal_missing")
+        self.ctx.role() == "merchant" && self.case.finding == Some(Finding::JournalMissing)
     }
 
     fn failed_is(&self, form: &str) -> bool {
@@ -172,11 +172,8 @@ impl CasePage {
     }
 }
 
-pub(crate) fn fmt_money(minor: i64, currency: &str) -> String {
-    match Currency::from_code(currency) {
-        Some(c) => format!("{} {}", Money::new(minor, c).major_string(), c.code()),
-        None => format!("{minor} {currency}"),
-    }
+pub(crate) fn fmt_money(m: Money) -> String {
+    format!("{} {}", m.major_string(), m.currency.code())
 }
 
 pub(crate) fn local_time(unix: i64, tz: &jiff::tz::TimeZone) -> String {
@@ -419,7 +416,7 @@ async fn render_with(
     } else {
         Vec::new()
     };
-    let case_state = CaseState::parse(&case.state).unwrap_or(CaseState::Submitted);
+    let case_state = case.state;
     let may_add_evidence = user.role == Role::Customer
         && evidence.len() < crate::domain::evidence::MAX_FILES_PER_CASE as usize
         && case_state.is_open();
@@ -429,8 +426,7 @@ async fn render_with(
     let actor = Actor::from(user.role);
     let guard = guard_context(&case, jiff::Timestamp::now());
     let stated = remedy_needs_stated_amount(&case);
-    let currency = Currency::from_code(&case.currency);
-    let major = |minor: i64| currency.map(|c| Money::new(minor, c).major_string()).unwrap_or_default();
+    let major = |minor: i64| Money::new(minor, case.currency).major_string();
     let choices: Vec<(i64, String)> = matched_ids.iter().copied().zip(matched.iter().map(describe_debit)).collect();
     let mut add_info = false;
     let actions: Vec<ActionView> = allowed_actions(case_state, actor, &guard)
@@ -475,9 +471,9 @@ async fn render_with(
         may_add_evidence,
         evidence_notice,
         show_contact: user.role != Role::Merchant,
-        amount: fmt_money(case.amount_minor, &case.currency),
-        remedy_amount: case.remedy_minor.map(|m| fmt_money(m, &case.currency)),
-        stated_amount: case.merchant_stated_minor.map(|m| fmt_money(m, &case.currency)),
+        amount: fmt_money(case.amount()),
+        remedy_amount: case.remedy_amount().map(fmt_money),
+        stated_amount: case.merchant_stated_minor.map(|m| fmt_money(Money::new(m, case.currency))),
         deadline: case.deadline_at.map(|t| local_time(t, tz)),
         title,
         explanation: text,
@@ -512,8 +508,8 @@ fn describe_debit(d: &SettlementEntry) -> String {
 
 pub struct CaseSummary {
     pub id: i64,
-    pub kind: String,
-    pub state: String,
+    pub kind: &'static str,
+    pub state: &'static str,
     pub title: String,
     pub amount: String,
     pub filed: String,
@@ -536,11 +532,11 @@ pub async fn my_cases(
         .into_iter()
         .map(|c| CaseSummary {
             title: explanation(&c, ctx.lang, &state.config.timezone).map(|(t, _)| t).unwrap_or_default(),
-            amount: fmt_money(c.amount_minor, &c.currency),
+            amount: fmt_money(c.amount()),
             filed: local_time(c.created_at, &state.config.timezone),
             id: c.id,
-            kind: c.kind,
-            state: c.state,
+            kind: c.kind.as_str(),
+            state: c.state.as_str(),
         })
         .collect();
     Ok(MyCases { ctx, cases })

@@ -19,6 +19,7 @@ use crate::domain::card::contains_full_card_number;
 use crate::domain::case_state::CaseState;
 use crate::domain::claim::ClaimKind;
 use crate::domain::finding::Finding;
+use crate::domain::money::{Currency, Money};
 use crate::domain::records::{is_merchant_id, is_rrn, is_terminal_id};
 use crate::i18n::Lang;
 use crate::web::case_page::{fmt_money, local_time};
@@ -239,7 +240,9 @@ pub struct QueueItem {
 
 fn item(row: QueueRow, now: i64, tz: &jiff::tz::TimeZone) -> QueueItem {
     QueueItem {
-        amount: fmt_money(row.amount_minor, &row.currency),
+        amount: Currency::from_code(&row.currency)
+            .map(|c| fmt_money(Money::new(row.amount_minor, c)))
+            .unwrap_or_else(|| format!("{} {}", row.amount_minor, row.currency)),
         deadline: row.deadline_at.map(|d| local_time(d, tz)).unwrap_or_default(),
         overdue: row.deadline_at.is_some_and(|d| d <= now),
         age_days: (now - row.created_at).max(0) / 86_400,

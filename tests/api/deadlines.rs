@@ -26,13 +26,13 @@ async fn a_passed_deadline_goes_to_the_desk_once_per_deadline_and_quiet_outcomes
     // Before the deadline nothing happens.
     let early = sweep::run_once(&app.db, &ctx, at(due - 1)).await.unwrap();
     assert_eq!(early, Swept::default());
-    assert_eq!(case(&app, waiting).await.state, "awaiting_merchant");
+    assert_eq!(case(&app, waiting).await.state.as_str(), "awaiting_merchant");
 
     // Past it: to the desk, the agents told, and a new deadline for their decision.
     let swept = sweep::run_once(&app.db, &ctx, at(due + 1)).await.unwrap();
     assert_eq!(swept, Swept { missed: 1, closed: 0 });
     let moved = case(&app, waiting).await;
-    assert_eq!(moved.state, "under_review");
+    assert_eq!(moved.state.as_str(), "under_review");
     let decision_due = moved.deadline_at.unwrap();
     assert!(decision_due > due + 4 * 86_400, "five business days for the desk");
     assert_eq!(mails(&app, "deadline_missed", "desk@bank.example").await.len(), 1);
@@ -56,13 +56,13 @@ async fn a_passed_deadline_goes_to_the_desk_once_per_deadline_and_quiet_outcomes
     let quiet_from = case(&app, outcome).await.updated_at;
     let almost = at(quiet_from) + SignedDuration::from_hours(30 * 24);
     assert_eq!(sweep::run_once(&app.db, &ctx, almost).await.unwrap().closed, 0);
-    assert_eq!(case(&app, outcome).await.state, "resolved");
+    assert_eq!(case(&app, outcome).await.state.as_str(), "resolved");
     let past = almost + SignedDuration::from_secs(2);
     assert_eq!(sweep::run_once(&app.db, &ctx, past).await.unwrap().closed, 1);
-    assert_eq!(case(&app, outcome).await.state, "closed");
+    assert_eq!(case(&app, outcome).await.state.as_str(), "closed");
     assert_eq!(events(&app, outcome).await.pop().unwrap(), ("close".to_owned(), "closed".to_owned()));
     // The open case is never closed, however quiet.
-    assert_eq!(case(&app, waiting).await.state, "under_review");
+    assert_eq!(case(&app, waiting).await.state.as_str(), "under_review");
 }
 
 /// Two servers (two connection pools) sweep the same 40 overdue cases at once: each case moves
@@ -99,7 +99,7 @@ async fn two_sweepers_on_one_database_handle_each_case_exactly_once() {
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.missed + b.missed, N as u64, "every case once ({} + {})", a.missed, b.missed);
     for id in &ids {
-        assert_eq!(case(&app, *id).await.state, "under_review");
+        assert_eq!(case(&app, *id).await.state.as_str(), "under_review");
         let passed = events(&app, *id).await.into_iter().filter(|(a, _)| a == "deadline_passed").count();
         assert_eq!(passed, 1, "case {id}");
     }
@@ -138,7 +138,7 @@ async fn two_server_processes_sweeping_one_database_handle_each_case_once() {
     eventually("every overdue case is with the desk", Duration::from_secs(30), || async {
         let mut all = true;
         for id in &ids {
-            all &= case(&app, *id).await.state == "under_review";
+            all &= case(&app, *id).await.state.as_str() == "under_review";
         }
         all
     })

@@ -51,12 +51,12 @@ async fn merchant_staff_see_their_own_merchants_cases_soonest_deadline_first_and
     // The default is the open cases; a state narrows further.
     let open = listed(&staff.get("/merchant/cases").await.body);
     for id in &open {
-        assert_ne!(case(&app, *id).await.state, "resolved");
+        assert_ne!(case(&app, *id).await.state.as_str(), "resolved");
     }
     let waiting = listed(&staff.get("/merchant/cases?state=awaiting_merchant").await.body);
     assert!(waiting.contains(&all[17].0));
     for id in &waiting {
-        assert_eq!(case(&app, *id).await.state, "awaiting_merchant");
+        assert_eq!(case(&app, *id).await.state.as_str(), "awaiting_merchant");
     }
 
     // Another merchant's id: nothing, as if it had no cases.
@@ -159,7 +159,7 @@ async fn the_dashboard_counts_cases_by_state_deadline_merchant_and_terminal() {
     // The resolved bar says how many cases are resolved and opens them in the console.
     let mut resolved = 0;
     for (id, _) in &all {
-        if case(&app, *id).await.state == "resolved" {
+        if case(&app, *id).await.state.as_str() == "resolved" {
             resolved += 1;
         }
     }

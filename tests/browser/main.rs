@@ -206,7 +206,7 @@ async fn a_merchant_confirms_a_reversal_and_cannot_open_another_merchants_case()
 async fn an_agent_resolves_an_ambiguous_case_by_picking_the_debit() {
     let app = with_samples().await;
     let id = file_by_api(&app, 6).await;
-    assert_eq!(case(&app, id).await.finding.as_deref(), Some("ambiguous"));
+    assert_eq!(case(&app, id).await.finding.map(|f| f.as_str()), Some("ambiguous"));
     let password = app.seed_user("agent", "desk@bank.example", &[]).await;
     let mut s = Session::start(&app.base, "agent-pick", "en").await;
     s.sign_in("desk@bank.example", &password).await;
@@ -226,9 +226,9 @@ async fn an_agent_resolves_an_ambiguous_case_by_picking_the_debit() {
     s.follow("form[action$='/act/pick_debit'] button[type=submit]").await;
 
     let after = case(&app, id).await;
-    assert_ne!(after.finding.as_deref(), Some("ambiguous"));
+    assert_ne!(after.finding.map(|f| f.as_str()), Some("ambiguous"));
     assert_eq!(redress::db::cases::matched_ids(&app.db, id).await.unwrap(), vec![picked]);
-    let title = format!("finding.{}.title", after.finding.unwrap());
+    let title = format!("finding.{}.title", after.finding.unwrap().as_str());
     assert_eq!(s.text(".finding h2").await, Lang::En.t(&title), "the page shows the new finding");
     assert!(!s.exists("form[action$='/act/pick_debit']").await);
     s.shot("decided").await;
@@ -252,7 +252,7 @@ async fn a_settlement_import_resolves_a_pending_case_and_the_customer_reads_that
     fill_claim(&customer, 1, None).await;
     let id = case_id_of(&customer.path().await);
     let pending = case(&app, id).await;
-    assert_eq!(pending.state, "reversal_pending");
+    assert_eq!(pending.state.as_str(), "reversal_pending");
     customer.shot("pending").await;
 
     // The acquirer's credit returning the debit, uploaded by the desk through the page.
@@ -280,7 +280,7 @@ async fn a_settlement_import_resolves_a_pending_case_and_the_customer_reads_that
     agent.shot("upload").await;
     agent.follow("main form button.primary").await;
     agent.shot("report").await;
-    assert_eq!(case(&app, id).await.state, "resolved", "the credit resolved the case by itself");
+    assert_eq!(case(&app, id).await.state.as_str(), "resolved", "the credit resolved the case by itself");
     agent.end().await;
 
     customer.goto(&format!("/cases/{id}")).await;
