@@ -5,6 +5,7 @@ use sqlx::FromRow;
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
 use super::{Db, DbError, Tx, corrupt, now_unix};
 use crate::db::{db_read, db_tx};
+use crate::domain::access::CaseScope;
 use crate::domain::case_state::CaseState;
 use crate::domain::claim::ClaimKind;
 use crate::domain::finding::{Finding, RemedyKind, ReviewReason};
@@ -157,6 +158,16 @@ impl TryFrom<StoredCase> for CaseRow {
 }
 
 impl CaseRow {
+    /// What the access policy needs to know about the case.
+    pub fn scope(&self) -> CaseScope<'_> {
+        CaseScope {
+            state: self.state,
+            customer_user_id: self.customer_user_id,
+            filed_by_token: self.filed_by_token,
+            merchant_id: self.matched_merchant_id.as_deref(),
+        }
+    }
+
     /// The debit as the customer claimed it.
     pub fn amount(&self) -> Money {
         Money::new(self.amount_minor, self.currency)

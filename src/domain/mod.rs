@@ -1,5 +1,6 @@
 //! The rules of the business as pure types and functions: no I/O, no clock, no database.
 
+pub mod access;
 pub mod account;
 pub mod calendar;
 pub mod card;

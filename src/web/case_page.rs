@@ -26,11 +26,7 @@ use crate::web::{AppError, AppState, PageContext};
 
 /// Whether `user` may open `case`: its customer, staff of the merchant it concerns, the desk.
 pub fn may_see(user: &CurrentUser, case: &CaseRow) -> bool {
-    match user.role {
-        Role::Customer => case.customer_user_id == Some(user.id),
-        Role::Merchant => case.matched_merchant_id.as_deref().is_some_and(|m| user.may_see_merchant(m)),
-        Role::Agent | Role::Admin => true,
-    }
+    user.viewer().may_see_case(&case.scope())
 }
 
 pub struct MatchedView {
@@ -411,17 +407,16 @@ async fn render_with(
             overrides_finding: e.overrides_finding,
         })
         .collect();
-    let evidence = if crate::web::evidence::may_see_evidence(user, &case) {
+    let evidence = if user.viewer().may_see_evidence(&case.scope()) {
         crate::db::evidence::of_case(&state.db, id).await?
     } else {
         Vec::new()
     };
     let case_state = case.state;
-    let may_add_evidence = user.role == Role::Customer
-        && evidence.len() < crate::domain::evidence::MAX_FILES_PER_CASE as usize
-        && case_state.is_open();
-    let evidence_notice =
-        evidence_query.filter(|e| matches!(e.as_str(), "added" | "too_large" | "too_many" | "wrong_type" | "missing"));
+    let may_add_evidence = user.viewer().may_add_evidence(&case.scope())
+        && evidence.len() < crate::domain::evidence::MAX_FILES_PER_CASE as usize;
+    let evidence_notice = evidence_query
+        .filter(|e| matches!(e.as_str(), "added" | "too_large" | "too_many" | "wrong_type" | "missing" | "closed"));
 
     let actor = Actor::from(user.role);
     let guard = guard_context(&case, jiff::Timestamp::now());
@@ -470,7 +465,7 @@ async fn render_with(
         evidence,
         may_add_evidence,
         evidence_notice,
-        show_contact: user.role != Role::Merchant,
+        show_contact: user.viewer().may_see_contact(),
         amount: fmt_money(case.amount()),
         remedy_amount: case.remedy_amount().map(fmt_money),
         stated_amount: case.merchant_stated_minor.map(|m| fmt_money(Money::new(m, case.currency))),

@@ -50,6 +50,11 @@ impl PageContext {
         self.user.as_ref().map_or(0, |u| u.id)
     }
 
+    /// The records browser and uploads are for merchant staff and the desk (the access policy).
+    pub fn works_with_records(&self) -> bool {
+        self.user.as_ref().is_some_and(|u| u.viewer().works_with_records())
+    }
+
     pub fn role(&self) -> &'static str {
         self.user.as_ref().map_or("", |u| u.role.as_str())
     }

@@ -11,18 +11,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::db::cases;
 use crate::db::evidence::{self, Added};
 use crate::domain::evidence::{EvidenceType, MAX_BYTES, MAX_FILES_PER_CASE, safe_file_name};
-use crate::domain::role::Role;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState};
-
-/// The case's own customer.
-fn owns(user: &CurrentUser, case: &cases::CaseRow) -> bool {
-    user.role == Role::Customer && case.customer_user_id == Some(user.id)
-}
-
-pub fn may_see_evidence(user: &CurrentUser, case: &cases::CaseRow) -> bool {
-    owns(user, case) || user.role.is_staff()
-}
 
 pub async fn upload(
     State(state): State<AppState>,
@@ -30,8 +20,14 @@ pub async fn upload(
     Path(case_id): Path<i64>,
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let case = cases::get(&state.db, case_id).await?.filter(|c| owns(&user, c)).ok_or_else(AppError::not_found)?;
+    let viewer = user.viewer();
+    let case =
+        cases::get(&state.db, case_id).await?.filter(|c| viewer.owns(&c.scope())).ok_or_else(AppError::not_found)?;
     let back = |outcome: &str| Redirect::to(&format!("/cases/{}?evidence={outcome}#evidence", case.id)).into_response();
+    // The page offers no upload on a closed case; a request made anyway is refused the same way.
+    if !viewer.may_add_evidence(&case.scope()) {
+        return Ok(back("closed"));
+    }
     let mut field = loop {
         match multipart.next_field().await {
             Ok(Some(f)) if f.name() == Some("file") => break f,
@@ -41,17 +37,22 @@ pub async fn upload(
     };
     let given_name = field.file_name().unwrap_or_default().to_owned();
     let mut data = Vec::new();
+    let mut too_large = false;
     loop {
         match field.chunk().await {
-            Ok(Some(chunk)) => {
-                if data.len() + chunk.len() > MAX_BYTES {
-                    return Ok(back("too_large"));
-                }
-                data.extend_from_slice(&chunk);
+            // Past the limit the rest is read and dropped rather than left unread: answering while
+            // the browser is still sending makes it show a connection reset instead of our page.
+            Ok(Some(chunk)) if too_large || data.len() + chunk.len() > MAX_BYTES => {
+                too_large = true;
+                data.clear();
             }
+            Ok(Some(chunk)) => data.extend_from_slice(&chunk),
             Ok(None) => break,
             Err(_) => return Ok(back("too_large")),
         }
+    }
+    if too_large {
+        return Ok(back("too_large"));
     }
     if data.is_empty() {
         return Ok(back("missing"));
@@ -75,8 +76,10 @@ pub async fn download(
     Extension(user): Extension<CurrentUser>,
     Path((case_id, id)): Path<(i64, i64)>,
 ) -> Result<Response, AppError> {
-    let case =
-        cases::get(&state.db, case_id).await?.filter(|c| may_see_evidence(&user, c)).ok_or_else(AppError::not_found)?;
+    let case = cases::get(&state.db, case_id)
+        .await?
+        .filter(|c| user.viewer().may_see_evidence(&c.scope()))
+        .ok_or_else(AppError::not_found)?;
     let (row, data) = evidence::get(&state.db, case.id, id).await?.ok_or_else(AppError::not_found)?;
     let encoded: String =
         url::form_urlencoded::byte_serialize(row.file_name.as_bytes()).collect::<String>().replace('+', "%20");

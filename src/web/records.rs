@@ -398,7 +398,7 @@ pub async fn browse(
             return Err(AppError::forbidden());
         }
         if let Some(m) = &asked.merchant_id
-            && !user.may_see_merchant(m)
+            && !user.viewer().may_see_record(m)
         {
             return Err(AppError::not_found());
         }

@@ -43,7 +43,7 @@ pub async fn merchant_terminals(
     Extension(user): Extension<CurrentUser>,
     Path(merchant_id): Path<String>,
 ) -> Result<MerchantTerminals, AppError> {
-    if !user.may_see_merchant(&merchant_id) {
+    if !user.viewer().may_see_merchant(&merchant_id) {
         return Err(AppError::not_found());
     }
     let merchant = merchants::get_merchant(&state.db, &merchant_id).await?.ok_or_else(AppError::not_found)?;

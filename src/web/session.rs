@@ -14,6 +14,7 @@ use sha2::Sha256;
 
 use super::{AppError, AppState};
 use crate::db::users;
+use crate::domain::access::Viewer;
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 
@@ -99,8 +100,9 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
-    pub fn may_see_merchant(&self, merchant_id: &str) -> bool {
-        self.role.is_staff() || (self.role == Role::Merchant && self.merchants.iter().any(|m| m == merchant_id))
+    /// This person, as the access policy sees them.
+    pub fn viewer(&self) -> Viewer<'_> {
+        Viewer { role: self.role, user_id: Some(self.id), token_id: None, merchants: &self.merchants }
     }
 }
 

@@ -100,3 +100,116 @@ async fn files_are_served_as_attachments_to_the_customer_and_the_desk_only() {
     assert_eq!(stranger.get(&file_path).await.status, 404);
     assert_eq!(upload(&app, &stranger, &case_path, "x.png", PNG.to_vec(), true).await.0, 404);
 }
+
+/// The evidence section of the case page, as the customer reads it.
+async fn evidence_notice(me: &Browser, location: &str) -> String {
+    let page = me.get(location.split('#').next().unwrap()).await;
+    let html = scraper::Html::parse_document(&page.body);
+    let notice = scraper::Selector::parse("#evidence .notice, .notice.bad").unwrap();
+    html.select(&notice).map(|n| n.text().collect::<String>()).collect::<Vec<_>>().join(" ")
+}
+
+/// A person signed in without a cookie jar, so the raw upload below can carry the session.
+async fn session_cookie(app: &TestApp, email: &str, password: &str) -> String {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let cookie_of =
+        |res: &reqwest::Response| res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let home = client.get(format!("{}/", app.base)).send().await.unwrap();
+    let anonymous = cookie_of(&home);
+    let csrf = crate::helpers::Browser::page(home).await.csrf();
+    let signed_in = client
+        .post(format!("{}/login", app.base))
+        .header("cookie", &anonymous)
+        .header("origin", &app.base)
+        .form(&[("_csrf", csrf.as_str()), ("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    cookie_of(&signed_in)
+}
+
+/// Sends the whole multipart request before reading anything, as a browser uploading a file
+/// does, and returns the status line and Location; `None` when the server cut the connection.
+async fn upload_like_a_browser(app: &TestApp, cookie: &str, path: &str, csrf: &str, file: &[u8]) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let boundary = "----redress-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let host = app.base.trim_start_matches("http://");
+    let head = format!(
+        "POST {path}/evidence?_csrf={csrf} HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nCookie: {cookie}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        app.base,
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    stream.write_all(head.as_bytes()).await.ok()?;
+    stream.write_all(&body).await.ok()?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.ok()?;
+    let text = String::from_utf8_lossy(&answer);
+    let status = text.lines().next()?.to_owned();
+    let location = text.lines().find_map(|l| l.strip_prefix("location: ")).unwrap_or_default();
+    Some(format!("{status} {location}"))
+}
+
+#[tokio::test]
+async fn a_file_over_the_limit_gets_a_page_saying_so_not_a_reset_connection() {
+    let (app, _, case_path) = app_with_case().await;
+    let password = app.seed_user("customer", "photographer@example.com", &[]).await;
+    let cookie = session_cookie(&app, "photographer@example.com", &password).await;
+    // Give the case to the person uploading: they must own it to add files.
+    let id: i64 = case_path.trim_start_matches("/cases/").parse().unwrap();
+    let owner = redress::db::users::find_login(&app.db, "photographer@example.com").await.unwrap().unwrap().0.id;
+    let mut tx = app.db.begin().await.unwrap();
+    tx.execute_sql(&format!("UPDATE cases SET customer_user_id = {owner} WHERE id = {id}")).await.unwrap();
+    tx.commit().await.unwrap();
+    let page =
+        reqwest::Client::new().get(format!("{}{case_path}", app.base)).header("cookie", &cookie).send().await.unwrap();
+    let csrf = crate::helpers::Browser::page(page).await.csrf();
+    // One byte over 5 MiB, and a phone photo's size: both read to the end and answered.
+    for size in [5 * 1024 * 1024 + 1, 12 * 1024 * 1024] {
+        let bytes = [b"\x89PNG\r\n\x1a\n".as_slice(), &vec![b'x'; size - 8]].concat();
+        let answer = upload_like_a_browser(&app, &cookie, &case_path, &csrf, &bytes).await;
+        let answer = answer.unwrap_or_else(|| panic!("{size} bytes: the connection was cut before an answer"));
+        assert!(answer.starts_with("HTTP/1.1 303"), "{size} bytes: {answer}");
+        assert!(answer.contains("evidence=too_large"), "{size} bytes: {answer}");
+    }
+    let page = reqwest::Client::new()
+        .get(format!("{}{case_path}?evidence=too_large", app.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    let html = scraper::Html::parse_document(&page.text().await.unwrap());
+    let said: String =
+        html.select(&scraper::Selector::parse("#evidence .notice").unwrap()).flat_map(|n| n.text()).collect();
+    assert!(said.contains("5 MB"), "the limit is named: {said}");
+    assert_eq!(redress::db::evidence::of_case(&app.db, id).await.unwrap().len(), 0, "nothing was stored");
+}
+
+#[tokio::test]
+async fn a_closed_case_takes_no_more_evidence_even_when_the_page_is_bypassed() {
+    let (app, me, case_path) = app_with_case().await;
+    let id: i64 = case_path.trim_start_matches("/cases/").parse().unwrap();
+    for state in ["resolved", "rejected", "withdrawn", "closed"] {
+        let mut tx = app.db.begin().await.unwrap();
+        tx.execute_sql(&format!("UPDATE cases SET state = '{state}' WHERE id = {id}")).await.unwrap();
+        tx.commit().await.unwrap();
+        let page = me.get(&case_path).await;
+        let html = scraper::Html::parse_document(&page.body);
+        let file_input = scraper::Selector::parse("input[type=file]").unwrap();
+        assert_eq!(html.select(&file_input).count(), 0, "{state}: the page offers no upload");
+        let (status, location) = upload(&app, &me, &case_path, "late.png", PNG.to_vec(), true).await;
+        assert_eq!(status, 303, "{state}");
+        assert!(location.contains("evidence=closed"), "{state}: {location}");
+        let said = evidence_notice(&me, &location).await;
+        assert!(said.contains("已结束"), "{state}: the page says the case is closed: {said}");
+    }
+    assert_eq!(redress::db::evidence::of_case(&app.db, id).await.unwrap().len(), 0, "nothing was added");
+}

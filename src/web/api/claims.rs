@@ -68,13 +68,8 @@ pub async fn show(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let case = case_db::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
-    let visible = match principal.role {
-        Role::Customer => case.filed_by_token == Some(principal.token_id),
-        Role::Merchant => case.matched_merchant_id.as_deref().is_some_and(|m| principal.may_see_merchant(m)),
-        Role::Agent | Role::Admin => true,
-    };
     // Someone else's case does not exist for the caller.
-    if !visible {
+    if !principal.viewer().may_see_case(&case.scope()) {
         return Err(AppError::not_found());
     }
     let matched = case_db::matched_debits(&state.db, id).await?;

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::auth::token;
 use crate::db::api_tokens;
+use crate::domain::access::Viewer;
 use crate::domain::role::Role;
 use crate::web::{AppError, AppState};
 
@@ -24,8 +25,9 @@ pub struct ApiPrincipal {
 }
 
 impl ApiPrincipal {
-    pub fn may_see_merchant(&self, merchant_id: &str) -> bool {
-        self.role.is_staff() || (self.role == Role::Merchant && self.merchants.iter().any(|m| m == merchant_id))
+    /// This token, as the access policy sees it.
+    pub fn viewer(&self) -> Viewer<'_> {
+        Viewer { role: self.role, user_id: None, token_id: Some(self.token_id), merchants: &self.merchants }
     }
 }
 
