@@ -152,8 +152,15 @@ pub async fn load_all(db: &Db, config: &crate::config::Config) -> anyhow::Result
                 confirmed: true,
                 lang: Lang::ZhCn,
             };
-            cases::file(db, &ctx, &claim, input.occurred_at.as_deref().unwrap_or_default(), &contact, "web", None)
-                .await?;
+            let filing = cases::Filing {
+                claim: &claim,
+                occurred_text: input.occurred_at.as_deref().unwrap_or_default(),
+                contact: &contact,
+                via: "web",
+                token_id: None,
+                filing_key: None,
+            };
+            cases::file(db, &ctx, &filing).await?;
         }
         work_some_cases(db, &ctx).await?;
     }

@@ -39,6 +39,10 @@ pub enum ActError {
     /// the finding does not call for, picking a debit on a case that is not ambiguous).
     #[error("not applicable: {0}")]
     NotApplicable(&'static str),
+    /// §6: this refund or reversal (batch and trace, or RRN) was already recorded on another
+    /// case; one execution settles one case.
+    #[error("the execution is recorded on another case")]
+    ExecutionElsewhere,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -228,6 +232,19 @@ async fn record_facts(
     match kind {
         ActionKind::MerchantConfirm | ActionKind::MarkExecuted => {
             if let Some(e) = &input.execution {
+                let merchant = case.matched_merchant_id.as_deref().unwrap_or_default();
+                if cases::execution_recorded_elsewhere(
+                    tx,
+                    case.id,
+                    merchant,
+                    &e.batch_no,
+                    &e.trace_no,
+                    e.rrn.as_deref(),
+                )
+                .await?
+                {
+                    return Err(ActError::ExecutionElsewhere);
+                }
                 cases::mark_executed(tx, case.id, &e.batch_no, &e.trace_no, e.rrn.as_deref()).await?;
             }
             if let Some(stated) = input.stated_amount {

@@ -7,7 +7,9 @@ use anyhow::Context;
 use jiff::Timestamp;
 use serde_json::{Map, Value};
 
+use crate::auth::token;
 use crate::db::cases::{self, DecisionUpdate, NewCase, NewEvent};
+use crate::db::email_tokens::{self, NewEmailToken};
 use crate::db::{Db, DbError, Tx};
 use crate::domain::calendar::Calendar;
 use crate::domain::case_state::{
@@ -16,6 +18,7 @@ use crate::domain::case_state::{
 use crate::domain::claim::Claim;
 use crate::domain::finding::{Candidate, Decision, decide, find_journal, is_candidate};
 use crate::i18n::Lang;
+use crate::mail;
 
 pub mod act;
 pub mod notify;
@@ -84,23 +87,68 @@ pub async fn candidates(db: &Db, claim: &Claim, tz: &jiff::tz::TimeZone) -> Resu
     Ok(out)
 }
 
-/// Files a claim: stores it, matches it at once, and records the finding. Returns the case id.
-pub async fn file(
-    db: &Db,
-    ctx: &MatchContext<'_>,
-    claim: &Claim,
-    occurred_text: &str,
-    contact: &Contact,
-    via: &str,
-    token_id: Option<i64>,
-) -> anyhow::Result<i64> {
+/// What filing a claim came to (§6 one payment, one case).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Filed {
+    /// A new case.
+    New(i64),
+    /// Nothing new: this filing key was used already, or the same customer's open case holds
+    /// the payment.
+    Existing(i64),
+}
+
+impl Filed {
+    pub fn case_id(self) -> i64 {
+        match self {
+            Filed::New(id) | Filed::Existing(id) => id,
+        }
+    }
+}
+
+/// A claim and how it came in.
+pub struct Filing<'a> {
+    pub claim: &'a Claim,
+    /// `occurred_at` as the person wrote it, kept for matching again.
+    pub occurred_text: &'a str,
+    pub contact: &'a Contact,
+    pub via: &'a str,
+    pub token_id: Option<i64>,
+    /// The filing form's one-time token or the API's `Idempotency-Key`, made unique per caller.
+    pub filing_key: Option<&'a str>,
+}
+
+/// How long the link that opens a case filed without an account stays valid.
+pub const CLAIM_LINK_VALID_SECS: i64 = 7 * 24 * 60 * 60;
+/// The purpose of the emailed link that proves the address of a claim filed without an account.
+pub const CLAIM_ACCESS_PURPOSE: &str = "claim_access";
+
+/// Files a claim: stores it, matches it at once and records the finding, all in one
+/// transaction with its notices. A filer whose address is not confirmed (no account) gets the
+/// link that opens the case in the same transaction: nothing is filed without it.
+pub async fn file(db: &Db, ctx: &MatchContext<'_>, filing: &Filing<'_>) -> anyhow::Result<Filed> {
+    if let Some(key) = filing.filing_key
+        && let Some(id) = cases::by_filing_key(db, key).await?
+    {
+        return Ok(Filed::Existing(id));
+    }
+    let claim = filing.claim;
+    let contact = filing.contact;
     let found = candidates(db, claim, ctx.tz).await?;
     let list: Vec<Candidate> = found.iter().map(|(_, c)| c.clone()).collect();
     let decision = decide(claim, &list);
+    let email_norm = contact.email.trim().to_lowercase();
+
+    // §6: the same customer's open case on the same payment is the case; nothing new is filed.
+    let matched_ids: Vec<i64> = decision.matched.iter().map(|&i| found[i].0).collect();
+    let same_customer = |h: &cases::Holder| {
+        (contact.user_id.is_some() && h.customer_user_id == contact.user_id) || h.contact_email_norm == email_norm
+    };
+    if let Some(holder) = cases::holders_of(db, &matched_ids).await?.iter().find(|h| same_customer(h)) {
+        return Ok(Filed::Existing(holder.case_id));
+    }
 
     let mut tx = db.begin().await?;
-    let email_norm = contact.email.trim().to_lowercase();
-    let case_id = cases::insert(
+    let inserted = cases::insert(
         &mut tx,
         &NewCase {
             kind: claim.kind,
@@ -110,22 +158,33 @@ pub async fn file(
             contact_email_norm: &email_norm,
             email_confirmed: contact.confirmed,
             lang: contact.lang.code(),
-            via,
-            filed_by_token: token_id,
+            via: filing.via,
+            filed_by_token: filing.token_id,
             card_last4: &claim.card_last4,
             card_first6: claim.card_first6.as_deref(),
             amount_minor: claim.amount.minor,
             currency: claim.amount.currency,
             expected_minor: claim.expected_amount.map(|m| m.minor),
-            occurred_at: occurred_text.trim(),
+            occurred_at: filing.occurred_text.trim(),
             merchant_id: claim.merchant_id.as_deref(),
             terminal_id: claim.terminal_id.as_deref(),
             merchant_name: claim.merchant_name.as_deref(),
             description: claim.description.as_deref(),
+            filing_key: filing.filing_key,
         },
     )
-    .await?;
-    let actor_name = if via == "api" { "api" } else { "customer" };
+    .await;
+    let case_id = match (inserted, filing.filing_key) {
+        (Ok(id), _) => id,
+        // The same key filed a case in between (a double click): that case is the answer.
+        (Err(DbError::Sqlx(e)), Some(key)) if crate::db::is_unique_violation(&e) => {
+            drop(tx);
+            let id = cases::by_filing_key(db, key).await?.context("a filing key's case")?;
+            return Ok(Filed::Existing(id));
+        }
+        (Err(e), _) => return Err(e.into()),
+    };
+    let actor_name = if filing.via == "api" { "api" } else { "customer" };
     let filed_event = cases::add_event(
         &mut tx,
         case_id,
@@ -140,9 +199,34 @@ pub async fn file(
     )
     .await?;
     notify::queue(&mut tx, ctx, case_id, &filing_notices(), filed_event, &notify::Extra::default()).await?;
+    if !contact.confirmed {
+        queue_claim_link(&mut tx, ctx, case_id, contact).await?;
+    }
     apply_decision(&mut tx, ctx, case_id, 1, &decision, &found).await?;
     tx.commit().await?;
-    Ok(case_id)
+    Ok(Filed::New(case_id))
+}
+
+/// The single-use link that proves the filer's address and opens the case, and its notice.
+async fn queue_claim_link(tx: &mut Tx, ctx: &MatchContext<'_>, case_id: i64, contact: &Contact) -> anyhow::Result<()> {
+    let secret = token::generate();
+    email_tokens::create(
+        tx,
+        &NewEmailToken {
+            token_hash: &token::digest(&secret),
+            purpose: CLAIM_ACCESS_PURPOSE,
+            user_id: None,
+            email: contact.email.trim(),
+            subject_id: Some(case_id),
+            valid_for_secs: CLAIM_LINK_VALID_SECS,
+        },
+    )
+    .await?;
+    let url = format!("{}/claims/confirm?token={secret}", ctx.base_url.as_str().trim_end_matches('/'));
+    let notice = mail::claim_link(contact.lang, case_id, &url);
+    let key = format!("claim_received:{case_id}");
+    mail::queue(tx, &key, "claim_received", contact.email.trim(), contact.lang, Some(case_id), &notice).await?;
+    Ok(())
 }
 
 /// Moves a `submitted` case to where its finding sends it and records why.
@@ -163,6 +247,18 @@ pub(crate) async fn apply_decision(
 
     let matched: Vec<&(i64, Candidate)> = decision.matched.iter().map(|&i| &found[i]).collect();
     let matched_ids: Vec<i64> = matched.iter().map(|(id, _)| *id).collect();
+    // §6: a debit belongs to one open case. Matched again, a case lets go of what it held;
+    // a debit another case holds sends this one to the desk, linked to it.
+    cases::release_debits(tx, case_id).await?;
+    let elsewhere = cases::hold_debits(tx, case_id, &matched_ids).await?;
+    let held_elsewhere;
+    let decision = match elsewhere.first() {
+        Some(_) => {
+            held_elsewhere = decision.clone().held_elsewhere();
+            &held_elsewhere
+        }
+        None => decision,
+    };
     let args: Map<String, Value> =
         decision.explanation_args().into_iter().map(|(k, v)| (k.to_owned(), Value::String(v))).collect();
     let args = Value::Object(args).to_string();
@@ -186,6 +282,7 @@ pub(crate) async fn apply_decision(
             state,
             deadline_at: deadline,
             matched_settlement_ids: &matched_ids,
+            related_case_id: elsewhere.first().copied(),
         },
     )
     .await?;

@@ -110,6 +110,10 @@ async fn resolve_if_credited(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) ->
     if !cases::set_state(&mut tx, case.id, case.version, to, None).await? {
         return Ok(false);
     }
+    // §6: one credit settles one case; a second case waiting on the same debit stays open.
+    if !cases::settle_with_credit(&mut tx, case.id, &credit.entry_id).await? {
+        return Ok(false);
+    }
     let note = format!("{} {}", credit.settled_on, credit.rrn);
     let event = cases::add_event(
         &mut tx,

@@ -216,6 +216,8 @@ pub struct NewCase<'a> {
     pub terminal_id: Option<&'a str>,
     pub merchant_name: Option<&'a str>,
     pub description: Option<&'a str>,
+    /// The filing form's one-time token or the API's Idempotency-Key (§6).
+    pub filing_key: Option<&'a str>,
 }
 
 pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<i64, DbError> {
@@ -224,8 +226,9 @@ pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<i64, DbError> {
         sqlx::query_as(
         "INSERT INTO cases (kind, state, customer_user_id, contact_email, contact_email_norm, email_confirmed_at, lang, via,
                             filed_by_token, card_last4, card_first6, amount_minor, currency, expected_minor, occurred_at,
-                            merchant_id, terminal_id, merchant_name, description, state_entered_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $20)
+                            merchant_id, terminal_id, merchant_name, description, state_entered_at, created_at, updated_at,
+                            filing_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $20, $21)
          RETURNING id"
     )
     .bind(c.kind.as_str())
@@ -248,6 +251,7 @@ pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<i64, DbError> {
     .bind(c.merchant_name)
     .bind(c.description)
     .bind(now)
+    .bind(c.filing_key)
     .fetch_one(conn)
     .await
     })?;
@@ -268,6 +272,8 @@ pub struct DecisionUpdate<'a> {
     pub state: CaseState,
     pub deadline_at: Option<i64>,
     pub matched_settlement_ids: &'a [i64],
+    /// The open case that already holds the matched debit (§6 `claimed_elsewhere`).
+    pub related_case_id: Option<i64>,
 }
 
 /// Writes a finding onto a case, if the case is still at `expected_version` (no lost update).
@@ -284,7 +290,7 @@ pub async fn record_decision(
                           remedy_needs_merchant = $6, explanation_args = $7, matched_merchant_id = $8, state = $9,
                           deadline_at = $10, state_entered_at = $11, updated_at = $11, version = version + 1,
                           matched_terminal_id = $14, outcome_accepted_at = NULL, remedy_executed_at = NULL,
-                          deadline_missed_at = NULL
+                          deadline_missed_at = NULL, related_case_id = $15
          WHERE id = $12 AND version = $13"
     )
     .bind(d.finding.as_str())
@@ -301,6 +307,7 @@ pub async fn record_decision(
     .bind(case_id)
     .bind(expected_version)
     .bind(d.matched_terminal_id)
+    .bind(d.related_case_id)
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;
@@ -550,6 +557,10 @@ pub async fn set_state(
     .await
     .map(|r| r.rows_affected())
     })?;
+    if changed == 1 && matches!(state, CaseState::Withdrawn | CaseState::Closed) {
+        // §6: a withdrawn or closed case no longer holds its debits; a new claim may.
+        release_debits(tx, case_id).await?;
+    }
     Ok(changed == 1)
 }
 
@@ -841,6 +852,137 @@ pub async fn mark_deadline_missed(tx: &mut Tx, case_id: i64, expected_version: i
     .bind(now_unix())
     .bind(case_id)
     .bind(expected_version)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(changed == 1)
+}
+
+// ---- one payment, one case (§6) ----
+
+/// The case filed with this filing key, if any.
+pub async fn by_filing_key(db: &Db, key: &str) -> Result<Option<i64>, DbError> {
+    let row: Option<(i64,)> = db_read!(db, |c| sqlx::query_as("SELECT id FROM cases WHERE filing_key = $1")
+        .bind(key)
+        .fetch_optional(c)
+        .await)?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// An open case holding a debit, and whose it is.
+#[derive(Clone, Debug, FromRow)]
+pub struct Holder {
+    pub case_id: i64,
+    pub customer_user_id: Option<i64>,
+    pub contact_email_norm: String,
+}
+
+/// The open cases holding any of these settlement debits.
+pub async fn holders_of(db: &Db, settlement_ids: &[i64]) -> Result<Vec<Holder>, DbError> {
+    if settlement_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = (1..=settlement_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT DISTINCT c.id AS case_id, c.customer_user_id, c.contact_email_norm
+         FROM debit_holders h JOIN cases c ON c.id = h.case_id WHERE h.settlement_id IN ({list}) ORDER BY c.id"
+    );
+    db_read!(db, |c| {
+        let mut q = sqlx::query_as(&sql);
+        for id in settlement_ids {
+            q = q.bind(id);
+        }
+        q.fetch_all(c).await
+    })
+    .map_err(DbError::from)
+}
+
+/// Makes `case_id` the holder of these debits where no other open case holds them; returns the
+/// other cases that do. The primary key on `debit_holders` decides a race between two filings.
+pub async fn hold_debits(tx: &mut Tx, case_id: i64, settlement_ids: &[i64]) -> Result<Vec<i64>, DbError> {
+    let mut elsewhere = Vec::new();
+    for id in settlement_ids {
+        let taken =
+            db_tx!(tx, |c| {
+                sqlx::query(
+            "INSERT INTO debit_holders (settlement_id, case_id) VALUES ($1, $2) ON CONFLICT (settlement_id) DO NOTHING"
+        )
+        .bind(id)
+        .bind(case_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+            })? == 0;
+        if taken {
+            let (holder,): (i64,) =
+                db_tx!(tx, |c| sqlx::query_as("SELECT case_id FROM debit_holders WHERE settlement_id = $1")
+                    .bind(id)
+                    .fetch_one(c)
+                    .await)?;
+            if holder != case_id && !elsewhere.contains(&holder) {
+                elsewhere.push(holder);
+            }
+        }
+    }
+    Ok(elsewhere)
+}
+
+/// The case holds no debit any more (withdrawn, closed, or about to be matched again).
+pub async fn release_debits(tx: &mut Tx, case_id: i64) -> Result<(), DbError> {
+    db_tx!(tx, |c| sqlx::query("DELETE FROM debit_holders WHERE case_id = $1")
+        .bind(case_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+/// The cases linked to this one because they claim the same payment (§6), for the desk.
+pub async fn related_cases(db: &Db, case_id: i64) -> Result<Vec<i64>, DbError> {
+    let rows: Vec<(i64,)> = db_read!(db, |c| sqlx::query_as(
+        "SELECT id FROM cases WHERE related_case_id = $1
+         UNION SELECT related_case_id FROM cases WHERE id = $1 AND related_case_id IS NOT NULL
+         ORDER BY 1"
+    )
+    .bind(case_id)
+    .fetch_all(c)
+    .await)?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Another case of this merchant already recorded this execution (batch and trace, or RRN).
+pub async fn execution_recorded_elsewhere(
+    tx: &mut Tx,
+    case_id: i64,
+    merchant_id: &str,
+    batch_no: &str,
+    trace_no: &str,
+    rrn: Option<&str>,
+) -> Result<bool, DbError> {
+    let (n,): (i64,) = db_tx!(tx, |c| {
+        sqlx::query_as(
+        "SELECT COUNT(*) FROM cases WHERE id <> $1 AND matched_merchant_id = $2
+           AND ((executed_batch_no = $3 AND executed_trace_no = $4) OR (executed_rrn IS NOT NULL AND executed_rrn = $5))"
+    )
+    .bind(case_id)
+    .bind(merchant_id)
+    .bind(batch_no)
+    .bind(trace_no)
+    .bind(rrn)
+    .fetch_one(c)
+    .await
+    })?;
+    Ok(n > 0)
+}
+
+/// Records that this settlement credit settled the case; false when it already settled another.
+pub async fn settle_with_credit(tx: &mut Tx, case_id: i64, entry_id: &str) -> Result<bool, DbError> {
+    let changed = db_tx!(tx, |c| sqlx::query(
+        "UPDATE cases SET settled_by_credit = $1
+         WHERE id = $2 AND NOT EXISTS (SELECT 1 FROM cases other WHERE other.settled_by_credit = $1)"
+    )
+    .bind(entry_id)
+    .bind(case_id)
     .execute(c)
     .await
     .map(|r| r.rows_affected()))?;

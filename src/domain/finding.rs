@@ -304,10 +304,12 @@ pub enum ReviewReason {
     ExpectedAmountUnusable,
     /// §5: journal amount above the settled amount (`amount_discrepancy`, remedy none).
     JournalAboveSettled,
+    /// §6: another customer's open case already holds the debit; the desk decides both.
+    ClaimedElsewhere,
 }
 
 impl ReviewReason {
-    pub const ALL: [ReviewReason; 8] = [
+    pub const ALL: [ReviewReason; 9] = [
         ReviewReason::PartlyCredited,
         ReviewReason::JournalNotASale,
         ReviewReason::ThreeOrMoreDebits,
@@ -316,6 +318,7 @@ impl ReviewReason {
         ReviewReason::CurrencyDiffers,
         ReviewReason::ExpectedAmountUnusable,
         ReviewReason::JournalAboveSettled,
+        ReviewReason::ClaimedElsewhere,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -328,6 +331,7 @@ impl ReviewReason {
             ReviewReason::CurrencyDiffers => "currency_differs",
             ReviewReason::ExpectedAmountUnusable => "expected_amount_unusable",
             ReviewReason::JournalAboveSettled => "journal_above_settled",
+            ReviewReason::ClaimedElsewhere => "claimed_elsewhere",
         }
     }
 
@@ -361,6 +365,13 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// §6 one payment, one case: the debit is already another customer's open case. The
+    /// finding stands (the desk reads it), but nothing is paid back by itself: both cases go
+    /// to the desk, which decides who the payment was.
+    pub fn held_elsewhere(self) -> Decision {
+        Decision { next_state: NextState::UnderReview, review: Some(ReviewReason::ClaimedElsewhere), ..self }
+    }
+
     /// Catalog key of the short title: `finding.<code>.title`.
     pub fn title_key(&self) -> String {
         format!("finding.{}.title", self.finding.as_str())
@@ -2227,5 +2238,19 @@ mod tests {
         let picked: Vec<Candidate> =
             narrow_to_pick(ClaimKind::DuplicateCharge, &all, 3).into_iter().map(|i| all[i].clone()).collect();
         assert_eq!(decide(&claim(ClaimKind::DuplicateCharge), &picked).finding, Finding::DuplicateConfirmed);
+    }
+
+    #[test]
+    fn a_debit_held_elsewhere_keeps_its_finding_but_pays_nothing_by_itself() {
+        let c = journaled(debit("000004267627", "003456", T0), TxnStatus::NoResponse);
+        let d = decide(&claim(ClaimKind::NoReceipt), std::slice::from_ref(&c));
+        assert_eq!((d.finding, d.next_state), (Finding::ReversalDue, NextState::ReversalPending));
+        let held = d.clone().held_elsewhere();
+        assert_eq!(held.finding, Finding::ReversalDue, "the desk reads what the records say");
+        assert_eq!(held.remedy, d.remedy);
+        assert_eq!(held.matched, d.matched);
+        assert_eq!(held.next_state, NextState::UnderReview, "no remedy runs by itself");
+        assert_eq!(held.review, Some(ReviewReason::ClaimedElsewhere));
+        assert_eq!(held.explanation_key(), "review.claimed_elsewhere.explain");
     }
 }

@@ -193,6 +193,7 @@ async fn finish(
         Err(ActError::Changed) => Feedback::changed(),
         Err(ActError::Refused(e)) => Feedback::refused(&e),
         Err(ActError::NotApplicable(_)) => Feedback::not_applicable(),
+        Err(ActError::ExecutionElsewhere) => Feedback::execution_elsewhere(),
         Err(ActError::Other(e)) => return Err(AppError::from(e)),
     };
     case_page::render(state, ctx, user, id, feedback).await

@@ -61,6 +61,8 @@ pub struct CasePage {
     matched: Vec<MatchedView>,
     /// The history; notes filtered for the viewer, account emails for the desk only.
     audit: Vec<AuditView>,
+    /// Other cases on the same payment (§6), for the desk only: customers learn nothing of each other.
+    related: Vec<i64>,
     is_desk: bool,
     receipt: Option<Receipt>,
     /// What the merchant said the terminal should have charged.
@@ -195,6 +197,8 @@ pub struct CaseQuery {
     evidence: Option<String>,
     /// The action just taken, for the confirmation banner.
     done: Option<String>,
+    /// Why the visitor landed here instead of on a new case (`already_filed`).
+    notice: Option<String>,
 }
 
 /// A banner above the case: a catalog key, its arguments, good news or bad.
@@ -262,6 +266,10 @@ impl Feedback {
 
     pub fn not_applicable() -> Feedback {
         Feedback::bad(StatusCode::CONFLICT, "error.not_allowed_in_state", Vec::new())
+    }
+
+    pub fn execution_elsewhere() -> Feedback {
+        Feedback::bad(StatusCode::CONFLICT, "error.execution_recorded_elsewhere", Vec::new())
     }
 }
 
@@ -331,6 +339,9 @@ pub async fn show(
     let mut feedback = Feedback::none();
     if let Some(done) = q.done.filter(|d| d == "assign" || ActionKind::parse(d).is_some()) {
         feedback.notice = Some(Notice { key: format!("cases.done.{done}"), args: Vec::new(), ok: true });
+    }
+    if q.notice.as_deref() == Some("already_filed") {
+        feedback.notice = Some(Notice { key: "cases.notice.already_filed".into(), args: Vec::new(), ok: true });
     }
     render_with(&state, ctx, &user, id, feedback, q.evidence).await
 }
@@ -448,6 +459,7 @@ async fn render_with(
         })
         .collect();
     let desk = if is_desk { cases::desk_users(&state.db).await? } else { Vec::new() };
+    let related = if is_desk { cases::related_cases(&state.db, id).await? } else { Vec::new() };
     let assignee = case.assigned_to.and_then(|uid| desk.iter().find(|(id, _)| *id == uid)).map(|(_, e)| e.clone());
     let assign = (is_desk && !case_state.is_terminal()).then(|| {
         desk.iter()
@@ -474,6 +486,7 @@ async fn render_with(
         explanation: text,
         matched: matched.iter().map(matched_view).collect(),
         audit,
+        related,
         is_desk,
         receipt,
         actions,

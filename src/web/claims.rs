@@ -13,22 +13,17 @@ use axum::{Extension, Form};
 use serde::Deserialize;
 
 use crate::auth::{password, token};
-use crate::cases::{self, Contact};
-use crate::db::email_tokens::{self, NewEmailToken};
+use crate::cases::{self, CLAIM_ACCESS_PURPOSE, Contact, Filed};
+use crate::db::email_tokens::{self};
 use crate::db::users::{self, CreateUserError, NewUser};
 use crate::domain::account::EmailAddress;
 use crate::domain::claim::{ClaimInput, ClaimKind};
 use crate::domain::money::Currency;
 use crate::domain::role::Role;
-use crate::mail;
-use crate::web::account::link;
 use crate::web::forms::FieldErrors;
 use crate::web::pages::message::MessagePage;
 use crate::web::session::{self, CurrentUser};
 use crate::web::{AppError, AppState, PageContext};
-
-pub const CLAIM_ACCESS_PURPOSE: &str = "claim_access";
-const CLAIM_LINK_VALID_SECS: i64 = 7 * 24 * 60 * 60;
 
 /// Currencies offered in the form (any ISO 4217 code is accepted through the API).
 const CURRENCIES: &[&str] = &["CNY", "HKD", "USD", "EUR", "JPY", "GBP", "KRW", "SGD"];
@@ -71,6 +66,9 @@ pub struct ClaimForm {
     pub description: String,
     #[serde(default)]
     pub contact_email: String,
+    /// One-time token of this form (§6): a reload or a double click files the claim once.
+    #[serde(default)]
+    pub filing_token: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -94,7 +92,7 @@ impl FormPage {
 pub async fn show_form(ctx: PageContext, Path(kind): Path<String>) -> Result<FormPage, AppError> {
     let kind = ClaimKind::parse(&kind).ok_or_else(AppError::not_found)?;
     let signed_in = ctx.user.is_some();
-    let form = ClaimForm { currency: "CNY".into(), ..Default::default() };
+    let form = ClaimForm { currency: "CNY".into(), filing_token: token::generate(), ..Default::default() };
     Ok(FormPage { ctx, kind, form, errors: FieldErrors::default(), currencies: CURRENCIES, signed_in })
 }
 
@@ -190,42 +188,43 @@ pub async fn submit(
         confirmed: user.is_some(),
         lang: ctx.lang,
     };
-    let match_ctx = state.match_context();
-    let case_id = cases::file(&state.db, &match_ctx, &claim, &occurred, &contact, "web", None).await?;
-    if user.is_some() {
-        return Ok(Redirect::to(&format!("/cases/{case_id}")).into_response());
-    }
+    // A token this server did not make cannot collide with another filer's: it is only a key.
+    let token = form.filing_token.trim();
+    let filing_key = (!token.is_empty()
+        && token.len() <= 100
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+    .then(|| format!("web:{token}"));
+    let filing = cases::Filing {
+        claim: &claim,
+        occurred_text: &occurred,
+        contact: &contact,
+        via: "web",
+        token_id: None,
+        filing_key: filing_key.as_deref(),
+    };
+    let filed = cases::file(&state.db, &state.match_context(), &filing).await?;
+    // Redirect after POST: reloading the next page asks nothing again.
+    let to = match (filed, user.is_some()) {
+        (Filed::New(id), true) => format!("/cases/{id}"),
+        (Filed::Existing(id), true) => format!("/cases/{id}?notice=already_filed"),
+        (Filed::New(_), false) => "/claims/sent".to_owned(),
+        (Filed::Existing(_), false) => "/claims/sent?already=1".to_owned(),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
 
-    // No account: the case waits for the emailed link.
-    let secret = token::generate();
-    let token_hash = token::digest(&secret);
-    let mut tx = state.db.begin().await?;
-    email_tokens::create(
-        &mut tx,
-        &NewEmailToken {
-            token_hash: &token_hash,
-            purpose: CLAIM_ACCESS_PURPOSE,
-            user_id: None,
-            email: email.as_str(),
-            subject_id: Some(case_id),
-            valid_for_secs: CLAIM_LINK_VALID_SECS,
-        },
-    )
-    .await?;
-    let url = link(&state.config, &format!("/claims/confirm?token={secret}"));
-    let notice = mail::claim_link(ctx.lang, case_id, &url);
-    mail::queue(
-        &mut tx,
-        &format!("claim_received:{case_id}"),
-        "claim_received",
-        email.as_str(),
-        ctx.lang,
-        Some(case_id),
-        &notice,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(MessagePage::new(ctx, "claims.sent.title", "claims.sent.body").with_detail(email.as_str()).into_response())
+#[derive(Deserialize)]
+pub struct SentQuery {
+    #[serde(default)]
+    already: Option<String>,
+}
+
+/// After filing without an account: the case waits for the emailed link.
+pub async fn show_sent(ctx: PageContext, axum::extract::Query(q): axum::extract::Query<SentQuery>) -> MessagePage {
+    match q.already {
+        Some(_) => MessagePage::new(ctx, "claims.sent.title", "claims.sent.already"),
+        None => MessagePage::new(ctx, "claims.sent.title", "claims.sent.body"),
+    }
 }
 
 #[derive(Deserialize)]

@@ -137,6 +137,7 @@ pub fn router(state: AppState) -> Router {
         .route("/password/reset", get(account::password::show_reset).post(account::password::submit_reset))
         .route("/claims/new", get(claims::choose))
         .route("/claims/new/{kind}", get(claims::show_form).post(claims::submit))
+        .route("/claims/sent", get(claims::show_sent))
         .route("/claims/confirm", get(claims::show_confirm).post(claims::confirm))
         .merge(signed_in)
         .merge(customer)

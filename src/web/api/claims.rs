@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::ApiPrincipal;
-use crate::cases::{self, Contact, view};
+use crate::cases::{self, Contact, Filed, Filing, view};
 use crate::db::cases as case_db;
 use crate::domain::account::EmailAddress;
 use crate::domain::claim::ClaimInput;
@@ -55,11 +55,34 @@ pub async fn file(
     };
     let contact = Contact { email: email.as_str().to_owned(), user_id: None, confirmed: true, lang };
     let ctx = state.match_context();
-    let occurred = body.claim.occurred_at.as_deref().unwrap_or_default();
-    let id = cases::file(&state.db, &ctx, &claim, occurred, &contact, "api", Some(principal.token_id)).await?;
+    // Keys are the caller's own: two channels may both use "1".
+    let filing_key = idempotency_key(&headers)?.map(|key| format!("api:{}:{key}", principal.token_id));
+    let filing = Filing {
+        claim: &claim,
+        occurred_text: body.claim.occurred_at.as_deref().unwrap_or_default(),
+        contact: &contact,
+        via: "api",
+        token_id: Some(principal.token_id),
+        filing_key: filing_key.as_deref(),
+    };
+    let filed = cases::file(&state.db, &ctx, &filing).await?;
+    let status = match filed {
+        Filed::New(_) => StatusCode::CREATED,
+        Filed::Existing(_) => StatusCode::OK,
+    };
+    let id = filed.case_id();
     let case = case_db::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
     let matched = case_db::matched_debits(&state.db, id).await?;
-    Ok((StatusCode::CREATED, Json(view::case_json(&case, &matched, &state.config.timezone))).into_response())
+    Ok((status, Json(view::case_json(&case, &matched, &state.config.timezone))).into_response())
+}
+
+/// `Idempotency-Key` (§6): the same key files one case however often the request is repeated.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
+    let Some(value) = headers.get("idempotency-key") else { return Ok(None) };
+    match value.to_str() {
+        Ok(key) if (1..=200).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(key)),
+        _ => Err(AppError::new(StatusCode::BAD_REQUEST, "invalid_idempotency_key", "error.idempotency_key")),
+    }
 }
 
 pub async fn show(
