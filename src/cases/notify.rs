@@ -22,7 +22,7 @@ pub struct Extra {
 }
 
 fn money(minor: i64, currency: &str) -> Option<String> {
-    Currency::from_code(currency).map(|c| format!("{} {}", Money::new(minor, c).major_string(), c.code()))
+    Currency::from_code(currency).map(|c| Money::new(minor, c).to_string())
 }
 
 /// Queues `events` for the case as it now stands; `occurrence` (the audit event's id) keeps a

@@ -675,10 +675,6 @@ fn reviewed_if_three_or_more(outcome: Outcome, debits: usize) -> Outcome {
     if debits >= 3 { outcome.review(ReviewReason::ThreeOrMoreDebits) } else { outcome }
 }
 
-fn money_text(m: Money) -> String {
-    format!("{} {}", m.major_string(), m.currency.code())
-}
-
 /// RFC 3339 in the record's own offset: the instant stays exact, and the page or email that
 /// shows it writes it in the reader's zone and language (`cases::view::explanation`).
 fn time_text(t: Timestamp, offset: Offset) -> String {
@@ -688,20 +684,20 @@ fn time_text(t: Timestamp, offset: Offset) -> String {
 fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
     let mut facts: Vec<(&'static str, String)> = vec![
         ("card_last4", claim.card_last4.clone()),
-        ("claim_amount", money_text(claim.amount)),
+        ("claim_amount", claim.amount.to_string()),
         ("candidate_count", candidates.len().to_string()),
         ("debit_count", o.matched.len().to_string()),
         ("rrns", o.matched.iter().map(|&i| candidates[i].debit.rrn.as_str()).collect::<Vec<_>>().join(", ")),
     ];
     if let Some(e) = claim.expected_amount {
-        facts.push(("expected_amount", money_text(e)));
+        facts.push(("expected_amount", e.to_string()));
     }
     if let Some(p) = o.primary {
         let c = &candidates[p];
         let d = &c.debit;
         facts.extend([
             ("debit_time", time_text(d.txn_time, d.txn_offset)),
-            ("debit_amount", money_text(d.amount)),
+            ("debit_amount", d.amount.to_string()),
             ("merchant_id", d.merchant_id.clone()),
             ("terminal_id", d.terminal_id.clone()),
             ("trace_no", d.trace_no.clone()),
@@ -710,7 +706,7 @@ fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
         ]);
         if let Some(j) = &c.journal {
             facts.push(("journal_time", time_text(j.local_time, j.local_offset)));
-            facts.push(("journal_amount", money_text(j.amount)));
+            facts.push(("journal_amount", j.amount.to_string()));
         }
     }
     if let Some(k) = o.other {
@@ -728,12 +724,12 @@ fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
             ("credit_date", e.settled_on.to_string()),
             ("credit_time", time_text(e.txn_time, e.txn_offset)),
             ("credit_rrn", e.rrn.clone()),
-            ("credit_amount", money_text(e.amount)),
-            ("credited_total", money_text(Money::new(credited_total(c), c.debit.amount.currency))),
+            ("credit_amount", e.amount.to_string()),
+            ("credited_total", Money::new(credited_total(c), c.debit.amount.currency).to_string()),
         ]);
     }
     if let Some(m) = o.remedy.amount {
-        facts.push(("remedy_amount", money_text(m)));
+        facts.push(("remedy_amount", m.to_string()));
     }
     Decision {
         finding: o.finding,

@@ -174,7 +174,7 @@ impl CasePage {
 
 pub(crate) fn fmt_money(minor: i64, currency: &str) -> String {
     match Currency::from_code(currency) {
-        Some(c) => format!("{} {}", Money::new(minor, c).major_string(), c.code()),
+        Some(c) => Money::new(minor, c).to_string(),
         None => format!("{minor} {currency}"),
     }
 }
@@ -192,7 +192,7 @@ fn matched_view(d: &SettlementEntry) -> MatchedView {
         terminal_id: d.terminal_id.clone(),
         trace_no: d.trace_no.clone(),
         card: d.card.as_str().to_owned(),
-        amount: format!("{} {}", d.amount.major_string(), d.amount.currency.code()),
+        amount: d.amount.to_string(),
         time: rfc3339(d.txn_time, d.txn_offset).replace('T', " "),
     }
 }
@@ -391,7 +391,7 @@ async fn render_with(
                         .map(|m| if ctx.lang.code() == "en" { m.name_en } else { m.name_zh })
                         .unwrap_or_else(|| row.merchant_id.clone());
                     let time = rfc3339(row.local_time, row.local_offset).replace('T', " ");
-                    let amount = format!("{} {}", row.amount.major_string(), row.amount.currency.code());
+                    let amount = row.amount.to_string();
                     Some(Receipt { merchant_name, row, time, amount })
                 }
                 None => None,
@@ -505,7 +505,7 @@ fn describe_debit(d: &SettlementEntry) -> String {
         rfc3339(d.txn_time, d.txn_offset).replace('T', " "),
         d.merchant_id,
         d.terminal_id,
-        format_args!("{} {}", d.amount.major_string(), d.amount.currency.code()),
+        d.amount,
         d.rrn
     )
 }
