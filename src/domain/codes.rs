@@ -1,7 +1,7 @@
 //! Enums whose variants are stable text codes: the spelling in CSV files, the database, the API,
 //! the catalog keys and the audit trail.
 //!
-//! [`code_enum!`] declares such an enum from one list of `Variant = "text"` pairs, so the
+//! `code_enum!` declares such an enum from one list of `Variant = "text"` pairs, so the
 //! spelling is written once and `as_str`, `parse`, `Display`, serde and `ALL` cannot disagree.
 
 /// Declares a `Copy` enum whose every variant has one text code, written once.
@@ -67,7 +67,6 @@ pub(crate) use code_enum;
 
 #[cfg(test)]
 mod tests {
-
     code_enum! {
         /// A sample with the shapes the real enums use.
         #[derive(PartialOrd, Ord)]
