@@ -210,10 +210,10 @@ fn event_note(kind: ActionKind, input: &ActionInput) -> Option<String> {
         parts.push(reference);
     }
     if let Some(m) = input.stated_amount {
-        parts.push(format!("stated {} {}", m.major_string(), m.currency.code()));
+        parts.push(format!("stated {m}"));
     }
     if let (Some(m), ActionKind::ApproveRefund | ActionKind::ApproveReversal) = (input.amount, kind) {
-        parts.push(format!("{} {}", m.major_string(), m.currency.code()));
+        parts.push(m.to_string());
     }
     if let Some(note) = &input.note {
         parts.push(note.clone());

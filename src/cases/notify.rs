@@ -22,7 +22,7 @@ pub struct Extra {
 }
 
 fn money(m: Money) -> String {
-    format!("{} {}", m.major_string(), m.currency.code())
+    m.to_string()
 }
 
 /// Queues `events` for the case as it now stands; `occurrence` (the audit event's id) keeps a

@@ -17,31 +17,18 @@ use super::assemble::{Arg, Sql};
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
 use super::{Db, DbError};
 use crate::db::assemble::{bind_assembled, fetch_assembled};
+use crate::domain::codes::code_enum;
 use crate::domain::money::Money;
 
-/// Which records to search.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecordKind {
-    Journal,
-    Settlement,
+code_enum! {
+    /// Which records to search; the spelling is the browser's `kind` parameter.
+    pub enum RecordKind {
+        Journal = "journal",
+        Settlement = "settlement",
+    }
 }
 
 impl RecordKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::Journal => "journal",
-            RecordKind::Settlement => "settlement",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RecordKind> {
-        match text {
-            "journal" => Some(RecordKind::Journal),
-            "settlement" => Some(RecordKind::Settlement),
-            _ => None,
-        }
-    }
-
     fn table(self) -> &'static str {
         match self {
             RecordKind::Journal => "journal_rows",
@@ -236,6 +223,17 @@ pub async fn explain(db: &Db, kind: RecordKind, search: &Search, limit: i64) -> 
 mod tests {
     use super::*;
     use crate::domain::money::Currency;
+
+    #[test]
+    fn record_kind_spellings_are_the_form_ones() {
+        let texts: Vec<&str> = RecordKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(texts, ["journal", "settlement"]);
+        for kind in RecordKind::ALL {
+            assert_eq!(RecordKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(RecordKind::parse("Settlement"), None);
+        assert_eq!(RecordKind::parse(""), None);
+    }
 
     #[test]
     fn cursors_round_trip_and_refuse_anything_else() {

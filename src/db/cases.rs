@@ -902,9 +902,8 @@ pub async fn holders_of(db: &Db, settlement_ids: &[i64]) -> Result<Vec<Holder>, 
 pub async fn hold_debits(tx: &mut Tx, case_id: i64, settlement_ids: &[i64]) -> Result<Vec<i64>, DbError> {
     let mut elsewhere = Vec::new();
     for id in settlement_ids {
-        let taken =
-            db_tx!(tx, |c| {
-                sqlx::query(
+        let taken = db_tx!(tx, |c| {
+            sqlx::query(
             "INSERT INTO debit_holders (settlement_id, case_id) VALUES ($1, $2) ON CONFLICT (settlement_id) DO NOTHING"
         )
         .bind(id)
@@ -912,7 +911,7 @@ pub async fn hold_debits(tx: &mut Tx, case_id: i64, settlement_ids: &[i64]) -> R
         .execute(c)
         .await
         .map(|r| r.rows_affected())
-            })? == 0;
+        })? == 0;
         if taken {
             let (holder,): (i64,) =
                 db_tx!(tx, |c| sqlx::query_as("SELECT case_id FROM debit_holders WHERE settlement_id = $1")

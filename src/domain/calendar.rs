@@ -36,24 +36,17 @@ use jiff::civil::{Date, Weekday};
 use jiff::tz::TimeZone;
 use serde::Deserialize;
 
+use crate::domain::codes::code_enum;
+
 /// The longest holiday period a file may declare. The longest real ones are about ten
 /// days; anything near a month is a typo in `last`.
 pub const MAX_HOLIDAY_DAYS: i32 = 31;
 
-/// Whether a year's dates come from the published notice or were derived before it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum YearStatus {
-    Official,
-    Provisional,
-}
-
-impl YearStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            YearStatus::Official => "official",
-            YearStatus::Provisional => "provisional",
-        }
+code_enum! {
+    /// Whether a year's dates come from the published notice or were derived before it.
+    pub enum YearStatus {
+        Official = "official",
+        Provisional = "provisional",
     }
 }
 
@@ -386,6 +379,18 @@ mod tests {
         assert!(!cal.is_provisional(date(2026, 7, 1)));
         assert!(cal.is_provisional(date(2027, 7, 1)));
         assert!(!cal.is_provisional(date(2028, 7, 1)));
+    }
+
+    #[test]
+    fn year_status_spellings_are_the_file_ones() {
+        let texts: Vec<&str> = YearStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(texts, ["official", "provisional"]);
+        for status in YearStatus::ALL {
+            assert_eq!(YearStatus::parse(status.as_str()), Some(status));
+            let back: YearStatus = serde_json::from_value(status.as_str().into()).unwrap();
+            assert_eq!(back, status);
+        }
+        assert!(serde_json::from_value::<YearStatus>("Official".into()).is_err());
     }
 
     /// Every off day and make-up day of the 2026 notice, and nothing else in 2026.

@@ -44,6 +44,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::codes::code_enum;
 use crate::domain::role::Role;
 use CaseState::{
     AwaitingCustomer, AwaitingMerchant, Closed, RefundPending, Rejected, Resolved, ReversalPending, Submitted,
@@ -88,59 +89,26 @@ impl Deadlines {
 /// before the system closes it. Closing needs strictly more than this.
 pub const QUIET_PERIOD: SignedDuration = SignedDuration::from_hours(30 * 24);
 
-/// A case's state, spelled exactly as in DESIGN §6.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseState {
-    Submitted,
-    AwaitingCustomer,
-    AwaitingMerchant,
-    UnderReview,
-    RefundPending,
-    ReversalPending,
-    Resolved,
-    Rejected,
-    Withdrawn,
-    Closed,
+code_enum! {
+    /// A case's state, spelled exactly as in DESIGN §6 and declared in the order of its diagram
+    /// (so `ALL` follows it). The spelling is used in the database, the API (`"state"`) and the
+    /// catalog (`state.<name>`).
+    #[derive(PartialOrd, Ord)]
+    pub enum CaseState {
+        Submitted = "submitted",
+        AwaitingCustomer = "awaiting_customer",
+        AwaitingMerchant = "awaiting_merchant",
+        UnderReview = "under_review",
+        RefundPending = "refund_pending",
+        ReversalPending = "reversal_pending",
+        Resolved = "resolved",
+        Rejected = "rejected",
+        Withdrawn = "withdrawn",
+        Closed = "closed",
+    }
 }
 
 impl CaseState {
-    /// Every state, in the order of the §6 diagram.
-    pub const ALL: [CaseState; 10] = [
-        CaseState::Submitted,
-        CaseState::AwaitingCustomer,
-        CaseState::AwaitingMerchant,
-        CaseState::UnderReview,
-        CaseState::RefundPending,
-        CaseState::ReversalPending,
-        CaseState::Resolved,
-        CaseState::Rejected,
-        CaseState::Withdrawn,
-        CaseState::Closed,
-    ];
-
-    /// The stable spelling used in the database, the API (`"state"`) and the catalog
-    /// (`state.<name>`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaseState::Submitted => "submitted",
-            CaseState::AwaitingCustomer => "awaiting_customer",
-            CaseState::AwaitingMerchant => "awaiting_merchant",
-            CaseState::UnderReview => "under_review",
-            CaseState::RefundPending => "refund_pending",
-            CaseState::ReversalPending => "reversal_pending",
-            CaseState::Resolved => "resolved",
-            CaseState::Rejected => "rejected",
-            CaseState::Withdrawn => "withdrawn",
-            CaseState::Closed => "closed",
-        }
-    }
-
-    /// Parses the exact spelling of [`CaseState::as_str`].
-    pub fn parse(text: &str) -> Option<CaseState> {
-        CaseState::ALL.into_iter().find(|state| state.as_str() == text)
-    }
-
     /// Still being worked on: someone (customer, merchant, desk, system) has to act.
     /// These are the states a customer can withdraw from.
     pub fn is_open(self) -> bool {
@@ -166,42 +134,22 @@ impl CaseState {
     }
 }
 
-impl std::fmt::Display for CaseState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+code_enum! {
+    /// Who takes an action: a signed-in user of some role, or the system itself
+    /// (the matcher, the settlement import, the deadline and closing jobs).
+    ///
+    /// Spelled for the audit trail ("who"): the role name, or `system`.
+    #[derive(PartialOrd, Ord)]
+    pub enum Actor {
+        Customer = "customer",
+        Merchant = "merchant",
+        Agent = "agent",
+        Admin = "admin",
+        System = "system",
     }
-}
-
-/// Who takes an action: a signed-in user of some role, or the system itself
-/// (the matcher, the settlement import, the deadline and closing jobs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Actor {
-    Customer,
-    Merchant,
-    Agent,
-    Admin,
-    System,
 }
 
 impl Actor {
-    pub const ALL: [Actor; 5] = [Actor::Customer, Actor::Merchant, Actor::Agent, Actor::Admin, Actor::System];
-
-    /// Spelling for the audit trail ("who"): the role name, or `system`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Actor::Customer => "customer",
-            Actor::Merchant => "merchant",
-            Actor::Agent => "agent",
-            Actor::Admin => "admin",
-            Actor::System => "system",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Actor> {
-        Actor::ALL.into_iter().find(|actor| actor.as_str() == text)
-    }
-
     /// The user role behind the actor; `None` for the system.
     pub fn role(self) -> Option<Role> {
         match self {
@@ -222,12 +170,6 @@ impl From<Role> for Actor {
             Role::Agent => Actor::Agent,
             Role::Admin => Actor::Admin,
         }
-    }
-}
-
-impl std::fmt::Display for Actor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -271,29 +213,16 @@ impl MatchOutcome {
     }
 }
 
-/// The remedy a merchant confirms as executed; it picks the pending state.
-/// (Kept apart from the finding's remedy, which also has `receipt` and `none`.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PendingRemedy {
-    Refund,
-    Reversal,
+code_enum! {
+    /// The remedy a merchant confirms as executed; it picks the pending state.
+    /// (Kept apart from the finding's remedy, which also has `receipt` and `none`.)
+    pub enum PendingRemedy {
+        Refund = "refund",
+        Reversal = "reversal",
+    }
 }
 
 impl PendingRemedy {
-    pub const ALL: [PendingRemedy; 2] = [PendingRemedy::Refund, PendingRemedy::Reversal];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PendingRemedy::Refund => "refund",
-            PendingRemedy::Reversal => "reversal",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<PendingRemedy> {
-        PendingRemedy::ALL.into_iter().find(|remedy| remedy.as_str() == text)
-    }
-
     /// The state a case waits in until the credit for this remedy is seen.
     pub fn state(self) -> CaseState {
         match self {
@@ -303,45 +232,46 @@ impl PendingRemedy {
     }
 }
 
-/// Something that can happen to a case, without its data: what the table is keyed
-/// on, what UI buttons are built from, and the catalog key `action.<name>`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    /// The matcher applied the §5 finding to a `submitted` case.
-    Match,
-    /// New records arrived; the case goes back to `submitted` to be matched again.
-    Rematch,
-    /// The customer added the information asked for.
-    AddInfo,
-    /// The merchant confirms the refund/reversal was executed.
-    MerchantConfirm,
-    /// The merchant contests the claim with a note.
-    MerchantContest,
-    /// A business-day deadline passed without the expected step.
-    DeadlinePassed,
-    /// Someone confirms the pending refund/reversal was executed (no state change).
-    MarkExecuted,
-    /// A settlement credit returning the remedy's amount was imported.
-    CreditImported,
-    /// The customer or the desk confirms the money arrived.
-    ConfirmArrived,
-    ApproveRefund,
-    ApproveReversal,
-    /// The desk resolves the case with nothing (more) to pay back, e.g. by picking
-    /// one debit of an ambiguous set or overriding the finding.
-    Resolve,
-    Reject,
-    /// The desk asks the customer for information.
-    AskCustomer,
-    /// The desk picks the customer's debit among an `ambiguous` finding's candidates.
-    PickDebit,
-    Appeal,
-    /// The customer accepts the outcome (no state change; waives the appeal).
-    Accept,
-    Withdraw,
-    /// Quiet for more than [`QUIET_PERIOD`]: the system closes the case.
-    Close,
+code_enum! {
+    /// Something that can happen to a case, without its data: what the table is keyed
+    /// on, what UI buttons are built from (in `ALL` order), and the catalog key `action.<name>`.
+    #[derive(PartialOrd, Ord)]
+    pub enum ActionKind {
+        /// The matcher applied the §5 finding to a `submitted` case.
+        Match = "match",
+        /// New records arrived; the case goes back to `submitted` to be matched again.
+        Rematch = "rematch",
+        /// The customer added the information asked for.
+        AddInfo = "add_info",
+        /// The merchant confirms the refund/reversal was executed.
+        MerchantConfirm = "merchant_confirm",
+        /// The merchant contests the claim with a note.
+        MerchantContest = "merchant_contest",
+        /// A business-day deadline passed without the expected step.
+        DeadlinePassed = "deadline_passed",
+        /// Someone confirms the pending refund/reversal was executed (no state change).
+        MarkExecuted = "mark_executed",
+        /// A settlement credit returning the remedy's amount was imported.
+        CreditImported = "credit_imported",
+        /// The customer or the desk confirms the money arrived.
+        ConfirmArrived = "confirm_arrived",
+        ApproveRefund = "approve_refund",
+        ApproveReversal = "approve_reversal",
+        /// The desk resolves the case with nothing (more) to pay back, e.g. by picking
+        /// one debit of an ambiguous set or overriding the finding.
+        Resolve = "resolve",
+        Reject = "reject",
+        /// The desk asks the customer for information.
+        AskCustomer = "ask_customer",
+        /// The desk picks the customer's debit among an `ambiguous` finding's candidates.
+        PickDebit = "pick_debit",
+        Appeal = "appeal",
+        /// The customer accepts the outcome (no state change; waives the appeal).
+        Accept = "accept",
+        Withdraw = "withdraw",
+        /// Quiet for more than [`QUIET_PERIOD`]: the system closes the case.
+        Close = "close",
+    }
 }
 
 impl ActionKind {
@@ -369,62 +299,6 @@ impl ActionKind {
             ActionKind::Withdraw => Action::Withdraw,
             ActionKind::Close => Action::Close,
         })
-    }
-
-    pub const ALL: [ActionKind; 19] = [
-        ActionKind::Match,
-        ActionKind::Rematch,
-        ActionKind::AddInfo,
-        ActionKind::MerchantConfirm,
-        ActionKind::MerchantContest,
-        ActionKind::DeadlinePassed,
-        ActionKind::MarkExecuted,
-        ActionKind::CreditImported,
-        ActionKind::ConfirmArrived,
-        ActionKind::ApproveRefund,
-        ActionKind::ApproveReversal,
-        ActionKind::Resolve,
-        ActionKind::Reject,
-        ActionKind::AskCustomer,
-        ActionKind::PickDebit,
-        ActionKind::Appeal,
-        ActionKind::Accept,
-        ActionKind::Withdraw,
-        ActionKind::Close,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionKind::Match => "match",
-            ActionKind::Rematch => "rematch",
-            ActionKind::AddInfo => "add_info",
-            ActionKind::MerchantConfirm => "merchant_confirm",
-            ActionKind::MerchantContest => "merchant_contest",
-            ActionKind::DeadlinePassed => "deadline_passed",
-            ActionKind::MarkExecuted => "mark_executed",
-            ActionKind::CreditImported => "credit_imported",
-            ActionKind::ConfirmArrived => "confirm_arrived",
-            ActionKind::ApproveRefund => "approve_refund",
-            ActionKind::ApproveReversal => "approve_reversal",
-            ActionKind::Resolve => "resolve",
-            ActionKind::Reject => "reject",
-            ActionKind::AskCustomer => "ask_customer",
-            ActionKind::PickDebit => "pick_debit",
-            ActionKind::Appeal => "appeal",
-            ActionKind::Accept => "accept",
-            ActionKind::Withdraw => "withdraw",
-            ActionKind::Close => "close",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ActionKind> {
-        ActionKind::ALL.into_iter().find(|kind| kind.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for ActionKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -732,73 +606,33 @@ pub fn allowed_actions(state: CaseState, actor: Actor, ctx: &GuardContext) -> Ve
     ActionKind::ALL.into_iter().filter(|&kind| check(state, kind, actor, ctx).is_ok()).collect()
 }
 
-/// An email notice from §7 that a case event can cause.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Event {
-    ClaimReceived,
-    Finding,
-    MerchantActionRequired,
-    CustomerActionRequired,
-    RemedyExecuted,
-    MoneyArrived,
-    CaseResolved,
-    CaseRejected,
-    DeadlineMissed,
-}
-
-impl Event {
-    pub const ALL: [Event; 9] = [
-        Event::ClaimReceived,
-        Event::Finding,
-        Event::MerchantActionRequired,
-        Event::CustomerActionRequired,
-        Event::RemedyExecuted,
-        Event::MoneyArrived,
-        Event::CaseResolved,
-        Event::CaseRejected,
-        Event::DeadlineMissed,
-    ];
-
-    /// The §7 event name (outbox column, template name).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Event::ClaimReceived => "claim_received",
-            Event::Finding => "finding",
-            Event::MerchantActionRequired => "merchant_action_required",
-            Event::CustomerActionRequired => "customer_action_required",
-            Event::RemedyExecuted => "remedy_executed",
-            Event::MoneyArrived => "money_arrived",
-            Event::CaseResolved => "case_resolved",
-            Event::CaseRejected => "case_rejected",
-            Event::DeadlineMissed => "deadline_missed",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Event> {
-        Event::ALL.into_iter().find(|event| event.as_str() == text)
+code_enum! {
+    /// An email notice from §7 that a case event can cause, spelled as the §7 event name
+    /// (outbox column, template name).
+    #[derive(PartialOrd, Ord)]
+    pub enum Event {
+        ClaimReceived = "claim_received",
+        Finding = "finding",
+        MerchantActionRequired = "merchant_action_required",
+        CustomerActionRequired = "customer_action_required",
+        RemedyExecuted = "remedy_executed",
+        MoneyArrived = "money_arrived",
+        CaseResolved = "case_resolved",
+        CaseRejected = "case_rejected",
+        DeadlineMissed = "deadline_missed",
     }
 }
 
-/// Who a notice goes to; the outbox writer turns this into addresses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Recipient {
-    /// The cardholder who filed the claim (or the channel's `contact_email`).
-    Customer,
-    /// The users bound to the case's merchant.
-    MerchantStaff,
-    /// The disputes desk (agents; the assigned agent when there is one).
-    Agents,
-}
-
-impl Recipient {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Recipient::Customer => "customer",
-            Recipient::MerchantStaff => "merchant_staff",
-            Recipient::Agents => "agents",
-        }
+code_enum! {
+    /// Who a notice goes to; the outbox writer turns this into addresses.
+    #[derive(PartialOrd, Ord)]
+    pub enum Recipient {
+        /// The cardholder who filed the claim (or the channel's `contact_email`).
+        Customer = "customer",
+        /// The users bound to the case's merchant.
+        MerchantStaff = "merchant_staff",
+        /// The disputes desk (agents; the assigned agent when there is one).
+        Agents = "agents",
     }
 }
 
@@ -1240,6 +1074,66 @@ mod tests {
         assert_eq!(MatchOutcome::from_state(CaseState::Rejected), None);
         assert_eq!(PendingRemedy::Refund.state(), CaseState::RefundPending);
         assert_eq!(PendingRemedy::Reversal.state(), CaseState::ReversalPending);
+    }
+
+    #[test]
+    fn other_spellings_are_the_stored_ones() {
+        fn texts<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str> {
+            all.iter().map(|&v| as_str(v)).collect()
+        }
+        assert_eq!(texts(&Actor::ALL, Actor::as_str), ["customer", "merchant", "agent", "admin", "system"]);
+        assert_eq!(texts(&PendingRemedy::ALL, PendingRemedy::as_str), ["refund", "reversal"]);
+        assert_eq!(texts(&Recipient::ALL, Recipient::as_str), ["customer", "merchant_staff", "agents"]);
+        assert_eq!(
+            texts(&ActionKind::ALL, ActionKind::as_str),
+            [
+                "match",
+                "rematch",
+                "add_info",
+                "merchant_confirm",
+                "merchant_contest",
+                "deadline_passed",
+                "mark_executed",
+                "credit_imported",
+                "confirm_arrived",
+                "approve_refund",
+                "approve_reversal",
+                "resolve",
+                "reject",
+                "ask_customer",
+                "pick_debit",
+                "appeal",
+                "accept",
+                "withdraw",
+                "close"
+            ]
+        );
+        for remedy in PendingRemedy::ALL {
+            assert_eq!(PendingRemedy::parse(remedy.as_str()), Some(remedy));
+        }
+        for recipient in Recipient::ALL {
+            assert_eq!(Recipient::parse(recipient.as_str()), Some(recipient));
+        }
+        // The JSON spelling is the same text.
+        let json = |v: serde_json::Value| v.as_str().unwrap().to_owned();
+        for state in CaseState::ALL {
+            assert_eq!(json(serde_json::to_value(state).unwrap()), state.as_str());
+        }
+        for actor in Actor::ALL {
+            assert_eq!(json(serde_json::to_value(actor).unwrap()), actor.as_str());
+        }
+        for remedy in PendingRemedy::ALL {
+            assert_eq!(json(serde_json::to_value(remedy).unwrap()), remedy.as_str());
+        }
+        for kind in ActionKind::ALL {
+            assert_eq!(json(serde_json::to_value(kind).unwrap()), kind.as_str());
+        }
+        for event in Event::ALL {
+            assert_eq!(json(serde_json::to_value(event).unwrap()), event.as_str());
+        }
+        for recipient in Recipient::ALL {
+            assert_eq!(json(serde_json::to_value(recipient).unwrap()), recipient.as_str());
+        }
     }
 
     #[test]

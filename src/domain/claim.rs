@@ -10,10 +10,11 @@ use std::fmt;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use thiserror::Error;
 
 use crate::domain::card::contains_full_card_number;
+use crate::domain::codes::code_enum;
 use crate::domain::money::{Currency, Money};
 
 /// Longest accepted merchant name, in characters (not bytes, so Chinese names get the same room).
@@ -26,31 +27,13 @@ pub const FUTURE_TOLERANCE: SignedDuration = SignedDuration::from_mins(5);
 /// Half-width of the search window around an instant (§5: ±3 h); it also widens a date's day.
 pub const WINDOW_HALF_WIDTH: SignedDuration = SignedDuration::from_hours(3);
 
-/// What the cardholder says went wrong (§4 `kind`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimKind {
-    NoReceipt,
-    DuplicateCharge,
-    WrongAmount,
-    RefundNotReceived,
-}
-
-impl ClaimKind {
-    pub const ALL: [ClaimKind; 4] =
-        [ClaimKind::NoReceipt, ClaimKind::DuplicateCharge, ClaimKind::WrongAmount, ClaimKind::RefundNotReceived];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClaimKind::NoReceipt => "no_receipt",
-            ClaimKind::DuplicateCharge => "duplicate_charge",
-            ClaimKind::WrongAmount => "wrong_amount",
-            ClaimKind::RefundNotReceived => "refund_not_received",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ClaimKind> {
-        ClaimKind::ALL.into_iter().find(|k| k.as_str() == text)
+code_enum! {
+    /// What the cardholder says went wrong (§4 `kind`).
+    pub enum ClaimKind {
+        NoReceipt = "no_receipt",
+        DuplicateCharge = "duplicate_charge",
+        WrongAmount = "wrong_amount",
+        RefundNotReceived = "refund_not_received",
     }
 }
 
@@ -146,51 +129,20 @@ pub struct ClaimInput {
     pub description: Option<String>,
 }
 
-/// The fields of a claim, named as in §4 (the form field and JSON key names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ClaimField {
-    Kind,
-    CardLast4,
-    CardFirst6,
-    Amount,
-    Currency,
-    ExpectedAmount,
-    OccurredAt,
-    MerchantId,
-    TerminalId,
-    MerchantName,
-    Description,
-}
-
-impl ClaimField {
-    pub const ALL: [ClaimField; 11] = [
-        ClaimField::Kind,
-        ClaimField::CardLast4,
-        ClaimField::CardFirst6,
-        ClaimField::Amount,
-        ClaimField::Currency,
-        ClaimField::ExpectedAmount,
-        ClaimField::OccurredAt,
-        ClaimField::MerchantId,
-        ClaimField::TerminalId,
-        ClaimField::MerchantName,
-        ClaimField::Description,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClaimField::Kind => "kind",
-            ClaimField::CardLast4 => "card_last4",
-            ClaimField::CardFirst6 => "card_first6",
-            ClaimField::Amount => "amount",
-            ClaimField::Currency => "currency",
-            ClaimField::ExpectedAmount => "expected_amount",
-            ClaimField::OccurredAt => "occurred_at",
-            ClaimField::MerchantId => "merchant_id",
-            ClaimField::TerminalId => "terminal_id",
-            ClaimField::MerchantName => "merchant_name",
-            ClaimField::Description => "description",
-        }
+code_enum! {
+    /// The fields of a claim, named as in §4 (the form field and JSON key names), in form order.
+    pub enum ClaimField {
+        Kind = "kind",
+        CardLast4 = "card_last4",
+        CardFirst6 = "card_first6",
+        Amount = "amount",
+        Currency = "currency",
+        ExpectedAmount = "expected_amount",
+        OccurredAt = "occurred_at",
+        MerchantId = "merchant_id",
+        TerminalId = "terminal_id",
+        MerchantName = "merchant_name",
+        Description = "description",
     }
 }
 
@@ -1055,6 +1007,11 @@ mod tests {
                 "description"
             ]
         );
+        for field in ClaimField::ALL {
+            assert_eq!(ClaimField::parse(field.as_str()), Some(field));
+        }
+        let kinds: Vec<&str> = ClaimKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(kinds, ["no_receipt", "duplicate_charge", "wrong_amount", "refund_not_received"]);
         let e = ClaimFieldError { field: ClaimField::CardLast4, problem: ClaimProblem::Last4Invalid };
         assert_eq!(e.to_string(), "card_last4: card_last4_invalid");
     }

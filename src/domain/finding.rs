@@ -8,9 +8,9 @@
 
 use jiff::tz::{Offset, TimeZone};
 use jiff::{SignedDuration, Timestamp};
-use serde::{Deserialize, Serialize};
 
 use crate::domain::claim::{Claim, ClaimKind};
+use crate::domain::codes::code_enum;
 use crate::domain::money::Money;
 use crate::domain::records::{Direction, JournalRow, SettlementEntry, TxnStatus, TxnType};
 
@@ -115,94 +115,33 @@ pub fn is_credit_for(debit: &SettlementEntry, entry: &SettlementEntry) -> bool {
         && entry.amount.currency == debit.amount.currency
 }
 
-/// The finding codes of §5, nothing else.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Finding {
-    NoDebitFound,
-    Ambiguous,
-    AlreadyReversed,
-    JournalMissing,
-    ReversalDue,
-    ValidSaleNoReceipt,
-    AlreadyRefunded,
-    DuplicateAfterTimeout,
-    DuplicateConfirmed,
-    SingleDebit,
-    AmountKeyedWrong,
-    AmountDiscrepancy,
-    RefundSettled,
-    RefundNotSettled,
-    NoRefundRecorded,
-}
-
-impl Finding {
-    pub const ALL: [Finding; 15] = [
-        Finding::NoDebitFound,
-        Finding::Ambiguous,
-        Finding::AlreadyReversed,
-        Finding::JournalMissing,
-        Finding::ReversalDue,
-        Finding::ValidSaleNoReceipt,
-        Finding::AlreadyRefunded,
-        Finding::DuplicateAfterTimeout,
-        Finding::DuplicateConfirmed,
-        Finding::SingleDebit,
-        Finding::AmountKeyedWrong,
-        Finding::AmountDiscrepancy,
-        Finding::RefundSettled,
-        Finding::RefundNotSettled,
-        Finding::NoRefundRecorded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Finding::NoDebitFound => "no_debit_found",
-            Finding::Ambiguous => "ambiguous",
-            Finding::AlreadyReversed => "already_reversed",
-            Finding::JournalMissing => "journal_missing",
-            Finding::ReversalDue => "reversal_due",
-            Finding::ValidSaleNoReceipt => "valid_sale_no_receipt",
-            Finding::AlreadyRefunded => "already_refunded",
-            Finding::DuplicateAfterTimeout => "duplicate_after_timeout",
-            Finding::DuplicateConfirmed => "duplicate_confirmed",
-            Finding::SingleDebit => "single_debit",
-            Finding::AmountKeyedWrong => "amount_keyed_wrong",
-            Finding::AmountDiscrepancy => "amount_discrepancy",
-            Finding::RefundSettled => "refund_settled",
-            Finding::RefundNotSettled => "refund_not_settled",
-            Finding::NoRefundRecorded => "no_refund_recorded",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Finding> {
-        Finding::ALL.into_iter().find(|f| f.as_str() == text)
+code_enum! {
+    /// The finding codes of §5, nothing else.
+    pub enum Finding {
+        NoDebitFound = "no_debit_found",
+        Ambiguous = "ambiguous",
+        AlreadyReversed = "already_reversed",
+        JournalMissing = "journal_missing",
+        ReversalDue = "reversal_due",
+        ValidSaleNoReceipt = "valid_sale_no_receipt",
+        AlreadyRefunded = "already_refunded",
+        DuplicateAfterTimeout = "duplicate_after_timeout",
+        DuplicateConfirmed = "duplicate_confirmed",
+        SingleDebit = "single_debit",
+        AmountKeyedWrong = "amount_keyed_wrong",
+        AmountDiscrepancy = "amount_discrepancy",
+        RefundSettled = "refund_settled",
+        RefundNotSettled = "refund_not_settled",
+        NoRefundRecorded = "no_refund_recorded",
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RemedyKind {
-    Refund,
-    Reversal,
-    Receipt,
-    None,
-}
-
-impl RemedyKind {
-    pub const ALL: [RemedyKind; 4] = [RemedyKind::Refund, RemedyKind::Reversal, RemedyKind::Receipt, RemedyKind::None];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RemedyKind::Refund => "refund",
-            RemedyKind::Reversal => "reversal",
-            RemedyKind::Receipt => "receipt",
-            RemedyKind::None => "none",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RemedyKind> {
-        RemedyKind::ALL.into_iter().find(|k| k.as_str() == text)
+code_enum! {
+    pub enum RemedyKind {
+        Refund = "refund",
+        Reversal = "reversal",
+        Receipt = "receipt",
+        None = "none",
     }
 }
 
@@ -242,101 +181,43 @@ impl Remedy {
     }
 }
 
-/// The case state a finding sends a new case to. The full state machine lives elsewhere; this is
-/// only the subset the §5 table can produce.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NextState {
-    AwaitingCustomer,
-    AwaitingMerchant,
-    UnderReview,
-    RefundPending,
-    ReversalPending,
-    Resolved,
-}
-
-impl NextState {
-    pub const ALL: [NextState; 6] = [
-        NextState::AwaitingCustomer,
-        NextState::AwaitingMerchant,
-        NextState::UnderReview,
-        NextState::RefundPending,
-        NextState::ReversalPending,
-        NextState::Resolved,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NextState::AwaitingCustomer => "awaiting_customer",
-            NextState::AwaitingMerchant => "awaiting_merchant",
-            NextState::UnderReview => "under_review",
-            NextState::RefundPending => "refund_pending",
-            NextState::ReversalPending => "reversal_pending",
-            NextState::Resolved => "resolved",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<NextState> {
-        NextState::ALL.into_iter().find(|s| s.as_str() == text)
+code_enum! {
+    /// The case state a finding sends a new case to. The full state machine lives elsewhere; this is
+    /// only the subset the §5 table can produce.
+    pub enum NextState {
+        AwaitingCustomer = "awaiting_customer",
+        AwaitingMerchant = "awaiting_merchant",
+        UnderReview = "under_review",
+        RefundPending = "refund_pending",
+        ReversalPending = "reversal_pending",
+        Resolved = "resolved",
     }
 }
 
-/// Why a decision stops at `under_review` with no remedy where the table's row would have
-/// promised one (or where the table itself says so without a finding of its own). Each reason
-/// has its own explanation text (`review.<code>.explain`) so the customer hears the real reason.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReviewReason {
-    /// Some money already came back, but not all that the finding says is owed.
-    PartlyCredited,
-    /// The record joined to the debit is a void/refund/reversal, not a sale: the records disagree.
-    JournalNotASale,
-    /// A duplicate set of three or more debits: more than one may have to be paid back, and a
-    /// remedy names one debit.
-    ThreeOrMoreDebits,
-    /// Every debit of a duplicate set failed at the terminal; perhaps none should stand.
-    AllAttemptsFailed,
-    /// `wrong_amount`, but the terminal recorded the sale as declined / unanswered.
-    SaleNotApproved,
-    /// `wrong_amount`, but the journal's currency differs from the settled one.
-    CurrencyDiffers,
-    /// `wrong_amount` without a usable expected amount (only possible for a hand-built `Claim`).
-    ExpectedAmountUnusable,
-    /// §5: journal amount above the settled amount (`amount_discrepancy`, remedy none).
-    JournalAboveSettled,
-    /// §6: another customer's open case already holds the debit; the desk decides both.
-    ClaimedElsewhere,
-}
-
-impl ReviewReason {
-    pub const ALL: [ReviewReason; 9] = [
-        ReviewReason::PartlyCredited,
-        ReviewReason::JournalNotASale,
-        ReviewReason::ThreeOrMoreDebits,
-        ReviewReason::AllAttemptsFailed,
-        ReviewReason::SaleNotApproved,
-        ReviewReason::CurrencyDiffers,
-        ReviewReason::ExpectedAmountUnusable,
-        ReviewReason::JournalAboveSettled,
-        ReviewReason::ClaimedElsewhere,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReviewReason::PartlyCredited => "partly_credited",
-            ReviewReason::JournalNotASale => "journal_not_a_sale",
-            ReviewReason::ThreeOrMoreDebits => "three_or_more_debits",
-            ReviewReason::AllAttemptsFailed => "all_attempts_failed",
-            ReviewReason::SaleNotApproved => "sale_not_approved",
-            ReviewReason::CurrencyDiffers => "currency_differs",
-            ReviewReason::ExpectedAmountUnusable => "expected_amount_unusable",
-            ReviewReason::JournalAboveSettled => "journal_above_settled",
-            ReviewReason::ClaimedElsewhere => "claimed_elsewhere",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<ReviewReason> {
-        ReviewReason::ALL.into_iter().find(|r| r.as_str() == text)
+code_enum! {
+    /// Why a decision stops at `under_review` with no remedy where the table's row would have
+    /// promised one (or where the table itself says so without a finding of its own). Each reason
+    /// has its own explanation text (`review.<code>.explain`) so the customer hears the real reason.
+    pub enum ReviewReason {
+        /// Some money already came back, but not all that the finding says is owed.
+        PartlyCredited = "partly_credited",
+        /// The record joined to the debit is a void/refund/reversal, not a sale: the records disagree.
+        JournalNotASale = "journal_not_a_sale",
+        /// A duplicate set of three or more debits: more than one may have to be paid back, and a
+        /// remedy names one debit.
+        ThreeOrMoreDebits = "three_or_more_debits",
+        /// Every debit of a duplicate set failed at the terminal; perhaps none should stand.
+        AllAttemptsFailed = "all_attempts_failed",
+        /// `wrong_amount`, but the terminal recorded the sale as declined / unanswered.
+        SaleNotApproved = "sale_not_approved",
+        /// `wrong_amount`, but the journal's currency differs from the settled one.
+        CurrencyDiffers = "currency_differs",
+        /// `wrong_amount` without a usable expected amount (only possible for a hand-built `Claim`).
+        ExpectedAmountUnusable = "expected_amount_unusable",
+        /// §5: journal amount above the settled amount (`amount_discrepancy`, remedy none).
+        JournalAboveSettled = "journal_above_settled",
+        /// §6: another customer's open case already holds the debit; the desk decides both.
+        ClaimedElsewhere = "claimed_elsewhere",
     }
 }
 
@@ -803,10 +684,6 @@ fn reviewed_if_three_or_more(outcome: Outcome, debits: usize) -> Outcome {
     if debits >= 3 { outcome.review(ReviewReason::ThreeOrMoreDebits) } else { outcome }
 }
 
-fn money_text(m: Money) -> String {
-    format!("{} {}", m.major_string(), m.currency.code())
-}
-
 /// RFC 3339 in the record's own offset: the instant stays exact, and the page or email that
 /// shows it writes it in the reader's zone and language (`cases::view::explanation`).
 fn time_text(t: Timestamp, offset: Offset) -> String {
@@ -816,20 +693,20 @@ fn time_text(t: Timestamp, offset: Offset) -> String {
 fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
     let mut facts: Vec<(&'static str, String)> = vec![
         ("card_last4", claim.card_last4.clone()),
-        ("claim_amount", money_text(claim.amount)),
+        ("claim_amount", claim.amount.to_string()),
         ("candidate_count", candidates.len().to_string()),
         ("debit_count", o.matched.len().to_string()),
         ("rrns", o.matched.iter().map(|&i| candidates[i].debit.rrn.as_str()).collect::<Vec<_>>().join(", ")),
     ];
     if let Some(e) = claim.expected_amount {
-        facts.push(("expected_amount", money_text(e)));
+        facts.push(("expected_amount", e.to_string()));
     }
     if let Some(p) = o.primary {
         let c = &candidates[p];
         let d = &c.debit;
         facts.extend([
             ("debit_time", time_text(d.txn_time, d.txn_offset)),
-            ("debit_amount", money_text(d.amount)),
+            ("debit_amount", d.amount.to_string()),
             ("merchant_id", d.merchant_id.clone()),
             ("terminal_id", d.terminal_id.clone()),
             ("trace_no", d.trace_no.clone()),
@@ -838,7 +715,7 @@ fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
         ]);
         if let Some(j) = &c.journal {
             facts.push(("journal_time", time_text(j.local_time, j.local_offset)));
-            facts.push(("journal_amount", money_text(j.amount)));
+            facts.push(("journal_amount", j.amount.to_string()));
         }
     }
     if let Some(k) = o.other {
@@ -856,12 +733,12 @@ fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
             ("credit_date", e.settled_on.to_string()),
             ("credit_time", time_text(e.txn_time, e.txn_offset)),
             ("credit_rrn", e.rrn.clone()),
-            ("credit_amount", money_text(e.amount)),
-            ("credited_total", money_text(Money::new(credited_total(c), c.debit.amount.currency))),
+            ("credit_amount", e.amount.to_string()),
+            ("credited_total", Money::new(credited_total(c), c.debit.amount.currency).to_string()),
         ]);
     }
     if let Some(m) = o.remedy.amount {
-        facts.push(("remedy_amount", money_text(m)));
+        facts.push(("remedy_amount", m.to_string()));
     }
     Decision {
         finding: o.finding,
@@ -1099,6 +976,23 @@ mod tests {
                 "refund_pending",
                 "reversal_pending",
                 "resolved"
+            ]
+        );
+        let kinds: Vec<&str> = RemedyKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(kinds, ["refund", "reversal", "receipt", "none"]);
+        let reasons: Vec<&str> = ReviewReason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "partly_credited",
+                "journal_not_a_sale",
+                "three_or_more_debits",
+                "all_attempts_failed",
+                "sale_not_approved",
+                "currency_differs",
+                "expected_amount_unusable",
+                "journal_above_settled",
+                "claimed_elsewhere"
             ]
         );
     }
@@ -2007,6 +1901,7 @@ mod tests {
             decide(&rn, &[cancelled]),
             decide(&rn, &[journaled(d1(), ok)]),
             decide(&rn, &[cand(d1())]),
+            decide(&rn, &[journaled(d1(), ok)]).held_elsewhere(),
         ]
     }
 

@@ -7,6 +7,7 @@ pub mod card;
 pub mod case_input;
 pub mod case_state;
 pub mod claim;
+pub mod codes;
 pub mod evidence;
 pub mod finding;
 pub mod money;

@@ -141,6 +141,16 @@ impl Money {
     }
 }
 
+/// The canonical text of an amount: major units without grouping, a space, the ISO 4217 code
+/// (`954.82 CNY`, `1280 JPY`). Used wherever an amount is written out in full: audit notes,
+/// finding facts, emails, the case page. The records browser groups digits by language instead
+/// (`i18n::format::money`).
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.major_string(), self.currency.code())
+    }
+}
+
 /// Parse failure before the currency is known to the error; see `parse_minor`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum MinorError {
@@ -305,6 +315,17 @@ mod tests {
         assert_eq!(Money::new(-150, Currency::USD).major_string(), "-1.50");
         assert_eq!(Money::new(i64::MIN, Currency::CNY).major_string(), "-92233720368547758.08");
         assert_eq!(Money::new(123_456_789, Currency::CNY).major_string(), "1234567.89");
+    }
+
+    #[test]
+    fn display_is_the_major_string_and_the_code() {
+        assert_eq!(Money::new(95482, Currency::CNY).to_string(), "954.82 CNY");
+        assert_eq!(Money::new(0, Currency::CNY).to_string(), "0.00 CNY");
+        assert_eq!(Money::new(1280, Currency::JPY).to_string(), "1280 JPY");
+        assert_eq!(Money::new(5, cur("KWD")).to_string(), "0.005 KWD");
+        assert_eq!(Money::new(-150, Currency::USD).to_string(), "-1.50 USD");
+        assert_eq!(Money::new(123_456_789, Currency::CNY).to_string(), "1234567.89 CNY");
+        assert_eq!(format!("stated {}", Money::new(12850, Currency::CNY)), "stated 128.50 CNY");
     }
 
     #[test]

@@ -5,52 +5,42 @@ use jiff::civil::{Date, DateTime};
 use jiff::tz::Offset;
 
 use crate::domain::card::MaskedCard;
+use crate::domain::codes::code_enum;
 use crate::domain::money::{self, Currency, MinorError, Money, MoneyError};
 
-macro_rules! csv_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            /// The exact spelling used in CSV files, the database and the API.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-
-            pub fn parse(text: &str) -> Option<Self> {
-                match text {
-                    $($text => Some($name::$variant),)+
-                    _ => None,
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
+code_enum! {
+    pub enum TxnType {
+        Sale = "sale",
+        Void = "void",
+        Refund = "refund",
+        Reversal = "reversal",
+    }
 }
 
-csv_enum!(TxnType { Sale = "sale", Void = "void", Refund = "refund", Reversal = "reversal" });
-csv_enum!(TxnStatus { Approved = "approved", Declined = "declined", NoResponse = "no_response" });
-csv_enum!(TerminalEvent {
-    PaperOut = "paper_out",
-    PrinterFault = "printer_fault",
-    CommTimeout = "comm_timeout",
-    PowerLoss = "power_loss",
-});
-csv_enum!(
+code_enum! {
+    pub enum TxnStatus {
+        Approved = "approved",
+        Declined = "declined",
+        NoResponse = "no_response",
+    }
+}
+
+code_enum! {
+    pub enum TerminalEvent {
+        PaperOut = "paper_out",
+        PrinterFault = "printer_fault",
+        CommTimeout = "comm_timeout",
+        PowerLoss = "power_loss",
+    }
+}
+
+code_enum! {
     /// Seen from the cardholder: `debit` charged them, `credit` gave money back.
-    Direction { Debit = "debit", Credit = "credit" }
-);
+    pub enum Direction {
+        Debit = "debit",
+        Credit = "credit",
+    }
+}
 
 impl TxnType {
     /// Void, refund and reversal undo an earlier sale and must name it.
@@ -650,6 +640,23 @@ mod tests {
         assert_eq!(TxnType::parse("Sale"), None);
         assert_eq!(TxnStatus::parse("no-response"), None);
         assert_eq!(Direction::parse(""), None);
+    }
+
+    #[test]
+    fn every_spelling_is_the_csv_one() {
+        fn texts<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<&'static str> {
+            all.iter().map(|&v| as_str(v)).collect()
+        }
+        assert_eq!(texts(&TxnType::ALL, TxnType::as_str), ["sale", "void", "refund", "reversal"]);
+        assert_eq!(texts(&TxnStatus::ALL, TxnStatus::as_str), ["approved", "declined", "no_response"]);
+        assert_eq!(
+            texts(&TerminalEvent::ALL, TerminalEvent::as_str),
+            ["paper_out", "printer_fault", "comm_timeout", "power_loss"]
+        );
+        assert_eq!(texts(&Direction::ALL, Direction::as_str), ["debit", "credit"]);
+        for d in Direction::ALL {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.as_str());
+        }
     }
 
     #[test]

@@ -4,42 +4,27 @@
 //! act on a *particular* case (their own case, their own merchant) is decided by
 //! the permission layer with the case at hand; these helpers are its first gate.
 
-use serde::{Deserialize, Serialize};
+use crate::domain::codes::code_enum;
 
-/// A user's role, spelled exactly as in DESIGN §1 (`customer`, `merchant`, `agent`, `admin`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A cardholder; sees and acts on their own cases only.
-    Customer,
-    /// Staff of one or more merchants; sees their merchants' cases and records only.
-    Merchant,
-    /// The disputes desk; sees and decides every case.
-    Agent,
-    /// The operator; everything an agent can, plus users, merchants, terminals, tokens, settings.
-    Admin,
+code_enum! {
+    /// A user's role, spelled exactly as in DESIGN §1 (`customer`, `merchant`, `agent`, `admin`)
+    /// and declared in its order (so `ALL` follows it: handy for selects and exhaustive tests).
+    /// The spelling is used in the database, the CLI (`--role`) and the API; `parse` takes
+    /// nothing else, not even other letter case, because role names are machine data.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role {
+        /// A cardholder; sees and acts on their own cases only.
+        Customer = "customer",
+        /// Staff of one or more merchants; sees their merchants' cases and records only.
+        Merchant = "merchant",
+        /// The disputes desk; sees and decides every case.
+        Agent = "agent",
+        /// The operator; everything an agent can, plus users, merchants, terminals, tokens, settings.
+        Admin = "admin",
+    }
 }
 
 impl Role {
-    /// Every role, in the order of DESIGN §1 (handy for selects and exhaustive tests).
-    pub const ALL: [Role; 4] = [Role::Customer, Role::Merchant, Role::Agent, Role::Admin];
-
-    /// The stable spelling used in the database, the CLI (`--role`) and the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Customer => "customer",
-            Role::Merchant => "merchant",
-            Role::Agent => "agent",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// Parses the exact spelling of [`Role::as_str`]; anything else (including
-    /// other letter case) is `None`, because role names are machine data, not user input.
-    pub fn parse(text: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|role| role.as_str() == text)
-    }
-
     /// The disputes desk and operators: they see every case and may decide any open case.
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Agent | Role::Admin)
@@ -83,15 +68,10 @@ impl Role {
     }
 }
 
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::{Deserialize, Serialize};
 
     #[test]
     fn spellings_are_the_design_ones_and_round_trip() {

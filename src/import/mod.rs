@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use crate::db::records::{self, BATCH_ROWS, ImportRecord};
 use crate::db::{Backend, Db, DbError, Tx};
+use crate::domain::codes::code_enum;
 use crate::domain::records::{JournalRow, SettlementEntry};
 use parse::{FileError, JournalReader, RowError, SettlementReader};
 
@@ -24,27 +25,12 @@ pub mod generate;
 pub mod parse;
 pub mod report;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Journal,
-    Settlement,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Journal => "journal",
-            Kind::Settlement => "settlement",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Kind> {
-        match text {
-            "journal" => Some(Kind::Journal),
-            "settlement" => Some(Kind::Settlement),
-            _ => None,
-        }
+code_enum! {
+    /// Which kind of file is imported; the spelling is the CLI argument, the upload form's
+    /// value, the import's stored kind and the report's `kind`.
+    pub enum Kind {
+        Journal = "journal",
+        Settlement = "settlement",
     }
 }
 
@@ -407,4 +393,20 @@ async fn insert_rows<T: ImportRow>(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Kind;
+
+    #[test]
+    fn kind_spellings_are_the_cli_and_report_ones() {
+        let texts: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(texts, ["journal", "settlement"]);
+        for kind in Kind::ALL {
+            assert_eq!(Kind::parse(kind.as_str()), Some(kind));
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.as_str());
+        }
+        assert_eq!(Kind::parse("Journal"), None);
+    }
 }

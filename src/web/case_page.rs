@@ -170,10 +170,6 @@ impl CasePage {
     }
 }
 
-pub(crate) fn fmt_money(m: Money) -> String {
-    format!("{} {}", m.major_string(), m.currency.code())
-}
-
 pub(crate) fn local_time(unix: i64, tz: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_second(unix)
         .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string())
@@ -187,7 +183,7 @@ fn matched_view(d: &SettlementEntry) -> MatchedView {
         terminal_id: d.terminal_id.clone(),
         trace_no: d.trace_no.clone(),
         card: d.card.as_str().to_owned(),
-        amount: format!("{} {}", d.amount.major_string(), d.amount.currency.code()),
+        amount: d.amount.to_string(),
         time: rfc3339(d.txn_time, d.txn_offset).replace('T', " "),
     }
 }
@@ -395,7 +391,7 @@ async fn render_with(
                         .map(|m| if ctx.lang.code() == "en" { m.name_en } else { m.name_zh })
                         .unwrap_or_else(|| row.merchant_id.clone());
                     let time = rfc3339(row.local_time, row.local_offset).replace('T', " ");
-                    let amount = format!("{} {}", row.amount.major_string(), row.amount.currency.code());
+                    let amount = row.amount.to_string();
                     Some(Receipt { merchant_name, row, time, amount })
                 }
                 None => None,
@@ -478,9 +474,9 @@ async fn render_with(
         may_add_evidence,
         evidence_notice,
         show_contact: user.viewer().may_see_contact(),
-        amount: fmt_money(case.amount()),
-        remedy_amount: case.remedy_amount().map(fmt_money),
-        stated_amount: case.merchant_stated_minor.map(|m| fmt_money(Money::new(m, case.currency))),
+        amount: case.amount().to_string(),
+        remedy_amount: case.remedy_amount().map(|m| m.to_string()),
+        stated_amount: case.merchant_stated_minor.map(|m| Money::new(m, case.currency).to_string()),
         deadline: case.deadline_at.map(|t| local_time(t, tz)),
         title,
         explanation: text,
@@ -509,7 +505,7 @@ fn describe_debit(d: &SettlementEntry) -> String {
         rfc3339(d.txn_time, d.txn_offset).replace('T', " "),
         d.merchant_id,
         d.terminal_id,
-        format_args!("{} {}", d.amount.major_string(), d.amount.currency.code()),
+        d.amount,
         d.rrn
     )
 }
@@ -540,7 +536,7 @@ pub async fn my_cases(
         .into_iter()
         .map(|c| CaseSummary {
             title: explanation(&c, ctx.lang, &state.config.timezone).map(|(t, _)| t).unwrap_or_default(),
-            amount: fmt_money(c.amount()),
+            amount: c.amount().to_string(),
             filed: local_time(c.created_at, &state.config.timezone),
             id: c.id,
             kind: c.kind.as_str(),

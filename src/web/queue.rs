@@ -22,7 +22,7 @@ use crate::domain::finding::Finding;
 use crate::domain::money::{Currency, Money};
 use crate::domain::records::{is_merchant_id, is_rrn, is_terminal_id};
 use crate::i18n::Lang;
-use crate::web::case_page::{fmt_money, local_time};
+use crate::web::case_page::local_time;
 use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
@@ -241,7 +241,7 @@ pub struct QueueItem {
 fn item(row: QueueRow, now: i64, tz: &jiff::tz::TimeZone) -> QueueItem {
     QueueItem {
         amount: Currency::from_code(&row.currency)
-            .map(|c| fmt_money(Money::new(row.amount_minor, c)))
+            .map(|c| Money::new(row.amount_minor, c).to_string())
             .unwrap_or_else(|| format!("{} {}", row.amount_minor, row.currency)),
         deadline: row.deadline_at.map(|d| local_time(d, tz)).unwrap_or_default(),
         overdue: row.deadline_at.is_some_and(|d| d <= now),

@@ -26,7 +26,7 @@ use crate::domain::records::{
     is_terminal_id, parse_date, parse_instant,
 };
 use crate::domain::role::Role;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, format};
 use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
@@ -508,7 +508,7 @@ fn journal_line(stored: StoredJournal, lang: Lang, tz: &TimeZone) -> Result<Jour
         status: lang.t(status_key(row.status)),
         receipt: lang.t(if row.receipt_printed { "browse.receipt.yes" } else { "browse.receipt.no" }),
         event: row.terminal_event.map(|e| lang.t(event_key(e))),
-        amount: amount_text(row.amount, lang),
+        amount: format::money(row.amount, lang),
         card: row.card.as_str().to_owned(),
         cancels,
         merchant_id: row.merchant_id,
@@ -527,7 +527,7 @@ fn settlement_line(stored: StoredSettlement, lang: Lang, tz: &TimeZone) -> Resul
         time: time_text(entry.txn_time, entry.txn_offset),
         time_here: time_here(entry.txn_time, entry.txn_offset, tz),
         direction: lang.t(direction_key(entry.direction)),
-        amount: amount_text(entry.amount, lang),
+        amount: format::money(entry.amount, lang),
         card: entry.card.as_str().to_owned(),
         settled_on: entry.settled_on.to_string(),
         entry_id: entry.entry_id,
@@ -551,25 +551,6 @@ fn time_text(t: Timestamp, offset: Offset) -> String {
 
 fn time_here(t: Timestamp, offset: Offset, tz: &TimeZone) -> Option<String> {
     (tz.to_offset(t) != offset).then(|| t.to_zoned(tz.clone()).strftime(TIME_FORMAT).to_string())
-}
-
-/// `1,471.30` with the currency placed as the language writes it.
-fn amount_text(m: Money, lang: Lang) -> String {
-    let major = m.major_string();
-    let (sign, digits) = major.strip_prefix('-').map_or(("", major.as_str()), |rest| ("-", rest));
-    let (whole, fraction) = digits.split_once('.').map_or((digits, None), |(w, f)| (w, Some(f)));
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    let amount = match fraction {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    };
-    lang.t_args("browse.amount", &[("amount", amount), ("currency", m.currency.code().to_owned())])
 }
 
 fn txn_type_key(t: TxnType) -> &'static str {
@@ -765,15 +746,6 @@ mod tests {
             "/records?kind=journal&last4=2015&from=2026-11-12+13%3A20&before=5%3A6"
         );
         assert_eq!(SearchForm::default().query(None), "/records");
-    }
-
-    #[test]
-    fn amounts_are_grouped_and_carry_their_currency() {
-        assert_eq!(amount_text(Money::new(147130, Currency::CNY), Lang::En), "CNY 1,471.30");
-        assert_eq!(amount_text(Money::new(147130, Currency::CNY), Lang::ZhCn), "1,471.30 CNY");
-        assert_eq!(amount_text(Money::new(123456789, Currency::JPY), Lang::En), "JPY 123,456,789");
-        assert_eq!(amount_text(Money::new(5, Currency::USD), Lang::En), "USD 0.05");
-        assert_eq!(amount_text(Money::new(-100000, Currency::USD), Lang::En), "USD -1,000.00");
     }
 
     #[test]
