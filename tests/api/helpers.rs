@@ -1,4 +1,5 @@
-//! `TestApp`: the real server on a random port, a fresh database per test, cookie-aware browsers.
+//! `TestApp`: the real server on a random port, a fresh database per test, cookie-aware browsers,
+//! and `Page`, read through CSS selectors (scraper) rather than substrings or byte offsets.
 //!
 //! SQLite (a new file in a temporary folder) unless `REDRESS_TEST_POSTGRES_URL` is set; then a
 //! new schema in that PostgreSQL database, dropped when the test ends.
@@ -10,6 +11,7 @@ use redress::config::Config;
 use redress::db::Db;
 use redress::startup::Application;
 use reqwest::header::HeaderMap;
+use scraper::{ElementRef, Html, Selector};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub struct TestApp {
@@ -33,11 +35,9 @@ pub struct Page {
 }
 
 impl Page {
-    /// The value of the first hidden `_csrf` field on the page.
+    /// The CSRF token of the page's forms (every `_csrf` field carries the same one).
     pub fn csrf(&self) -> String {
-        let marker = "name=\"_csrf\" value=\"";
-        let start = self.body.find(marker).expect("page has a CSRF field") + marker.len();
-        self.body[start..].split('"').next().unwrap().to_owned()
+        self.field_value("_csrf")
     }
 
     pub fn header(&self, name: &str) -> &str {
@@ -47,6 +47,98 @@ impl Page {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
+
+    /// The body parsed as an HTML document.
+    pub fn html(&self) -> Html {
+        Html::parse_document(&self.body)
+    }
+
+    /// Runs `read` on every element `css` selects, in page order.
+    fn each<T>(&self, css: &str, read: impl Fn(ElementRef<'_>) -> T) -> Vec<T> {
+        let selector = Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css:?}: {e}"));
+        self.html().select(&selector).map(read).collect()
+    }
+
+    /// The text of every element `css` selects, in page order, with runs of spaces and line
+    /// breaks made one space (a no-break space stays: pages use it on purpose).
+    pub fn select_all(&self, css: &str) -> Vec<String> {
+        self.each(css, |e| text_of(&e))
+    }
+
+    /// The text of the one element `css` selects; none or several fail the test.
+    pub fn select_text(&self, css: &str) -> String {
+        let found = self.select_all(css);
+        assert_eq!(found.len(), 1, "{css:?} selects {} elements, not one: {found:?}\n{}", found.len(), self.body);
+        found.into_iter().next().unwrap()
+    }
+
+    /// How many elements `css` selects.
+    pub fn count(&self, css: &str) -> usize {
+        self.each(css, |_| ()).len()
+    }
+
+    /// Whether `css` selects anything.
+    pub fn has(&self, css: &str) -> bool {
+        self.count(css) > 0
+    }
+
+    /// The attribute `attr` of every element `css` selects that has it, in page order (entities
+    /// decoded, as a browser reads them).
+    pub fn attrs(&self, css: &str, attr: &str) -> Vec<String> {
+        self.each(css, |e| e.value().attr(attr).map(str::to_owned)).into_iter().flatten().collect()
+    }
+
+    /// The attribute `attr` of the one element `css` selects.
+    pub fn attr(&self, css: &str, attr: &str) -> String {
+        let found = self.attrs(css, attr);
+        assert_eq!(found.len(), 1, "{css:?} [{attr}]: {found:?}\n{}", self.body);
+        found.into_iter().next().unwrap()
+    }
+
+    /// What the form field `name` holds: an input's value, a text area's text, the selected
+    /// option of a select. Several fields of that name (one per form) must agree.
+    pub fn field_value(&self, name: &str) -> String {
+        let css = format!(r#"input[name="{name}"], textarea[name="{name}"], select[name="{name}"]"#);
+        let values: Vec<String> = self
+            .each(&css, |e| {
+                let field = e.value();
+                match field.name() {
+                    "textarea" => Some(e.text().collect()),
+                    "select" => {
+                        let selected = Selector::parse("option[selected]").unwrap();
+                        e.select(&selected).next().and_then(|o| o.value().attr("value")).map(str::to_owned)
+                    }
+                    // A radio button or check box holds its value only when checked.
+                    _ if matches!(field.attr("type"), Some("radio" | "checkbox")) => {
+                        field.attr("checked").and(field.attr("value")).map(str::to_owned)
+                    }
+                    _ => Some(field.attr("value").unwrap_or_default().to_owned()),
+                }
+            })
+            .into_iter()
+            .flatten()
+            .collect();
+        assert!(!values.is_empty(), "no field named {name:?} on the page:\n{}", self.body);
+        assert!(values.iter().all(|v| *v == values[0]), "the fields named {name:?} disagree: {values:?}");
+        values.into_iter().next().unwrap()
+    }
+
+    /// The page's language: the `lang` of `<html>`.
+    pub fn lang(&self) -> String {
+        self.attr("html", "lang")
+    }
+
+    /// The message tied to the form field `field` (`<p id="FIELD-error">`); the test fails
+    /// when the field has none.
+    pub fn field_error(&self, field: &str) -> String {
+        self.select_text(&format!("#{field}-error"))
+    }
+}
+
+/// An element's text with runs of ASCII white space made one space.
+fn text_of(e: &ElementRef<'_>) -> String {
+    let text: String = e.text().collect();
+    text.split(|c: char| c.is_ascii_whitespace()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 impl TestApp {

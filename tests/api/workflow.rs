@@ -58,16 +58,10 @@ pub(crate) async fn case(app: &TestApp, id: i64) -> redress::db::cases::CaseRow 
 async fn act(who: &Browser, id: i64, action: &str, fields: &[(&str, &str)]) -> crate::helpers::Page {
     let page = who.get(&format!("/cases/{id}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let version = version_on(&page.body);
+    let version = page.field_value("version");
     let mut all: Vec<(&str, &str)> = vec![("version", &version)];
     all.extend_from_slice(fields);
     who.post_form(&format!("/cases/{id}/act/{action}"), &all).await
-}
-
-fn version_on(body: &str) -> String {
-    let at = body.find("name=\"version\" value=\"").expect("the page has an action form");
-    let rest = &body[at + 22..];
-    rest[..rest.find('"').unwrap()].to_owned()
 }
 
 pub(crate) async fn events(app: &TestApp, id: i64) -> Vec<(String, String)> {
@@ -309,7 +303,7 @@ async fn a_stale_page_is_told_the_case_changed_and_nothing_is_applied() {
     let id = file(&app, 16).await; // under review
     let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
     let stale = agent.get(&format!("/cases/{id}")).await;
-    let version = version_on(&stale.body);
+    let version = stale.field_value("version");
     let me_id = redress::db::users::find_by_email(&app.db, "desk@bank.example").await.unwrap().unwrap().id.to_string();
     let assigned =
         agent.post_form(&format!("/cases/{id}/assign"), &[("version", &version), ("assignee", &me_id)]).await;
@@ -338,7 +332,7 @@ async fn of_a_hundred_concurrent_approvals_exactly_one_wins() {
         agents.push(app.signed_in("agent", &format!("desk{n}@bank.example"), &[]).await);
     }
     let page = agents[0].get(&format!("/cases/{id}")).await;
-    let version = version_on(&page.body);
+    let version = page.field_value("version");
     let csrfs: Vec<String> = {
         let mut out = Vec::new();
         for a in &agents {
