@@ -1,5 +1,7 @@
 //! Accounts: registration, verification, sign-in, sessions, throttling, password reset, tokens.
 
+use redress::domain::role::Role;
+
 use crate::helpers::{Page, TestApp};
 
 fn link_in(text: &str, path: &str) -> String {
@@ -68,7 +70,7 @@ async fn a_customer_registers_confirms_the_email_and_signs_in() {
 #[tokio::test]
 async fn registering_an_existing_email_reveals_nothing() {
     let app = TestApp::spawn().await;
-    app.seed_user("customer", "taken@example.com", &[]).await;
+    app.seed_user(Role::Customer, "taken@example.com", &[]).await;
     let b = app.browser();
     let page = b
         .post_form(
@@ -93,7 +95,7 @@ async fn registering_an_existing_email_reveals_nothing() {
 #[tokio::test]
 async fn signing_in_issues_a_new_session_id_and_signing_out_ends_it() {
     let app = TestApp::spawn().await;
-    let password = app.seed_user("agent", "agent@example.com", &[]).await;
+    let password = app.seed_user(Role::Agent, "agent@example.com", &[]).await;
     let b = app.browser();
     let anonymous = session_cookie(&b.get("/").await);
     assert!(!anonymous.is_empty());
@@ -138,7 +140,7 @@ async fn session_cookies_are_httponly_samesite_and_secure_over_https() {
 #[tokio::test]
 async fn the_sixth_quick_wrong_password_is_refused_even_with_spoofed_addresses() {
     let app = TestApp::spawn().await;
-    let password = app.seed_user("agent", "target@example.com", &[]).await;
+    let password = app.seed_user(Role::Agent, "target@example.com", &[]).await;
     let b = app.browser();
     let csrf = b.get("/").await.csrf();
     for i in 0..5 {
@@ -163,14 +165,14 @@ async fn the_sixth_quick_wrong_password_is_refused_even_with_spoofed_addresses()
     // Even the right password waits now: the limit is checked before the password.
     assert_eq!(b.login("target@example.com", &password).await.status, 429);
     // Another account is not affected.
-    let other = app.seed_user("agent", "other@example.com", &[]).await;
+    let other = app.seed_user(Role::Agent, "other@example.com", &[]).await;
     assert_eq!(b.login("other@example.com", &other).await.status, 303);
 }
 
 #[tokio::test]
 async fn unknown_accounts_and_wrong_passwords_get_the_same_answer() {
     let app = TestApp::spawn().await;
-    app.seed_user("agent", "known@example.com", &[]).await;
+    app.seed_user(Role::Agent, "known@example.com", &[]).await;
     let b = app.browser();
     let wrong = b.login("known@example.com", "not the password").await;
     let unknown = b.login("nobody@example.com", "not the password").await;
@@ -183,7 +185,7 @@ async fn unknown_accounts_and_wrong_passwords_get_the_same_answer() {
 #[tokio::test]
 async fn a_forgotten_password_is_reset_by_the_emailed_link_and_old_sessions_end() {
     let app = TestApp::spawn().await;
-    let old_password = app.seed_user("agent", "desk@example.com", &[]).await;
+    let old_password = app.seed_user(Role::Agent, "desk@example.com", &[]).await;
     let other_device = app.browser();
     assert_eq!(other_device.login("desk@example.com", &old_password).await.status, 303);
     assert_eq!(other_device.get("/agent").await.status, 200);
@@ -229,7 +231,7 @@ async fn a_forgotten_password_is_reset_by_the_emailed_link_and_old_sessions_end(
 #[tokio::test]
 async fn a_signed_in_persons_language_choice_is_their_setting() {
     let app = TestApp::spawn().await;
-    let b = app.signed_in("agent", "lang@example.com", &[]).await;
+    let b = app.signed_in(Role::Agent, "lang@example.com", &[]).await;
     assert!(b.get("/agent").await.body.contains(r#"<html lang="zh-CN">"#));
     b.post_form("/lang", &[("lang", "en"), ("next", "/agent")]).await;
     // A new device without the cookie, with a Chinese browser, still gets English.
@@ -259,7 +261,7 @@ async fn api_tokens_authenticate_with_their_role_and_can_be_revoked() {
         assert_eq!(body["error"], "unauthorized");
     }
 
-    let admin = app.signed_in("admin", "root@example.com", &[]).await;
+    let admin = app.signed_in(Role::Admin, "root@example.com", &[]).await;
     let created = admin.post_form("/admin/tokens", &[("name", "bank channel"), ("role", "customer")]).await;
     assert_eq!(created.status, 200);
     let shown = created.body.split(r#"<code class="secret">"#).nth(1).unwrap().split('<').next().unwrap().to_owned();
@@ -279,7 +281,7 @@ async fn api_tokens_authenticate_with_their_role_and_can_be_revoked() {
 async fn admins_create_merchant_staff_bound_to_their_merchants() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    let admin = app.signed_in("admin", "root@example.com", &[]).await;
+    let admin = app.signed_in(Role::Admin, "root@example.com", &[]).await;
 
     let unknown = admin
         .post_form(

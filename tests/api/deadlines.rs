@@ -4,6 +4,7 @@
 use jiff::{SignedDuration, Timestamp};
 use redress::cases::MatchContext;
 use redress::cases::sweep::{self, Swept};
+use redress::domain::role::Role;
 
 use std::time::Duration;
 
@@ -17,7 +18,7 @@ fn at(unix: i64) -> Timestamp {
 #[tokio::test]
 async fn a_passed_deadline_goes_to_the_desk_once_per_deadline_and_quiet_outcomes_close() {
     let app = with_samples().await;
-    let _desk = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let _desk = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let ctx = MatchContext::new(&app.config);
     let waiting = file(&app, 17).await; // awaiting_merchant: 2 business days
     let outcome = file(&app, 0).await; // resolved at once
@@ -71,8 +72,8 @@ async fn a_passed_deadline_goes_to_the_desk_once_per_deadline_and_quiet_outcomes
 async fn two_sweepers_on_one_database_handle_each_case_exactly_once() {
     const N: usize = 40;
     let app = with_samples().await;
-    let _desk = app.signed_in("agent", "desk@bank.example", &[]).await;
-    let _night = app.signed_in("agent", "night@bank.example", &[]).await;
+    let _desk = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
+    let _night = app.signed_in(Role::Agent, "night@bank.example", &[]).await;
     let mut ids = Vec::new();
     for _ in 0..N {
         ids.push(file(&app, 17).await);
@@ -116,8 +117,8 @@ async fn two_sweepers_on_one_database_handle_each_case_exactly_once() {
 async fn two_server_processes_sweeping_one_database_handle_each_case_once() {
     const N: usize = 30;
     let app = with_samples().await;
-    let _desk = app.signed_in("agent", "desk@bank.example", &[]).await;
-    let _night = app.signed_in("agent", "night@bank.example", &[]).await;
+    let _desk = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
+    let _night = app.signed_in(Role::Agent, "night@bank.example", &[]).await;
     let mut ids = Vec::new();
     for _ in 0..N {
         ids.push(file(&app, 17).await);

@@ -1,5 +1,7 @@
 //! Evidence files on a case: kinds by content, size and count limits, who may see them.
 
+use redress::domain::role::Role;
+
 use crate::helpers::{Browser, TestApp};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but well-typed";
@@ -8,7 +10,7 @@ async fn app_with_case() -> (TestApp, Browser, String) {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
     app.import_samples().await;
-    let me = app.signed_in("customer", "holder@example.com", &[]).await;
+    let me = app.signed_in(Role::Customer, "holder@example.com", &[]).await;
     let filed = me
         .post_form(
             "/claims/new/no_receipt",
@@ -90,13 +92,13 @@ async fn files_are_served_as_attachments_to_the_customer_and_the_desk_only() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
 
-    let agent = app.signed_in("agent", "desk@example.com", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     assert_eq!(agent.get(&file_path).await.status, 200);
-    let staff = app.signed_in("merchant", "clerk@example.com", &["828844912590296"]).await;
+    let staff = app.signed_in(Role::Merchant, "clerk@example.com", &["828844912590296"]).await;
     assert_eq!(staff.get(&case_path).await.status, 200, "the merchant sees the case…");
     assert_eq!(staff.get(&file_path).await.status, 404, "…but not the customer's files");
     assert!(!staff.get(&case_path).await.body.contains("statement.png"));
-    let stranger = app.signed_in("customer", "stranger@example.com", &[]).await;
+    let stranger = app.signed_in(Role::Customer, "stranger@example.com", &[]).await;
     assert_eq!(stranger.get(&file_path).await.status, 404);
     assert_eq!(upload(&app, &stranger, &case_path, "x.png", PNG.to_vec(), true).await.0, 404);
 }

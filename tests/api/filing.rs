@@ -1,5 +1,7 @@
 //! Filing in the browser and reading the case page, as each kind of person.
 
+use redress::domain::role::Role;
+
 use crate::helpers::TestApp;
 
 async fn with_samples() -> TestApp {
@@ -12,7 +14,7 @@ async fn with_samples() -> TestApp {
 #[tokio::test]
 async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_languages() {
     let app = with_samples().await;
-    let me = app.signed_in("customer", "holder@example.com", &[]).await;
+    let me = app.signed_in(Role::Customer, "holder@example.com", &[]).await;
     for kind in ["no_receipt", "duplicate_charge", "wrong_amount", "refund_not_received"] {
         assert_eq!(me.get(&format!("/claims/new/{kind}")).await.status, 200, "{kind} form");
     }
@@ -76,7 +78,7 @@ async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_lang
 #[tokio::test]
 async fn a_full_card_number_is_refused_and_not_shown_again() {
     let app = with_samples().await;
-    let me = app.signed_in("customer", "holder@example.com", &[]).await;
+    let me = app.signed_in(Role::Customer, "holder@example.com", &[]).await;
     let pan = "6228480402564890018";
     let page = me
         .post_form(
@@ -132,7 +134,7 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
 #[tokio::test]
 async fn merchant_staff_see_their_cases_without_the_customers_details_and_others_see_nothing() {
     let app = with_samples().await;
-    let me = app.signed_in("customer", "holder@example.com", &[]).await;
+    let me = app.signed_in(Role::Customer, "holder@example.com", &[]).await;
     let filed = me
         .post_form(
             "/claims/new/no_receipt",
@@ -147,16 +149,16 @@ async fn merchant_staff_see_their_cases_without_the_customers_details_and_others
         .await;
     let case_path = filed.header("location").to_owned();
 
-    let staff = app.signed_in("merchant", "clerk@example.com", &["828844912590296"]).await;
+    let staff = app.signed_in(Role::Merchant, "clerk@example.com", &["828844912590296"]).await;
     let page = staff.get(&case_path).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("000004267530"));
     assert!(!page.body.contains("holder@example.com") && !page.body.contains("out of paper"), "no customer details");
 
-    let other = app.signed_in("merchant", "other@example.com", &["851424736185314"]).await;
+    let other = app.signed_in(Role::Merchant, "other@example.com", &["851424736185314"]).await;
     assert_eq!(other.get(&case_path).await.status, 404);
-    let stranger = app.signed_in("customer", "stranger@example.com", &[]).await;
+    let stranger = app.signed_in(Role::Customer, "stranger@example.com", &[]).await;
     assert_eq!(stranger.get(&case_path).await.status, 404);
-    let agent = app.signed_in("agent", "desk@example.com", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     assert!(agent.get(&case_path).await.body.contains("holder@example.com"));
 }

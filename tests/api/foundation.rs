@@ -1,5 +1,7 @@
 //! The skeleton: probes, pages in both languages, errors, static files, headers, CSRF.
 
+use redress::domain::role::Role;
+
 use crate::helpers::TestApp;
 
 #[tokio::test]
@@ -153,7 +155,7 @@ async fn responses_are_compressed_for_clients_that_ask() {
 #[tokio::test]
 async fn error_pages_know_the_visitor_and_their_language_switch_works() {
     let app = TestApp::spawn().await;
-    let agent = app.signed_in("agent", "desk@example.com", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     let missing = agent.get("/no/such/page").await;
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("desk@example.com"), "the signed-in person is shown");

@@ -9,6 +9,7 @@ use std::str::FromStr;
 
 use redress::config::Config;
 use redress::db::Db;
+use redress::domain::role::Role;
 use redress::startup::Application;
 use reqwest::header::HeaderMap;
 use scraper::{ElementRef, Html, Selector};
@@ -206,15 +207,17 @@ impl TestApp {
     }
 
     /// Creates a user directly (as `redress user add` would) and returns the password.
-    pub async fn seed_user(&self, role: &str, email: &str, merchants: &[&str]) -> String {
+    pub async fn seed_user(&self, role: Role, email: &str, merchants: &[&str]) -> String {
         let password = format!("pw-{email}-long-enough");
         let merchants: Vec<String> = merchants.iter().map(|m| m.to_string()).collect();
-        redress::accounts::add_user(&self.db, role, email, &merchants, password.clone()).await.expect("user seeds");
+        redress::accounts::add_user(&self.db, role.as_str(), email, &merchants, password.clone())
+            .await
+            .expect("user seeds");
         password
     }
 
     /// A browser signed in as a new user of `role`.
-    pub async fn signed_in(&self, role: &str, email: &str, merchants: &[&str]) -> Browser {
+    pub async fn signed_in(&self, role: Role, email: &str, merchants: &[&str]) -> Browser {
         let password = self.seed_user(role, email, merchants).await;
         let browser = self.browser();
         let page = browser.login(email, &password).await;
@@ -240,9 +243,9 @@ impl TestApp {
     }
 
     /// A new API token of `role`, bound to `merchants` (merchant tokens).
-    pub async fn token(&self, role: &str, merchants: &[&str]) -> String {
+    pub async fn token(&self, role: Role, merchants: &[&str]) -> String {
         let merchants: Vec<String> = merchants.iter().map(|m| m.to_string()).collect();
-        redress::accounts::add_token(&self.db, role, &merchants, "test").await.unwrap()
+        redress::accounts::add_token(&self.db, role.as_str(), &merchants, "test").await.unwrap()
     }
 
     /// Imports the sample journal and settlement files, as `redress import` would.

@@ -1,6 +1,7 @@
 //! Journal and settlement imports through the API, the upload page and the command line.
 
 use redress::db::records::{RecordTable, count_rows};
+use redress::domain::role::Role;
 use redress::import::Kind;
 
 use crate::helpers::TestApp;
@@ -34,7 +35,7 @@ async fn post_csv(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> (u16
 #[tokio::test]
 async fn the_samples_import_through_the_api_and_again_change_nothing() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     for (path, file, table) in [
         ("/api/v1/journal", "journal.csv", RecordTable::Journal),
         ("/api/v1/settlement", "settlement.csv", RecordTable::Settlement),
@@ -56,7 +57,7 @@ async fn the_samples_import_through_the_api_and_again_change_nothing() {
 #[tokio::test]
 async fn the_samples_import_through_the_upload_page() {
     let app = TestApp::spawn().await;
-    let agent = app.signed_in("agent", "desk@example.com", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     let csrf = agent.get("/imports").await.csrf();
     for (kind, file) in [("journal", "journal.csv"), ("settlement", "settlement.csv")] {
         let form = reqwest::multipart::Form::new()
@@ -85,7 +86,7 @@ async fn the_samples_import_through_the_upload_page() {
 #[tokio::test]
 async fn one_bad_row_among_100k_imports_nothing_and_names_the_row() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     let text = String::from_utf8(generated(Kind::Journal, 100_000)).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     // Line 77,778 of the file (the header is line 1): an amount with three decimals.
@@ -109,7 +110,7 @@ async fn one_bad_row_among_100k_imports_nothing_and_names_the_row() {
 #[tokio::test]
 async fn a_changed_row_is_a_conflict_and_the_stored_row_is_kept() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     post_csv(&app, "/api/v1/settlement", &agent, sample("settlement.csv")).await;
     let text = String::from_utf8(sample("settlement.csv")).unwrap();
     let changed = text.replacen(
@@ -132,7 +133,7 @@ async fn a_changed_row_is_a_conflict_and_the_stored_row_is_kept() {
 #[tokio::test]
 async fn a_full_card_number_rejects_the_file_and_is_never_repeated() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     let text = String::from_utf8(sample("journal.csv")).unwrap();
     let pan = "6228480402564890018";
     let leaked = text.replacen("621700******9605", pan, 1);
@@ -148,7 +149,7 @@ async fn a_full_card_number_rejects_the_file_and_is_never_repeated() {
 async fn merchants_import_only_their_own_journals() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    let merchant = app.token("merchant", &["851424736185314"]).await;
+    let merchant = app.token(Role::Merchant, &["851424736185314"]).await;
     let (status, report) = post_csv(&app, "/api/v1/journal", &merchant, sample("journal.csv")).await;
     assert_eq!(status, 422);
     assert_eq!(report["problems"][0]["code"], "merchant_not_yours");
@@ -167,14 +168,14 @@ async fn merchants_import_only_their_own_journals() {
 
     let (status, _) = post_csv(&app, "/api/v1/settlement", &merchant, sample("settlement.csv")).await;
     assert_eq!(status, 403, "settlement files are the desk's");
-    let customer = app.token("customer", &[]).await;
+    let customer = app.token(Role::Customer, &[]).await;
     assert_eq!(post_csv(&app, "/api/v1/journal", &customer, sample("journal.csv")).await.0, 403);
 }
 
 #[tokio::test]
 async fn the_api_wants_csv() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/journal", app.base))
         .bearer_auth(&agent)
@@ -193,7 +194,7 @@ async fn the_api_wants_csv() {
 #[tokio::test]
 async fn a_batch_of_old_new_and_repeated_rows_counts_each_for_what_it_is() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     for (path, kind, table) in [
         ("/api/v1/journal", Kind::Journal, RecordTable::Journal),
         ("/api/v1/settlement", Kind::Settlement, RecordTable::Settlement),

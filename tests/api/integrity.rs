@@ -2,6 +2,7 @@
 //! (DESIGN.md §3.2). An RRN is unique per host and clearing day, not across merchants: another
 //! merchant's journal row or credit carrying the same RRN must change nothing.
 
+use redress::domain::role::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::{SAMPLES, TestApp};
@@ -46,7 +47,7 @@ fn readme_claim(email: &str) -> Value {
 
 /// Merchant B's staff import one approved, printed sale that carries the RRN of merchant A's debit.
 async fn merchant_b_claims_rrn(app: &TestApp, rrn: &str, card: &str, amount: &str, time: &str) {
-    let b_staff = app.token("merchant", &[MERCHANT_B]).await;
+    let b_staff = app.token(Role::Merchant, &[MERCHANT_B]).await;
     let row =
         format!("{MERCHANT_B},74222276,000002,000051,{rrn},654321,sale,approved,true,{card},{amount},CNY,{time},,,00,");
     import(app, &b_staff, "journal", format!("{JOURNAL_HEADER}\n{row}\n")).await;
@@ -56,7 +57,7 @@ async fn merchant_b_claims_rrn(app: &TestApp, rrn: &str, card: &str, amount: &st
 async fn another_merchants_journal_row_with_the_same_rrn_changes_no_finding() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
+    let (agent, bank) = (app.token(Role::Agent, &[]).await, app.token(Role::Customer, &[]).await);
     import(&app, &agent, "journal", sample("journal.csv")).await;
     import(&app, &agent, "settlement", sample("settlement.csv")).await;
     let before = file(&app, &bank, readme_claim("holder1@example.com")).await;
@@ -81,7 +82,7 @@ async fn another_merchants_journal_row_with_the_same_rrn_changes_no_finding() {
 async fn a_case_waiting_for_its_journal_ignores_another_merchants_row_and_its_receipt_names_its_own_shop() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
+    let (agent, bank) = (app.token(Role::Agent, &[]).await, app.token(Role::Customer, &[]).await);
     import(&app, &agent, "settlement", sample("settlement.csv")).await;
     let claim = json!({"kind": "no_receipt", "card_last4": "2470", "amount": "2220.99",
                        "occurred_at": "2026-11-05T17:15:05+08:00", "contact_email": "holder0@example.com"});
@@ -100,7 +101,7 @@ async fn a_case_waiting_for_its_journal_ignores_another_merchants_row_and_its_re
     import(&app, &agent, "journal", sample("journal.csv")).await;
     let decided = case(&app, &agent, &filed["id"]).await;
     assert_eq!(decided["finding"], "valid_sale_no_receipt", "{decided}");
-    let desk = app.signed_in("agent", "desk@example.com", &[]).await;
+    let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     let page = desk.get(&format!("/cases/{}", filed["id"])).await;
     assert_eq!(page.status, 200);
     let html = scraper::Html::parse_document(&page.body);
@@ -116,7 +117,7 @@ async fn a_case_waiting_for_its_journal_ignores_another_merchants_row_and_its_re
 async fn another_merchants_credit_with_the_same_orig_rrn_pays_back_nothing() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
+    let (agent, bank) = (app.token(Role::Agent, &[]).await, app.token(Role::Customer, &[]).await);
     import(&app, &agent, "journal", sample("journal.csv")).await;
     import(&app, &agent, "settlement", sample("settlement.csv")).await;
     let filed = file(&app, &bank, readme_claim("holder1@example.com")).await;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use redress::db::Db;
 use redress::db::outbox;
 use redress::domain::case_state::{CaseState, PendingRemedy};
+use redress::domain::role::Role;
 use redress::i18n::Lang;
 use redress::mail::sender::{Sender, SenderSettings};
 use redress::mail::smtp::SmtpSettings;
@@ -140,7 +141,7 @@ async fn registration_mail_arrives_in_the_visitors_language_with_a_link_that_wor
 async fn a_password_reset_mail_arrives_and_its_link_sets_a_new_password() {
     let smtp = SmtpServer::start();
     let app = app_sending_to(&smtp.url(), &[]).await;
-    app.seed_user("agent", "desk@example.com", &[]).await;
+    app.seed_user(Role::Agent, "desk@example.com", &[]).await;
     let b = app.browser();
     let sent = post_in(&b, &app.base, "en-GB,en;q=0.9", "/password/forgot", &[("email", "desk@example.com")]).await;
     assert_eq!(sent.status, 200);
@@ -244,7 +245,7 @@ async fn without_a_mail_server_notices_wait_in_the_outbox() {
     let rows = app.outbox().await;
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].status.as_str(), rows[0].attempts), ("pending", 0));
-    let admin = app.signed_in("admin", "admin@example.com", &[]).await;
+    let admin = app.signed_in(Role::Admin, "admin@example.com", &[]).await;
     let page = admin.get("/admin/outbox").await;
     assert!(page.body.contains("Confirm your email address for Redress"), "{}", page.body);
     assert!(page.body.contains("wait@example.com"));
@@ -277,7 +278,7 @@ async fn failures_back_off_then_fail_and_an_admin_retry_delivers() {
     assert!(broken.last_error.as_deref().unwrap().contains("not valid"));
 
     // Admins see why, and can try again once the mail server is back.
-    let admin = app.signed_in("admin", "admin@example.com", &[]).await;
+    let admin = app.signed_in(Role::Admin, "admin@example.com", &[]).await;
     let page = admin.get("/admin/outbox").await;
     assert!(page.body.contains(&format!("/admin/outbox/{}/retry", refused.id)), "{}", page.body);
     assert!(page.body.contains("refused"));

@@ -1,6 +1,8 @@
 //! Merchant staff's triage queue, the desk's console and its dashboard: who sees which cases, the
 //! filters, keyset pages, and bad input.
 
+use redress::domain::role::Role;
+
 use crate::helpers::TestApp;
 use crate::workflow::{case, file, with_samples};
 
@@ -29,7 +31,7 @@ async fn merchant_staff_see_their_own_merchants_cases_soonest_deadline_first_and
     let app = with_samples().await;
     let all = filed(&app, &(0..18).collect::<Vec<_>>()).await;
     let mid = all.iter().find(|(id, _)| *id == all[17].0).unwrap().1.clone().unwrap();
-    let staff = app.signed_in("merchant", "till@shop.example", &[&mid]).await;
+    let staff = app.signed_in(Role::Merchant, "till@shop.example", &[&mid]).await;
 
     let page = staff.get("/merchant/cases?state=all").await;
     assert_eq!(page.status, 200);
@@ -91,7 +93,7 @@ async fn merchant_staff_see_their_own_merchants_cases_soonest_deadline_first_and
 #[tokio::test]
 async fn the_desk_console_filters_searches_and_pages_every_case() {
     let app = with_samples().await;
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
         for n in 0..18 {
@@ -149,7 +151,7 @@ async fn the_desk_console_filters_searches_and_pages_every_case() {
 #[tokio::test]
 async fn the_dashboard_counts_cases_by_state_deadline_merchant_and_terminal() {
     let app = with_samples().await;
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let all = filed(&app, &(0..18).collect::<Vec<_>>()).await;
     let page = agent.get_with("/agent/dashboard", &[("accept-language", "en")]).await;
     assert_eq!(page.status, 200);

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use redress::db::browse::{self, Cursor, RecordKind, Search};
 use redress::domain::money::{Currency, Money};
+use redress::domain::role::Role;
 
 use crate::helpers::{Browser, Page, TestApp};
 
@@ -112,7 +113,7 @@ fn shanghai_day(r: &Row) -> String {
 async fn each_search_field_finds_exactly_the_rows_the_files_have() {
     let app = TestApp::spawn().await;
     import_samples(&app).await;
-    let desk = app.signed_in("agent", "desk@example.com", &[]).await;
+    let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
 
     // The example of the issue: one settlement entry, on terminal 88360045, trace 000051.
     let page = get(&desk, "/records?kind=settlement&rrn=000004267530").await;
@@ -207,7 +208,7 @@ async fn each_search_field_finds_exactly_the_rows_the_files_have() {
 async fn pages_walk_every_row_once_newest_first() {
     let app = TestApp::spawn().await;
     import_samples(&app).await;
-    let desk = app.signed_in("agent", "desk@example.com", &[]).await;
+    let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
 
     for (kind, file) in [("journal", "journal.csv"), ("settlement", "settlement.csv")] {
         let (walked, sizes) = walk(&desk, &format!("/records?kind={kind}")).await;
@@ -257,7 +258,7 @@ async fn pages_cut_inside_one_second_lose_and_repeat_nothing() {
         .unwrap();
     assert_eq!(res.status(), 200);
 
-    let desk = app.signed_in("agent", "desk@example.com", &[]).await;
+    let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     let (walked, sizes) = walk(&desk, "/records?terminal_id=TIE00001").await;
     assert_eq!(sizes, [50, 50, 25]);
     let unique: HashSet<&String> = walked.iter().collect();
@@ -269,7 +270,7 @@ async fn pages_cut_inside_one_second_lose_and_repeat_nothing() {
     assert_eq!(walked[124], format!("{MID}/TIE00001/000001/000120"));
 
     // A merchant user walks the same rows the same way.
-    let staff = app.signed_in("merchant", "staff@merchant.example", &[MID]).await;
+    let staff = app.signed_in(Role::Merchant, "staff@merchant.example", &[MID]).await;
     let (mine, _) = walk(&staff, "/records?terminal_id=TIE00001").await;
     assert_eq!(mine, walked);
 }
@@ -279,7 +280,7 @@ async fn merchant_staff_see_their_merchants_journal_and_nothing_else() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
     import_samples(&app).await;
-    let staff = app.signed_in("merchant", "staff@merchant.example", &[MID]).await;
+    let staff = app.signed_in(Role::Merchant, "staff@merchant.example", &[MID]).await;
 
     let own = expected("journal.csv", |r| r["merchant_id"] == MID);
     assert_eq!(found(&staff, "/records").await, own);
@@ -313,7 +314,7 @@ async fn merchant_staff_see_their_merchants_journal_and_nothing_else() {
     assert!(!page.body.contains("CLR000000004"));
 
     // Staff of two merchants see both, or the one they pick.
-    let both = app.signed_in("merchant", "both@merchant.example", &[MID, OTHER_MID]).await;
+    let both = app.signed_in(Role::Merchant, "both@merchant.example", &[MID, OTHER_MID]).await;
     let other = expected("journal.csv", |r| r["merchant_id"] == OTHER_MID);
     assert_eq!(found(&both, "/records").await, own.union(&other).cloned().collect());
     assert_eq!(found(&both, &format!("/records?merchant_id={OTHER_MID}")).await, other);
@@ -328,7 +329,7 @@ async fn merchant_staff_see_their_merchants_journal_and_nothing_else() {
 async fn customers_and_visitors_are_turned_away() {
     let app = TestApp::spawn().await;
     import_samples(&app).await;
-    let customer = app.signed_in("customer", "card@holder.example", &[]).await;
+    let customer = app.signed_in(Role::Customer, "card@holder.example", &[]).await;
     let page = get(&customer, "/records?kind=settlement").await;
     assert_eq!(page.status, 403);
     assert!(!page.body.contains("CLR0000"));
@@ -339,9 +340,11 @@ async fn customers_and_visitors_are_turned_away() {
 
     // The nav offers the page to those who may use it.
     app.load_merchants().await;
-    for (role, email, merchants) in [("merchant", "m@merchant.example", &[MID][..]), ("agent", "a@example.com", &[])] {
+    for (role, email, merchants) in
+        [(Role::Merchant, "m@merchant.example", &[MID][..]), (Role::Agent, "a@example.com", &[])]
+    {
         let b = app.signed_in(role, email, merchants).await;
-        assert!(get(&b, "/").await.body.contains("href=\"/records\""), "{role}");
+        assert!(get(&b, "/").await.body.contains("href=\"/records\""), "{role:?}");
     }
     assert!(!get(&customer, "/").await.body.contains("href=\"/records\""));
 }
@@ -350,7 +353,7 @@ async fn customers_and_visitors_are_turned_away() {
 async fn refused_input_comes_back_with_the_message_next_to_the_field() {
     let app = TestApp::spawn().await;
     import_samples(&app).await;
-    let desk = app.signed_in("agent", "desk@example.com", &[]).await;
+    let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
 
     for (query, field, message) in [
         ("rrn=12345", "rrn", "Reference number (RRN) must be 12 letters or digits"),

@@ -1,5 +1,6 @@
 //! New records change open cases: re-matching when records were missing, money that arrived.
 
+use redress::domain::role::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -44,7 +45,7 @@ async fn case(app: &TestApp, token: &str, id: &Value) -> Value {
 #[tokio::test]
 async fn a_journal_upload_rematches_a_case_that_waited_for_it() {
     let app = TestApp::spawn().await;
-    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
+    let (agent, bank) = (app.token(Role::Agent, &[]).await, app.token(Role::Customer, &[]).await);
     import(&app, &agent, "settlement", sample("settlement.csv")).await;
     let claim = json!({"kind": "no_receipt", "card_last4": "2470", "amount": "2220.99", "occurred_at": "2026-11-05T17:15:05+08:00", "contact_email": "holder0@example.com"});
     let filed = file(&app, &bank, claim).await;
@@ -61,7 +62,7 @@ async fn a_journal_upload_rematches_a_case_that_waited_for_it() {
 #[tokio::test]
 async fn a_claim_filed_before_any_records_is_matched_when_they_arrive() {
     let app = TestApp::spawn().await;
-    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
+    let (agent, bank) = (app.token(Role::Agent, &[]).await, app.token(Role::Customer, &[]).await);
     let claim = json!({"kind": "duplicate_charge", "card_last4": "0325", "amount": "4970.19", "occurred_at": "2026-11-06T13:02+08:00", "contact_email": "holder10@example.com"});
     let filed = file(&app, &bank, claim).await;
     assert_eq!(filed["finding"], "no_debit_found");
@@ -77,7 +78,7 @@ async fn a_claim_filed_before_any_records_is_matched_when_they_arrive() {
 #[tokio::test]
 async fn a_settlement_credit_for_the_remedy_resolves_the_case_by_itself() {
     let app = TestApp::spawn().await;
-    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
+    let (agent, bank) = (app.token(Role::Agent, &[]).await, app.token(Role::Customer, &[]).await);
     import(&app, &agent, "journal", sample("journal.csv")).await;
     import(&app, &agent, "settlement", sample("settlement.csv")).await;
     let claim = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
@@ -108,9 +109,9 @@ async fn a_settlement_credit_for_the_remedy_resolves_the_case_by_itself() {
 async fn each_change_queues_its_notices_for_the_right_people() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    app.seed_user("merchant", "clerk@example.com", &["828844912590296"]).await;
-    app.seed_user("merchant", "elsewhere@example.com", &["851424736185314"]).await;
-    let (agent, bank) = (app.token("agent", &[]).await, app.token("customer", &[]).await);
+    app.seed_user(Role::Merchant, "clerk@example.com", &["828844912590296"]).await;
+    app.seed_user(Role::Merchant, "elsewhere@example.com", &["851424736185314"]).await;
+    let (agent, bank) = (app.token(Role::Agent, &[]).await, app.token(Role::Customer, &[]).await);
     import(&app, &agent, "journal", sample("journal.csv")).await;
     import(&app, &agent, "settlement", sample("settlement.csv")).await;
     let claim = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});

@@ -1,6 +1,7 @@
 //! Walking cases through DESIGN.md §6 by the right people, in the browser's way (forms with
 //! CSRF), and what happens when the wrong person, a stale page or two people at once try.
 
+use redress::domain::role::Role;
 use serde_json::Value;
 
 use crate::helpers::{Browser, SAMPLES, TestApp};
@@ -22,7 +23,7 @@ fn sample_claim(n: usize) -> Value {
 
 /// Files sample claim `n` through the bank channel; returns the case id.
 pub(crate) async fn file(app: &TestApp, n: usize) -> i64 {
-    let bank = app.token("customer", &[]).await;
+    let bank = app.token(Role::Customer, &[]).await;
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/claims", app.base))
         .bearer_auth(&bank)
@@ -75,15 +76,15 @@ pub(crate) async fn mails(app: &TestApp, event: &str, to: &str) -> Vec<redress::
 #[tokio::test]
 async fn a_merchant_confirms_the_refund_and_the_settlement_credit_resolves_the_case() {
     let app = with_samples().await;
-    let customer = app.signed_in("customer", "holder17@example.com", &[]).await;
+    let customer = app.signed_in(Role::Customer, "holder17@example.com", &[]).await;
     // Sample 17: no refund recorded → the merchant must agree to refund.
     let id = file_as(&customer, 17).await;
     let before = case(&app, id).await;
     assert_eq!(before.state, "awaiting_merchant");
     let mid = before.matched_merchant_id.clone().unwrap();
-    let staff = app.signed_in("merchant", "till@shop.example", &[&mid]).await;
+    let staff = app.signed_in(Role::Merchant, "till@shop.example", &[&mid]).await;
     let other_mid = if mid == "806276126745394" { "814035381332293" } else { "806276126745394" };
-    let other = app.signed_in("merchant", "other@shop.example", &[other_mid]).await;
+    let other = app.signed_in(Role::Merchant, "other@shop.example", &[other_mid]).await;
 
     // The other merchant does not even learn the case exists.
     assert_eq!(other.get(&format!("/cases/{id}")).await.status, 404);
@@ -140,7 +141,7 @@ async fn a_merchant_confirms_the_refund_and_the_settlement_credit_resolves_the_c
         tid = after.matched_terminal_id.clone().unwrap(),
         card = redress::db::cases::matched_debits(&app.db, id).await.unwrap()[0].card.as_str(),
     );
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     crate::refresh::import(&app, &agent, "settlement", credit).await;
     assert_eq!(case(&app, id).await.state, "resolved");
     let arrived = mails(&app, "money_arrived", "holder17@example.com").await;
@@ -155,7 +156,7 @@ async fn a_merchant_states_the_right_amount_and_the_refund_follows_it() {
     let app = with_samples().await;
     let id = file(&app, 13).await; // amount keyed wrong: 30341.70 instead of 3034.17
     let mid = case(&app, id).await.matched_merchant_id.unwrap();
-    let staff = app.signed_in("merchant", "till@shop.example", &[&mid]).await;
+    let staff = app.signed_in(Role::Merchant, "till@shop.example", &[&mid]).await;
     let missing = act(&staff, id, "merchant_confirm", &[("batch_no", "000001"), ("trace_no", "000009")]).await;
     assert_eq!(missing.status, 422, "the stated amount is required for a keyed-wrong amount");
     let done = act(
@@ -175,11 +176,11 @@ async fn a_merchant_states_the_right_amount_and_the_refund_follows_it() {
 #[tokio::test]
 async fn a_merchant_contest_goes_to_the_desk_which_rejects_and_the_customer_appeals() {
     let app = with_samples().await;
-    let customer = app.signed_in("customer", "holder4@example.com", &[]).await;
+    let customer = app.signed_in(Role::Customer, "holder4@example.com", &[]).await;
     let id = file_as(&customer, 17).await;
     let mid = case(&app, id).await.matched_merchant_id.unwrap();
-    let staff = app.signed_in("merchant", "till@shop.example", &[&mid]).await;
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let staff = app.signed_in(Role::Merchant, "till@shop.example", &[&mid]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
 
     let no_reason = act(&staff, id, "merchant_contest", &[("reason", "  ")]).await;
     assert_eq!(no_reason.status, 422);
@@ -235,7 +236,7 @@ async fn an_agent_resolves_an_ambiguous_case_by_picking_the_debit() {
     let id = file(&app, 6).await; // two debits fit
     let before = case(&app, id).await;
     assert_eq!((before.state.as_str(), before.finding.as_deref()), ("under_review", Some("ambiguous")));
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let page = agent.get(&format!("/cases/{id}")).await;
     assert!(page.body.contains("/act/pick_debit"));
     let ids = redress::db::cases::matched_ids(&app.db, id).await.unwrap();
@@ -257,7 +258,7 @@ async fn an_agent_resolves_an_ambiguous_case_by_picking_the_debit() {
 #[tokio::test]
 async fn a_customer_adds_information_and_the_claim_is_matched_again() {
     let app = with_samples().await;
-    let customer = app.signed_in("customer", "holder5@example.com", &[]).await;
+    let customer = app.signed_in(Role::Customer, "holder5@example.com", &[]).await;
     let id = file_as(&customer, 5).await; // no debit found
     assert_eq!(case(&app, id).await.state, "awaiting_customer");
     let page = customer.get(&format!("/cases/{id}")).await;
@@ -301,7 +302,7 @@ async fn a_customer_adds_information_and_the_claim_is_matched_again() {
 async fn a_stale_page_is_told_the_case_changed_and_nothing_is_applied() {
     let app = with_samples().await;
     let id = file(&app, 16).await; // under review
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let stale = agent.get(&format!("/cases/{id}")).await;
     let version = stale.field_value("version");
     let me_id = redress::db::users::find_by_email(&app.db, "desk@bank.example").await.unwrap().unwrap().id.to_string();
@@ -329,7 +330,7 @@ async fn of_a_hundred_concurrent_approvals_exactly_one_wins() {
     let id = file(&app, 16).await;
     let mut agents = Vec::new();
     for n in 0..4 {
-        agents.push(app.signed_in("agent", &format!("desk{n}@bank.example"), &[]).await);
+        agents.push(app.signed_in(Role::Agent, &format!("desk{n}@bank.example"), &[]).await);
     }
     let page = agents[0].get(&format!("/cases/{id}")).await;
     let version = page.field_value("version");
@@ -378,8 +379,8 @@ async fn of_a_hundred_concurrent_approvals_exactly_one_wins() {
 #[tokio::test]
 async fn the_desk_asks_approves_a_reversal_records_it_and_the_customer_confirms_the_money() {
     let app = with_samples().await;
-    let customer = app.signed_in("customer", "holder16@example.com", &[]).await;
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let customer = app.signed_in(Role::Customer, "holder16@example.com", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let id = file_as(&customer, 16).await; // refund recorded, not settled: under review
     assert_eq!(case(&app, id).await.state, "under_review");
 
