@@ -2,12 +2,7 @@
 
 use redress::domain::role::Role;
 
-use crate::helpers::{Page, TestApp};
-
-fn link_in(text: &str, path: &str) -> String {
-    let start = text.find(path).unwrap_or_else(|| panic!("no {path} link in:\n{text}"));
-    text[start..].split_whitespace().next().unwrap().to_owned()
-}
+use crate::helpers::{Page, TestApp, link_in};
 
 fn session_cookie(page: &Page) -> String {
     page.headers

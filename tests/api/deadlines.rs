@@ -8,8 +8,7 @@ use redress::domain::role::Role;
 
 use std::time::Duration;
 
-use crate::mail::{Server, eventually};
-use crate::workflow::{case, events, file, mails, with_samples};
+use crate::helpers::{Server, case, events, eventually, file, mails, with_samples};
 
 fn at(unix: i64) -> Timestamp {
     Timestamp::from_second(unix).unwrap()

@@ -2,14 +2,7 @@
 
 use redress::domain::role::Role;
 
-use crate::helpers::TestApp;
-
-async fn with_samples() -> TestApp {
-    let app = TestApp::spawn().await;
-    app.load_merchants().await;
-    app.import_samples().await;
-    app
-}
+use crate::helpers::{link_in, with_samples};
 
 #[tokio::test]
 async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_languages() {
@@ -113,8 +106,8 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
     let outbox = app.outbox().await;
     let mail = outbox.iter().find(|n| n.event == "claim_received").expect("the link is mailed");
     assert_eq!(mail.recipient, "walk-in@example.com");
-    let start = mail.body_text.find("/claims/confirm?token=").unwrap();
-    let path = mail.body_text[start..].split_whitespace().next().unwrap();
+    let link = link_in(&mail.body_text, &format!("{}/claims/confirm?token=", app.base));
+    let path = link.trim_start_matches(&app.base);
     let token = path.split("token=").nth(1).unwrap();
 
     assert_eq!(visitor.get(path).await.status, 200);

@@ -5,7 +5,9 @@
 //! new schema in that PostgreSQL database, dropped when the test ends.
 
 use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use redress::config::Config;
 use redress::db::Db;
@@ -13,6 +15,7 @@ use redress::domain::role::Role;
 use redress::startup::Application;
 use reqwest::header::HeaderMap;
 use scraper::{ElementRef, Html, Selector};
+use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub struct TestApp {
@@ -361,4 +364,167 @@ async fn fresh_pg_schema(url: &str) -> (Db, String) {
     let options = PgConnectOptions::from_str(url).unwrap().options([("search_path", schema.as_str())]);
     let pool = PgPoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
     (Db::from_pg_pool(pool), schema)
+}
+
+// ---------------------------------------------------------------- steps many tests take
+
+/// A fresh app with the demo merchants and the sample journal and settlement files.
+pub async fn with_samples() -> TestApp {
+    let app = TestApp::spawn().await;
+    app.load_merchants().await;
+    app.import_samples().await;
+    app
+}
+
+/// A file of the project's shared samples, as text.
+pub fn sample(name: &str) -> String {
+    std::fs::read_to_string(format!("{SAMPLES}{name}")).unwrap()
+}
+
+/// Sample claim `n` of claims.jsonl, without its `expect`.
+pub fn sample_claim(n: usize) -> Value {
+    let mut claim: Value = serde_json::from_str(sample("claims.jsonl").lines().nth(n).unwrap()).unwrap();
+    claim.as_object_mut().unwrap().remove("expect");
+    claim
+}
+
+/// Files sample claim `n` through the bank channel; returns the case id.
+pub async fn file(app: &TestApp, n: usize) -> i64 {
+    let bank = app.token(Role::Customer, &[]).await;
+    post_claim(app, &bank, sample_claim(n)).await["id"].as_i64().unwrap()
+}
+
+/// Files `claim` through the claims API with the bank channel's token `bank`; returns the case
+/// as the API shows it.
+pub async fn post_claim(app: &TestApp, bank: &str, claim: Value) -> Value {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/claims", app.base))
+        .bearer_auth(bank)
+        .json(&claim)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    res.json().await.unwrap()
+}
+
+/// Case `id` as the API shows it to the holder of `token`.
+pub async fn get_case(app: &TestApp, token: &str, id: &Value) -> Value {
+    let res =
+        reqwest::Client::new().get(format!("{}/api/v1/cases/{id}", app.base)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    res.json().await.unwrap()
+}
+
+/// Case `id` as stored.
+pub async fn case(app: &TestApp, id: i64) -> redress::db::cases::CaseRow {
+    redress::db::cases::get(&app.db, id).await.unwrap().unwrap()
+}
+
+/// The audit trail of case `id`: (action, state it led to), oldest first.
+pub async fn events(app: &TestApp, id: i64) -> Vec<(String, String)> {
+    redress::db::cases::audit(&app.db, id).await.unwrap().into_iter().map(|e| (e.action, e.to_state)).collect()
+}
+
+/// The notices of `event` queued for `to`.
+pub async fn mails(app: &TestApp, event: &str, to: &str) -> Vec<redress::db::outbox::OutboxRow> {
+    app.outbox().await.into_iter().filter(|m| m.event == event && m.recipient == to).collect()
+}
+
+/// Posts a CSV file to the import API with `agent`'s token; the import must be accepted.
+pub async fn import(app: &TestApp, agent: &str, kind: &str, body: String) {
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/{kind}", app.base))
+        .bearer_auth(agent)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+}
+
+/// The link in a plain-text email that starts with `prefix` (links stand alone, between spaces
+/// or line breaks).
+pub fn link_in(text: &str, prefix: &str) -> String {
+    let link = text.split_whitespace().find(|word| word.starts_with(prefix));
+    link.unwrap_or_else(|| panic!("no {prefix} link in:\n{text}")).to_owned()
+}
+
+/// Polls `check` until it holds, failing with `what` after `limit`.
+pub async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `redress serve` as a separate process, sending to `smtp_port`.
+pub struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Server {
+    pub async fn start(database_url: &str, smtp_port: u16, log: &std::path::Path) -> Server {
+        let url = format!("smtp://127.0.0.1:{smtp_port}");
+        Server::start_with(database_url, &url, &[], log).await
+    }
+
+    pub async fn start_with(database_url: &str, smtp_url: &str, env: &[(&str, &str)], log: &std::path::Path) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_redress"));
+        command
+            .arg("serve")
+            .env("REDRESS_DATABASE_URL", database_url)
+            .env("REDRESS_ADDR", &addr)
+            .env("REDRESS_BASE_URL", "http://redress.test")
+            .env("REDRESS_SMTP_URL", smtp_url)
+            .env("REDRESS_MAIL_RETRY_BASE_SECS", "1")
+            .env("REDRESS_MAIL_RETRY_MAX_SECS", "1")
+            // The drill is about losing nothing, not about giving up.
+            .env("REDRESS_MAIL_MAX_ATTEMPTS", "1000")
+            .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap());
+        let child = command.spawn().unwrap();
+        let server = Server { child, base: format!("http://{addr}") };
+        let client = reqwest::Client::new();
+        let url = format!("{}/readyz", server.base);
+        eventually("redress serve answers", Duration::from_secs(20), || async {
+            client.get(&url).send().await.is_ok_and(|r| r.status() == 200)
+        })
+        .await;
+        server
+    }
+
+    /// SIGTERM, as a container runtime stops it; waits for a clean exit.
+    pub fn stop(mut self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "redress serve exited with {status}");
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(15), "redress serve did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Only reached when a test failed midway; a stopped server has already been waited for.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

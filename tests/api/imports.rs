@@ -4,13 +4,7 @@ use redress::db::records::{RecordTable, count_rows};
 use redress::domain::role::Role;
 use redress::import::Kind;
 
-use crate::helpers::TestApp;
-
-use crate::helpers::SAMPLES;
-
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{SAMPLES}{name}")).unwrap()
-}
+use crate::helpers::{TestApp, sample};
 
 fn generated(kind: Kind, rows: u64) -> Vec<u8> {
     let mut out = Vec::new();
@@ -18,7 +12,7 @@ fn generated(kind: Kind, rows: u64) -> Vec<u8> {
     out
 }
 
-async fn post_csv(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+async fn post_csv(app: &TestApp, path: &str, token: &str, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
     let res = reqwest::Client::new()
         .post(format!("{}{path}", app.base))
         .bearer_auth(token)
@@ -62,7 +56,7 @@ async fn the_samples_import_through_the_upload_page() {
     for (kind, file) in [("journal", "journal.csv"), ("settlement", "settlement.csv")] {
         let form = reqwest::multipart::Form::new()
             .text("kind", kind)
-            .part("file", reqwest::multipart::Part::bytes(sample(file)).file_name(file).mime_str("text/csv").unwrap());
+            .part("file", reqwest::multipart::Part::text(sample(file)).file_name(file).mime_str("text/csv").unwrap());
         let res = agent
             .client
             .post(agent.url(&format!("/imports?_csrf={csrf}")))
@@ -112,7 +106,7 @@ async fn a_changed_row_is_a_conflict_and_the_stored_row_is_kept() {
     let app = TestApp::spawn().await;
     let agent = app.token(Role::Agent, &[]).await;
     post_csv(&app, "/api/v1/settlement", &agent, sample("settlement.csv")).await;
-    let text = String::from_utf8(sample("settlement.csv")).unwrap();
+    let text = sample("settlement.csv");
     let changed = text.replacen(
         "CLR000000156,851424736185314,60381321,003039,000004271656,524091******9451,debit,4978.47",
         "CLR000000156,851424736185314,60381321,003039,000004271656,524091******9451,debit,4978.48",
@@ -134,7 +128,7 @@ async fn a_changed_row_is_a_conflict_and_the_stored_row_is_kept() {
 async fn a_full_card_number_rejects_the_file_and_is_never_repeated() {
     let app = TestApp::spawn().await;
     let agent = app.token(Role::Agent, &[]).await;
-    let text = String::from_utf8(sample("journal.csv")).unwrap();
+    let text = sample("journal.csv");
     let pan = "6228480402564890018";
     let leaked = text.replacen("621700******9605", pan, 1);
     let (status, report) = post_csv(&app, "/api/v1/journal", &agent, leaked.into_bytes()).await;
@@ -155,8 +149,7 @@ async fn merchants_import_only_their_own_journals() {
     assert_eq!(report["problems"][0]["code"], "merchant_not_yours");
     assert_eq!(count_rows(&app.db, RecordTable::Journal).await.unwrap(), 0);
 
-    let own: String = String::from_utf8(sample("journal.csv"))
-        .unwrap()
+    let own: String = sample("journal.csv")
         .lines()
         .enumerate()
         .filter(|(i, l)| *i == 0 || l.starts_with("851424736185314,"))

@@ -4,8 +4,8 @@
 //! every notice exactly once; two senders on one database never send a notice twice.
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use redress::db::Db;
 use redress::db::outbox;
@@ -16,7 +16,7 @@ use redress::mail::sender::{Sender, SenderSettings};
 use redress::mail::smtp::SmtpSettings;
 use redress::mail::{self, CaseNotice, Event};
 
-use crate::helpers::{Browser, Page, TestApp};
+use crate::helpers::{Browser, Page, Server, TestApp, eventually, link_in};
 use crate::smtp_server::{Received, SmtpServer, free_port};
 
 /// Retries within a second or two, so tests see several attempts quickly.
@@ -35,11 +35,6 @@ async fn post_in(b: &Browser, base: &str, lang: &str, path: &str, fields: &[(&st
     let mut all = vec![("_csrf", csrf.as_str())];
     all.extend_from_slice(fields);
     b.post_form_raw(path, &all, &[("origin", base), ("accept-language", lang)]).await
-}
-
-fn link_in(text: &str, prefix: &str) -> String {
-    let start = text.find(prefix).unwrap_or_else(|| panic!("no {prefix} link in:\n{text}"));
-    text[start..].split_whitespace().next().unwrap().to_owned()
 }
 
 fn to_one<'a>(mails: &'a [Received], address: &str) -> &'a Received {
@@ -70,19 +65,6 @@ where
 
 async fn scalar(app: &TestApp, sql: &str) -> i64 {
     query::<(i64,)>(app, sql).await[0].0
-}
-
-/// Polls `check` until it holds, failing with `what` after `limit`.
-pub(crate) async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The Message-ID each outbox row must arrive with, and the row's id and recipient.
@@ -410,75 +392,6 @@ async fn two_senders_on_one_database_never_deliver_a_notice_twice() {
     }
     assert_eq!(outbox::counts(&app.db).await.unwrap().sent, N as i64);
     db_b.close().await;
-}
-
-/// `redress serve` as a separate process, sending to `smtp_port`.
-pub(crate) struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(database_url: &str, smtp_port: u16, log: &std::path::Path) -> Server {
-        let url = format!("smtp://127.0.0.1:{smtp_port}");
-        Server::start_with(database_url, &url, &[], log).await
-    }
-
-    pub(crate) async fn start_with(
-        database_url: &str,
-        smtp_url: &str,
-        env: &[(&str, &str)],
-        log: &std::path::Path,
-    ) -> Server {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let mut command = Command::new(env!("CARGO_BIN_EXE_redress"));
-        command
-            .arg("serve")
-            .env("REDRESS_DATABASE_URL", database_url)
-            .env("REDRESS_ADDR", &addr)
-            .env("REDRESS_BASE_URL", "http://redress.test")
-            .env("REDRESS_SMTP_URL", smtp_url)
-            .env("REDRESS_MAIL_RETRY_BASE_SECS", "1")
-            .env("REDRESS_MAIL_RETRY_MAX_SECS", "1")
-            // The drill is about losing nothing, not about giving up.
-            .env("REDRESS_MAIL_MAX_ATTEMPTS", "1000")
-            .env("RUST_LOG", "info")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap());
-        let child = command.spawn().unwrap();
-        let server = Server { child, base: format!("http://{addr}") };
-        let client = reqwest::Client::new();
-        let url = format!("{}/readyz", server.base);
-        eventually("redress serve answers", Duration::from_secs(20), || async {
-            client.get(&url).send().await.is_ok_and(|r| r.status() == 200)
-        })
-        .await;
-        server
-    }
-
-    /// SIGTERM, as a container runtime stops it; waits for a clean exit.
-    pub(crate) fn stop(mut self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "redress serve exited with {status}");
-                return;
-            }
-            assert!(started.elapsed() < Duration::from_secs(15), "redress serve did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Only reached when a test failed midway; a stopped server has already been waited for.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test]

@@ -3,8 +3,7 @@
 
 use redress::domain::role::Role;
 
-use crate::helpers::TestApp;
-use crate::workflow::{case, file, with_samples};
+use crate::helpers::{TestApp, case, file, with_samples};
 
 /// Files sample claims; returns (case id, matched merchant) of each.
 async fn filed(app: &TestApp, samples: &[usize]) -> Vec<(i64, Option<String>)> {

@@ -12,9 +12,8 @@ use redress::db::browse::{self, Cursor, RecordKind, Search};
 use redress::domain::money::{Currency, Money};
 use redress::domain::role::Role;
 
-use crate::helpers::{Browser, Page, TestApp};
+use crate::helpers::{Browser, Page, TestApp, sample};
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
 const MID: &str = "828844912590296";
 const OTHER_MID: &str = "851424736185314";
 
@@ -22,13 +21,9 @@ type Row = HashMap<String, String>;
 /// A search's query string and the sample rows it must find.
 type Case<'a> = (&'a str, Box<dyn Fn(&Row) -> bool>);
 
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{SAMPLES}{name}")).unwrap()
-}
-
 fn rows_of(name: &str) -> Vec<Row> {
-    let bytes = sample(name);
-    let mut reader = csv::Reader::from_reader(&bytes[..]);
+    let text = sample(name);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().unwrap().clone();
     reader
         .records()

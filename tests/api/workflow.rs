@@ -2,38 +2,8 @@
 //! CSRF), and what happens when the wrong person, a stale page or two people at once try.
 
 use redress::domain::role::Role;
-use serde_json::Value;
 
-use crate::helpers::{Browser, SAMPLES, TestApp};
-
-pub(crate) async fn with_samples() -> TestApp {
-    let app = TestApp::spawn().await;
-    app.load_merchants().await;
-    app.import_samples().await;
-    app
-}
-
-/// Sample claim `n` of claims.jsonl, without its `expect`.
-fn sample_claim(n: usize) -> Value {
-    let text = std::fs::read_to_string(format!("{SAMPLES}claims.jsonl")).unwrap();
-    let mut claim: Value = serde_json::from_str(text.lines().nth(n).unwrap()).unwrap();
-    claim.as_object_mut().unwrap().remove("expect");
-    claim
-}
-
-/// Files sample claim `n` through the bank channel; returns the case id.
-pub(crate) async fn file(app: &TestApp, n: usize) -> i64 {
-    let bank = app.token(Role::Customer, &[]).await;
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/claims", app.base))
-        .bearer_auth(&bank)
-        .json(&sample_claim(n))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-}
+use crate::helpers::{Browser, Page, case, events, file, import, mails, sample_claim, with_samples};
 
 /// Files sample claim `n` through the form, as the signed-in customer `me`.
 async fn file_as(me: &Browser, n: usize) -> i64 {
@@ -51,26 +21,14 @@ async fn file_as(me: &Browser, n: usize) -> i64 {
     page.header("location").trim_start_matches("/cases/").parse().unwrap()
 }
 
-pub(crate) async fn case(app: &TestApp, id: i64) -> redress::db::cases::CaseRow {
-    redress::db::cases::get(&app.db, id).await.unwrap().unwrap()
-}
-
 /// Takes `action` on case `id` from the version the page shows, with `fields`.
-async fn act(who: &Browser, id: i64, action: &str, fields: &[(&str, &str)]) -> crate::helpers::Page {
+async fn act(who: &Browser, id: i64, action: &str, fields: &[(&str, &str)]) -> Page {
     let page = who.get(&format!("/cases/{id}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
     let version = page.field_value("version");
     let mut all: Vec<(&str, &str)> = vec![("version", &version)];
     all.extend_from_slice(fields);
     who.post_form(&format!("/cases/{id}/act/{action}"), &all).await
-}
-
-pub(crate) async fn events(app: &TestApp, id: i64) -> Vec<(String, String)> {
-    redress::db::cases::audit(&app.db, id).await.unwrap().into_iter().map(|e| (e.action, e.to_state)).collect()
-}
-
-pub(crate) async fn mails(app: &TestApp, event: &str, to: &str) -> Vec<redress::db::outbox::OutboxRow> {
-    app.outbox().await.into_iter().filter(|m| m.event == event && m.recipient == to).collect()
 }
 
 #[tokio::test]
@@ -142,7 +100,7 @@ async fn a_merchant_confirms_the_refund_and_the_settlement_credit_resolves_the_c
         card = redress::db::cases::matched_debits(&app.db, id).await.unwrap()[0].card.as_str(),
     );
     let agent = app.token(Role::Agent, &[]).await;
-    crate::refresh::import(&app, &agent, "settlement", credit).await;
+    import(&app, &agent, "settlement", credit).await;
     assert_eq!(case(&app, id).await.state, "resolved");
     let arrived = mails(&app, "money_arrived", "holder17@example.com").await;
     assert_eq!(arrived.len(), 1);
