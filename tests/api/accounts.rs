@@ -25,7 +25,9 @@ async fn a_customer_registers_confirms_the_email_and_signs_in() {
     let bad =
         b.post_form("/register", &[("email", "li.wei@example"), ("password", "short"), ("confirm", "short")]).await;
     assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("li.wei@example") && bad.body.contains(r#"id="email-error""#), "{}", bad.body);
+    assert_eq!(bad.field_value("email"), "li.wei@example");
+    assert_eq!(bad.attr("input#email", "aria-describedby"), "email-error");
+    assert!(bad.field_error("email").contains("邮箱地址"), "the message sits under the address");
 
     let done = b
         .post_form(
@@ -53,7 +55,7 @@ async fn a_customer_registers_confirms_the_email_and_signs_in() {
     assert_eq!(confirmed.status, 303);
     // Single use.
     let again = b.post_form("/verify-email", &[("token", token)]).await;
-    assert!(again.body.contains("该链接已失效"), "{}", again.body);
+    assert_eq!(again.select_text("#message-title"), "该链接已失效");
 
     // Email is case-insensitive.
     let signed_in = b.login("LI.WEI@example.COM", "mangoes in june").await;
@@ -173,7 +175,7 @@ async fn unknown_accounts_and_wrong_passwords_get_the_same_answer() {
     let unknown = b.login("nobody@example.com", "not the password").await;
     assert_eq!(wrong.status, 401);
     assert_eq!(unknown.status, 401);
-    let message = |p: &Page| p.body.split("role=\"alert\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let message = |p: &Page| p.select_text("[role=alert]");
     assert_eq!(message(&wrong), message(&unknown));
 }
 
@@ -220,20 +222,20 @@ async fn a_forgotten_password_is_reset_by_the_emailed_link_and_old_sessions_end(
             &[("token", &token), ("password", "third long password"), ("confirm", "third long password")],
         )
         .await;
-    assert!(reused.body.contains("该链接已失效"), "the link works once");
+    assert_eq!(reused.select_text("#message-title"), "该链接已失效", "the link works once");
 }
 
 #[tokio::test]
 async fn a_signed_in_persons_language_choice_is_their_setting() {
     let app = TestApp::spawn().await;
     let b = app.signed_in(Role::Agent, "lang@example.com", &[]).await;
-    assert!(b.get("/agent").await.body.contains(r#"<html lang="zh-CN">"#));
+    assert_eq!(b.get("/agent").await.lang(), "zh-CN");
     b.post_form("/lang", &[("lang", "en"), ("next", "/agent")]).await;
     // A new device without the cookie, with a Chinese browser, still gets English.
     let password = "pw-lang@example.com-long-enough";
     let device = app.browser();
     device.login("lang@example.com", password).await;
-    assert!(device.get_with("/agent", &[("accept-language", "zh-CN")]).await.body.contains(r#"<html lang="en">"#));
+    assert_eq!(device.get_with("/agent", &[("accept-language", "zh-CN")]).await.lang(), "en");
 }
 
 #[tokio::test]
@@ -259,7 +261,7 @@ async fn api_tokens_authenticate_with_their_role_and_can_be_revoked() {
     let admin = app.signed_in(Role::Admin, "root@example.com", &[]).await;
     let created = admin.post_form("/admin/tokens", &[("name", "bank channel"), ("role", "customer")]).await;
     assert_eq!(created.status, 200);
-    let shown = created.body.split(r#"<code class="secret">"#).nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let shown = created.select_text("code.secret");
     let ok = client.get(format!("{}/api/v1/me", app.base)).bearer_auth(&shown).send().await.unwrap();
     assert_eq!(ok.status(), 200);
     // Shown once: the list page does not contain it.
@@ -290,7 +292,8 @@ async fn admins_create_merchant_staff_bound_to_their_merchants() {
         )
         .await;
     assert_eq!(unknown.status, 422);
-    assert!(unknown.body.contains("999"));
+    assert!(unknown.field_error("merchants").contains("999"), "the unknown merchant is named at its field");
+    assert_eq!(unknown.field_value("merchants"), "999");
 
     let created = admin
         .post_form(
@@ -308,7 +311,8 @@ async fn admins_create_merchant_staff_bound_to_their_merchants() {
     assert_eq!(clerk.login("clerk@example.com", "clerk password").await.status, 303);
     let own = clerk.get("/merchant/m/851424736185314").await;
     assert_eq!(own.status, 200);
-    assert!(own.body.contains("55024556"), "own terminals are listed");
+    let terminals = own.select_all("table tbody td:first-child");
+    assert!(terminals.contains(&"55024556".to_owned()), "own terminals are listed: {terminals:?}");
     assert_eq!(clerk.get("/merchant/m/868625034637336").await.status, 404, "another merchant does not exist for them");
 
     // Disabling signs the clerk out at once.
