@@ -51,8 +51,9 @@ async fn the_customer_adds_files_checked_by_content_and_limited_in_size_and_numb
     let (app, me, case_path) = app_with_case().await;
     let (status, location) = upload(&app, &me, &case_path, "短信截图.png", PNG.to_vec(), true).await;
     assert_eq!((status, location.as_str()), (303, format!("{case_path}?evidence=added#evidence").as_str()));
-    let page = me.get(&case_path).await;
-    assert!(page.body.contains("短信截图.png"));
+    let page = me.get(&location).await;
+    assert_eq!(page.select_all("#evidence li a"), ["短信截图.png"]);
+    assert_eq!(page.count("#evidence .notice.ok[role=status]"), 1, "told it was added");
 
     let (_, wrong) =
         upload(&app, &me, &case_path, "looks-like.png", b"<html><script>alert(1)</script>".to_vec(), true).await;
@@ -81,8 +82,8 @@ async fn files_are_served_as_attachments_to_the_customer_and_the_desk_only() {
     let (app, me, case_path) = app_with_case().await;
     upload(&app, &me, &case_path, "statement.png", PNG.to_vec(), true).await;
     let page = me.get(&case_path).await;
-    let link = page.body.split(&format!("href=\"{case_path}/evidence/")).nth(1).unwrap().split('"').next().unwrap();
-    let file_path = format!("{case_path}/evidence/{link}");
+    let file_path = page.attr("#evidence li a", "href");
+    assert!(file_path.starts_with(&format!("{case_path}/evidence/")), "{file_path}");
 
     let res = me.client.get(me.url(&file_path)).send().await.unwrap();
     assert_eq!(res.status(), 200);

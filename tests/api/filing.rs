@@ -2,7 +2,22 @@
 
 use redress::domain::role::Role;
 
-use crate::helpers::{link_in, with_samples};
+use crate::helpers::{Browser, Page, link_in, with_samples};
+
+/// The values of the e-receipt on a case page.
+fn receipt(page: &Page) -> Vec<String> {
+    page.select_all("section.receipt dd")
+}
+
+/// The RRNs of the debits a case page lists (the fifth column of its records table).
+fn matched_rrns(page: &Page) -> Vec<String> {
+    page.select_all("section[aria-labelledby=records-title] tbody td:nth-child(5)")
+}
+
+/// The case pages a customer's list links to.
+async fn my_cases(me: &Browser) -> Vec<String> {
+    me.get("/my").await.attrs("table tbody a", "href")
+}
 
 #[tokio::test]
 async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_languages() {
@@ -30,16 +45,16 @@ async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_lang
 
     let zh = me.get(&case_path).await;
     assert_eq!(zh.status, 200);
-    assert!(zh.body.contains("交易成功，请查看电子小票"), "finding title in Chinese");
-    assert!(zh.body.contains("000004267463"), "names the RRN it rests on");
-    assert!(zh.body.contains("电子签购单"), "shows the e-receipt");
+    assert_eq!(zh.select_text("#finding-title"), "交易成功，请查看电子小票", "finding title in Chinese");
+    assert!(zh.select_text("#finding-title + p").contains("000004267463"), "names the RRN it rests on");
+    assert_eq!(zh.select_text("#receipt-title"), "电子签购单", "shows the e-receipt");
+    assert!(receipt(&zh).contains(&"000004267463".to_owned()), "{:?}", receipt(&zh));
     let en = me.get_with(&case_path, &[("accept-language", "en")]).await;
     // Seeded users have no language setting, so the browser's choice applies.
-    assert!(en.body.contains("Payment went through: here is your receipt"), "{}", en.body);
-    assert!(en.body.contains("Electronic receipt"));
+    assert_eq!(en.select_text("#finding-title"), "Payment went through: here is your receipt");
+    assert_eq!(en.select_text("#receipt-title"), "Electronic receipt");
 
-    let list = me.get("/my").await;
-    assert!(list.body.contains(&case_path));
+    assert_eq!(my_cases(&me).await, [case_path.clone()]);
 
     // wrong_amount asks for what the terminal showed.
     let missing = me
@@ -49,8 +64,8 @@ async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_lang
         )
         .await;
     assert_eq!(missing.status, 422);
-    assert!(missing.body.contains(r#"id="expected_amount-error""#));
-    assert!(missing.body.contains("30341.70"), "what was typed is kept");
+    assert!(!missing.field_error("expected_amount").is_empty());
+    assert_eq!(missing.field_value("amount"), "30341.70", "what was typed is kept");
     let filed = me
         .post_form(
             "/claims/new/wrong_amount",
@@ -65,7 +80,7 @@ async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_lang
         .await;
     assert_eq!(filed.status, 303);
     let page = me.get_with(filed.header("location"), &[("accept-language", "en")]).await;
-    assert!(page.body.contains("27307.53 CNY"), "the refund due is named");
+    assert!(page.select_text("#finding-title + p").contains("27307.53 CNY"), "the refund due is named");
 }
 
 #[tokio::test]
@@ -80,7 +95,7 @@ async fn a_full_card_number_is_refused_and_not_shown_again() {
         )
         .await;
     assert_eq!(page.status, 422);
-    assert!(page.body.contains("请勿输入完整卡号"), "{}", page.body);
+    assert!(page.field_error("description").contains("请勿输入完整卡号"));
     assert!(!page.body.contains(pan));
     assert_eq!(redress::db::cases::count(&app.db).await.unwrap(), 0);
 }
@@ -102,7 +117,7 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
         )
         .await;
     assert_eq!(sent.status, 200);
-    assert!(sent.body.contains("walk-in@example.com"));
+    assert_eq!(sent.select_text(".detail"), "walk-in@example.com", "the page names where the link went");
     let outbox = app.outbox().await;
     let mail = outbox.iter().find(|n| n.event == "claim_received").expect("the link is mailed");
     assert_eq!(mail.recipient, "walk-in@example.com");
@@ -116,12 +131,12 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
     let case_path = opened.header("location").to_owned();
     let page = visitor.get(&case_path).await;
     assert_eq!(page.status, 200, "signed in by the link");
-    assert!(page.body.contains("000004267530"));
+    assert_eq!(matched_rrns(&page), ["000004267530"]);
     // The account sees the case among its cases.
-    assert!(visitor.get("/my").await.body.contains(&case_path));
+    assert_eq!(my_cases(&visitor).await, [case_path.clone()]);
     // The link works once.
     let again = app.browser().post_form("/claims/confirm", &[("token", token)]).await;
-    assert!(again.body.contains("该链接已失效"));
+    assert_eq!(again.select_text("#message-title"), "该链接已失效");
 }
 
 #[tokio::test]
@@ -145,7 +160,7 @@ async fn merchant_staff_see_their_cases_without_the_customers_details_and_others
     let staff = app.signed_in(Role::Merchant, "clerk@example.com", &["828844912590296"]).await;
     let page = staff.get(&case_path).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("000004267530"));
+    assert_eq!(matched_rrns(&page), ["000004267530"]);
     assert!(!page.body.contains("holder@example.com") && !page.body.contains("out of paper"), "no customer details");
 
     let other = app.signed_in(Role::Merchant, "other@example.com", &["851424736185314"]).await;
@@ -153,5 +168,6 @@ async fn merchant_staff_see_their_cases_without_the_customers_details_and_others
     let stranger = app.signed_in(Role::Customer, "stranger@example.com", &[]).await;
     assert_eq!(stranger.get(&case_path).await.status, 404);
     let agent = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
-    assert!(agent.get(&case_path).await.body.contains("holder@example.com"));
+    let facts = agent.get(&case_path).await.select_all(".facts dd");
+    assert!(facts.contains(&"holder@example.com".to_owned()), "the desk sees the contact: {facts:?}");
 }

@@ -4,7 +4,7 @@ use redress::db::records::{RecordTable, count_rows};
 use redress::domain::role::Role;
 use redress::import::Kind;
 
-use crate::helpers::{TestApp, sample};
+use crate::helpers::{Browser, TestApp, sample};
 
 fn generated(kind: Kind, rows: u64) -> Vec<u8> {
     let mut out = Vec::new();
@@ -67,14 +67,17 @@ async fn the_samples_import_through_the_upload_page() {
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
-        let body = res.text().await.unwrap();
-        assert!(body.contains(&format!("Imported {file}.")), "{body}");
+        let page = Browser::page(res).await;
+        assert_eq!(page.select_text("#report-title.ok"), format!("Imported {file}."));
+        assert_eq!(page.select_all(".report .counts dd")[..2], ["344", "344"], "rows, new rows");
     }
     assert_eq!(count_rows(&app.db, RecordTable::Journal).await.unwrap(), 344);
     assert_eq!(count_rows(&app.db, RecordTable::Settlement).await.unwrap(), 344);
     // The log lists both.
     let page = agent.get_with("/imports", &[("accept-language", "en")]).await;
-    assert!(page.body.contains("journal.csv") && page.body.contains("settlement.csv"));
+    let files = page.select_all("section[aria-labelledby=recent-title] tbody td:first-child");
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.contains(&"journal.csv".to_owned()) && files.contains(&"settlement.csv".to_owned()), "{files:?}");
 }
 
 #[tokio::test]

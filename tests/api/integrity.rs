@@ -80,10 +80,7 @@ async fn a_case_waiting_for_its_journal_ignores_another_merchants_row_and_its_re
     let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     let page = desk.get(&format!("/cases/{}", filed["id"])).await;
     assert_eq!(page.status, 200);
-    let html = scraper::Html::parse_document(&page.body);
-    let receipt_dd = scraper::Selector::parse("section.receipt dd").unwrap();
-    let values: Vec<String> =
-        html.select(&receipt_dd).map(|e| e.text().collect::<String>().trim().to_owned()).collect();
+    let values = page.select_all("section.receipt dd");
     assert!(values.contains(&"835883278854443".to_owned()), "receipt names A's merchant id: {values:?}");
     assert!(values.contains(&"57704830".to_owned()), "receipt names A's terminal: {values:?}");
     assert!(!values.iter().any(|v| v == MERCHANT_B || v == "74222276"), "receipt shows B's row: {values:?}");
