@@ -39,6 +39,11 @@ pub struct Page {
 }
 
 impl Page {
+    /// An HTML document that did not come over HTTP (an email's HTML part), to read by selector.
+    pub fn of(html: &str) -> Page {
+        Page { status: reqwest::StatusCode::OK, headers: HeaderMap::new(), body: html.to_owned() }
+    }
+
     /// The CSRF token of the page's forms (every `_csrf` field carries the same one).
     pub fn csrf(&self) -> String {
         self.field_value("_csrf")

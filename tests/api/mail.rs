@@ -90,14 +90,14 @@ async fn registration_mail_arrives_in_the_visitors_language_with_a_link_that_wor
     assert_eq!(en.subject, "Confirm your email address for Redress");
     assert_eq!(en.content_type, "multipart/alternative");
     assert_eq!(en.auto_submitted, "auto-generated");
-    assert!(en.html.contains(r#"<html lang="en">"#), "{}", en.html);
+    assert_eq!(Page::of(&en.html).lang(), "en");
     assert!(en.text.contains("created a Redress account with this address"), "{}", en.text);
     let link = link_in(&en.text, &format!("{}/verify-email?token=", app.base));
-    assert!(en.html.contains(&format!(r#"href="{link}""#)), "the HTML part links to the same place");
+    assert_eq!(Page::of(&en.html).attrs("a", "href"), [link.clone()], "the HTML part links to the same place");
 
     let zh = to_one(&mails, "li.wei@example.cn");
     assert_eq!(zh.subject, "请确认您在 Redress 的邮箱地址");
-    assert!(zh.html.contains(r#"<html lang="zh-CN">"#));
+    assert_eq!(Page::of(&zh.html).lang(), "zh-CN");
     assert!(zh.text.contains("使用此邮箱注册了 Redress 账户") && zh.text.contains("确认邮箱："), "{}", zh.text);
 
     // Both are recorded as sent, and arrived under the Message-ID derived from their outbox row.
@@ -131,7 +131,7 @@ async fn a_password_reset_mail_arrives_and_its_link_sets_a_new_password() {
     let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
     let m = to_one(&mails, "desk@example.com");
     assert_eq!(m.subject, "Reset your Redress password");
-    assert!(m.html.contains(r#"<html lang="en">"#));
+    assert_eq!(Page::of(&m.html).lang(), "en");
     assert!(m.text.contains("If you did not ask for this, ignore this email"), "{}", m.text);
     let link = link_in(&m.text, &format!("{}/password/reset?token=", app.base));
     let token = link.split("token=").nth(1).unwrap().to_owned();
@@ -198,8 +198,9 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
         assert_eq!(m.subject, rendered.subject, "{recipient}");
         assert_eq!(m.text.trim_end(), rendered.text.trim_end(), "{recipient}");
         assert_eq!(m.html.trim_end(), rendered.html.trim_end(), "{recipient}");
-        assert!(m.text.contains(link.as_str()) && m.html.contains(&format!(r#"href="{link}""#)), "{recipient}");
-        assert!(m.html.contains(&format!(r#"<html lang="{}">"#, lang.code())), "{recipient}");
+        let html = Page::of(&m.html);
+        assert!(m.text.contains(link.as_str()) && html.attrs("a", "href") == [link.clone()], "{recipient}");
+        assert_eq!(html.lang(), lang.code(), "{recipient}");
         let case_event = !recipient.starts_with(mail::VERIFY_EMAIL)
             && !recipient.starts_with(mail::PASSWORD_RESET)
             && !recipient.starts_with("claim_link");
@@ -229,8 +230,9 @@ async fn without_a_mail_server_notices_wait_in_the_outbox() {
     assert_eq!((rows[0].status.as_str(), rows[0].attempts), ("pending", 0));
     let admin = app.signed_in(Role::Admin, "admin@example.com", &[]).await;
     let page = admin.get("/admin/outbox").await;
-    assert!(page.body.contains("Confirm your email address for Redress"), "{}", page.body);
-    assert!(page.body.contains("wait@example.com"));
+    let notice = format!("#notice-{}", rows[0].id);
+    assert_eq!(page.select_all("article.outbox-notice h2"), ["Confirm your email address for Redress"]);
+    assert!(page.select_text(&format!("{notice} > p.muted")).starts_with("verify_email · wait@example.com · en"));
 }
 
 #[tokio::test]
@@ -262,8 +264,9 @@ async fn failures_back_off_then_fail_and_an_admin_retry_delivers() {
     // Admins see why, and can try again once the mail server is back.
     let admin = app.signed_in(Role::Admin, "admin@example.com", &[]).await;
     let page = admin.get("/admin/outbox").await;
-    assert!(page.body.contains(&format!("/admin/outbox/{}/retry", refused.id)), "{}", page.body);
-    assert!(page.body.contains("refused"));
+    let notice = format!("#notice-{}", refused.id);
+    assert!(page.has(&format!(r#"{notice} form[action="/admin/outbox/{}/retry"]"#, refused.id)), "{}", page.body);
+    assert!(page.select_text(&format!("{notice} .notice.bad")).contains("refused"), "the admin sees why");
     let maildir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start_at(port, &maildir.path().join("maildir"));
     let retried = admin.post_form(&format!("/admin/outbox/{}/retry", refused.id), &[]).await;
