@@ -216,7 +216,33 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
     assert!(to_one(&mails, "claim_link-zh-cn@example.com").subject.contains("#77"));
     let arrived = to_one(&mails, "money_arrived-en@example.com");
     assert!(arrived.text.contains("Reference number (RRN): 612345678901"), "{}", arrived.text);
+
+    // Every email exactly as the outbox holds it, in both languages: any change to a text or a
+    // template shows up as a snapshot to review (tests/api/snapshots, `cargo insta review`).
+    let outbox = app.outbox().await;
+    for (recipient, _, _, _) in &expected {
+        let row = outbox.iter().find(|r| &r.recipient == recipient).unwrap();
+        let email =
+            format!("subject: {}\n---- text ----\n{}---- html ----\n{}", row.subject, row.body_text, row.body_html);
+        let name = recipient.trim_end_matches("@example.com");
+        insta::with_settings!({ filters => EMAIL_FILTERS.to_vec(), omit_expression => true }, {
+            insta::assert_snapshot!(name, email);
+        });
+    }
 }
+
+/// What differs from run to run in an email, blanked in its snapshot: the test server's
+/// address, case numbers, one-time tokens, dates and times. Applied in this order.
+const EMAIL_FILTERS: [(&str, &str); 7] = [
+    (r"http://127\.0\.0\.1:\d+", "[BASE_URL]"),
+    (r"token=[^\s&<\x22]+", "token=[TOKEN]"),
+    (r"/cases/\d+", "/cases/[ID]"),
+    // A case number (`#42`), not a colour (`#1b2330`).
+    (r"#\d+\b", "#[ID]"),
+    (r"\d{4}-\d{2}-\d{2}|\d{4}年\d{1,2}月\d{1,2}日|\b\d{1,2} [A-Z][a-z]{2} \d{4}\b", "[DATE]"),
+    (r"\b\d{1,2}:\d{2}(:\d{2})?\b", "[TIME]"),
+    (r"\[DATE\],? \[TIME\]", "[DATE] [TIME]"),
+];
 
 #[tokio::test]
 async fn without_a_mail_server_notices_wait_in_the_outbox() {
