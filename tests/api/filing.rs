@@ -2,7 +2,7 @@
 
 use redress::domain::role::Role;
 
-use crate::helpers::{Browser, Page, link_in, with_samples};
+use crate::helpers::{Browser, Page, link_in, token_of, with_samples};
 
 /// The values of the e-receipt on a case page.
 fn receipt(page: &Page) -> Vec<String> {
@@ -123,7 +123,7 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
     assert_eq!(mail.recipient, "walk-in@example.com");
     let link = link_in(&mail.body_text, &format!("{}/claims/confirm?token=", app.base));
     let path = link.trim_start_matches(&app.base);
-    let token = path.split("token=").nth(1).unwrap();
+    let token = &token_of(&link);
 
     assert_eq!(visitor.get(path).await.status, 200);
     let opened = visitor.post_form("/claims/confirm", &[("token", token)]).await;

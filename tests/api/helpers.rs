@@ -456,6 +456,13 @@ pub fn link_in(text: &str, prefix: &str) -> String {
     link.unwrap_or_else(|| panic!("no {prefix} link in:\n{text}")).to_owned()
 }
 
+/// The one-time `token` a link carries in its query.
+pub fn token_of(link: &str) -> String {
+    let url = url::Url::parse(link).unwrap_or_else(|e| panic!("{link} is not a link: {e}"));
+    let token = url.query_pairs().find(|(name, _)| name == "token").map(|(_, value)| value.into_owned());
+    token.unwrap_or_else(|| panic!("{link} carries no token"))
+}
+
 /// Polls `check` until it holds, failing with `what` after `limit`.
 pub async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
 where

@@ -16,7 +16,7 @@ use redress::mail::sender::{Sender, SenderSettings};
 use redress::mail::smtp::SmtpSettings;
 use redress::mail::{self, CaseNotice, Event};
 
-use crate::helpers::{Browser, Page, Server, TestApp, eventually, link_in};
+use crate::helpers::{Browser, Page, Server, TestApp, eventually, link_in, token_of};
 use crate::smtp_server::{Received, SmtpServer, free_port};
 
 /// Retries within a second or two, so tests see several attempts quickly.
@@ -114,7 +114,7 @@ async fn registration_mail_arrives_in_the_visitors_language_with_a_link_that_wor
     let b = app.browser();
     let path = link.trim_start_matches(&app.base);
     assert_eq!(b.get(path).await.status, 200);
-    let token = path.split("token=").nth(1).unwrap();
+    let token = &token_of(&link);
     assert_eq!(b.post_form("/verify-email", &[("token", token)]).await.status, 303);
     assert_eq!(b.login("ann@example.com", "mangoes in june").await.status, 303);
 }
@@ -134,7 +134,7 @@ async fn a_password_reset_mail_arrives_and_its_link_sets_a_new_password() {
     assert_eq!(Page::of(&m.html).lang(), "en");
     assert!(m.text.contains("If you did not ask for this, ignore this email"), "{}", m.text);
     let link = link_in(&m.text, &format!("{}/password/reset?token=", app.base));
-    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let token = token_of(&link);
     let done = b
         .post_form(
             "/password/reset",
