@@ -54,7 +54,7 @@ async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_lang
     assert_eq!(en.select_text("#finding-title"), "Payment went through: here is your receipt");
     assert_eq!(en.select_text("#receipt-title"), "Electronic receipt");
 
-    assert_eq!(my_cases(&me).await, [case_path.clone()]);
+    assert_eq!(my_cases(&me).await, [case_path.as_str()]);
 
     // wrong_amount asks for what the terminal showed.
     let missing = me
@@ -133,7 +133,7 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
     assert_eq!(page.status, 200, "signed in by the link");
     assert_eq!(matched_rrns(&page), ["000004267530"]);
     // The account sees the case among its cases.
-    assert_eq!(my_cases(&visitor).await, [case_path.clone()]);
+    assert_eq!(my_cases(&visitor).await, [case_path.as_str()]);
     // The link works once.
     let again = app.browser().post_form("/claims/confirm", &[("token", token)]).await;
     assert_eq!(again.select_text("#message-title"), "该链接已失效");
