@@ -147,7 +147,7 @@ impl Page {
 /// An element's text with runs of ASCII white space made one space.
 fn text_of(e: &ElementRef<'_>) -> String {
     let text: String = e.text().collect();
-    text.split(|c: char| c.is_ascii_whitespace()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    text.split_ascii_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl TestApp {
