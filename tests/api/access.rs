@@ -1,5 +1,7 @@
 //! Every route, as every kind of visitor: nobody gets what their role or merchant does not allow.
 
+use redress::domain::role::Role;
+
 use crate::helpers::{Browser, TestApp};
 
 const MID_A: &str = "851424736185314";
@@ -61,11 +63,11 @@ fn routes() -> Vec<(&'static str, String, &'static [Who])> {
 async fn visitor(app: &TestApp, who: Who) -> Browser {
     match who {
         Anonymous => app.browser(),
-        Customer => app.signed_in("customer", "customer@example.com", &[]).await,
-        MerchantA => app.signed_in("merchant", "a@merchant.example", &[MID_A]).await,
-        MerchantB => app.signed_in("merchant", "b@merchant.example", &[MID_B]).await,
-        Agent => app.signed_in("agent", "agent@example.com", &[]).await,
-        Admin => app.signed_in("admin", "admin@example.com", &[]).await,
+        Customer => app.signed_in(Role::Customer, "customer@example.com", &[]).await,
+        MerchantA => app.signed_in(Role::Merchant, "a@merchant.example", &[MID_A]).await,
+        MerchantB => app.signed_in(Role::Merchant, "b@merchant.example", &[MID_B]).await,
+        Agent => app.signed_in(Role::Agent, "agent@example.com", &[]).await,
+        Admin => app.signed_in(Role::Admin, "admin@example.com", &[]).await,
     }
 }
 
@@ -96,7 +98,7 @@ async fn every_route_as_every_role_and_merchant() {
 #[tokio::test]
 async fn the_api_refuses_requests_without_a_token_and_ignores_session_cookies() {
     let app = TestApp::spawn().await;
-    let agent = app.signed_in("agent", "agent@example.com", &[]).await;
+    let agent = app.signed_in(Role::Agent, "agent@example.com", &[]).await;
     // A browser session is not an API credential: cross-site requests must not ride on cookies.
     let page = agent.get("/api/v1/me").await;
     assert_eq!(page.status, 401);

@@ -1,11 +1,8 @@
 //! Accounts: registration, verification, sign-in, sessions, throttling, password reset, tokens.
 
-use crate::helpers::{Page, TestApp};
+use redress::domain::role::Role;
 
-fn link_in(text: &str, path: &str) -> String {
-    let start = text.find(path).unwrap_or_else(|| panic!("no {path} link in:\n{text}"));
-    text[start..].split_whitespace().next().unwrap().to_owned()
-}
+use crate::helpers::{Page, TestApp, link_in, token_of};
 
 fn session_cookie(page: &Page) -> String {
     page.headers
@@ -28,7 +25,9 @@ async fn a_customer_registers_confirms_the_email_and_signs_in() {
     let bad =
         b.post_form("/register", &[("email", "li.wei@example"), ("password", "short"), ("confirm", "short")]).await;
     assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("li.wei@example") && bad.body.contains(r#"id="email-error""#), "{}", bad.body);
+    assert_eq!(bad.field_value("email"), "li.wei@example");
+    assert_eq!(bad.attr("input#email", "aria-describedby"), "email-error");
+    assert!(bad.field_error("email").contains("邮箱地址"), "the message sits under the address");
 
     let done = b
         .post_form(
@@ -51,12 +50,12 @@ async fn a_customer_registers_confirms_the_email_and_signs_in() {
     // Opening the link only shows a button: mail scanners that follow links use nothing up.
     let page = b.get(path).await;
     assert_eq!(page.status, 200);
-    let token = path.split("token=").nth(1).unwrap();
+    let token = &token_of(&link);
     let confirmed = b.post_form("/verify-email", &[("token", token)]).await;
     assert_eq!(confirmed.status, 303);
     // Single use.
     let again = b.post_form("/verify-email", &[("token", token)]).await;
-    assert!(again.body.contains("该链接已失效"), "{}", again.body);
+    assert_eq!(again.select_text("#message-title"), "该链接已失效");
 
     // Email is case-insensitive.
     let signed_in = b.login("LI.WEI@example.COM", "mangoes in june").await;
@@ -68,7 +67,7 @@ async fn a_customer_registers_confirms_the_email_and_signs_in() {
 #[tokio::test]
 async fn registering_an_existing_email_reveals_nothing() {
     let app = TestApp::spawn().await;
-    app.seed_user("customer", "taken@example.com", &[]).await;
+    app.seed_user(Role::Customer, "taken@example.com", &[]).await;
     let b = app.browser();
     let page = b
         .post_form(
@@ -93,7 +92,7 @@ async fn registering_an_existing_email_reveals_nothing() {
 #[tokio::test]
 async fn signing_in_issues_a_new_session_id_and_signing_out_ends_it() {
     let app = TestApp::spawn().await;
-    let password = app.seed_user("agent", "agent@example.com", &[]).await;
+    let password = app.seed_user(Role::Agent, "agent@example.com", &[]).await;
     let b = app.browser();
     let anonymous = session_cookie(&b.get("/").await);
     assert!(!anonymous.is_empty());
@@ -138,7 +137,7 @@ async fn session_cookies_are_httponly_samesite_and_secure_over_https() {
 #[tokio::test]
 async fn the_sixth_quick_wrong_password_is_refused_even_with_spoofed_addresses() {
     let app = TestApp::spawn().await;
-    let password = app.seed_user("agent", "target@example.com", &[]).await;
+    let password = app.seed_user(Role::Agent, "target@example.com", &[]).await;
     let b = app.browser();
     let csrf = b.get("/").await.csrf();
     for i in 0..5 {
@@ -163,27 +162,27 @@ async fn the_sixth_quick_wrong_password_is_refused_even_with_spoofed_addresses()
     // Even the right password waits now: the limit is checked before the password.
     assert_eq!(b.login("target@example.com", &password).await.status, 429);
     // Another account is not affected.
-    let other = app.seed_user("agent", "other@example.com", &[]).await;
+    let other = app.seed_user(Role::Agent, "other@example.com", &[]).await;
     assert_eq!(b.login("other@example.com", &other).await.status, 303);
 }
 
 #[tokio::test]
 async fn unknown_accounts_and_wrong_passwords_get_the_same_answer() {
     let app = TestApp::spawn().await;
-    app.seed_user("agent", "known@example.com", &[]).await;
+    app.seed_user(Role::Agent, "known@example.com", &[]).await;
     let b = app.browser();
     let wrong = b.login("known@example.com", "not the password").await;
     let unknown = b.login("nobody@example.com", "not the password").await;
     assert_eq!(wrong.status, 401);
     assert_eq!(unknown.status, 401);
-    let message = |p: &Page| p.body.split("role=\"alert\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let message = |p: &Page| p.select_text("[role=alert]");
     assert_eq!(message(&wrong), message(&unknown));
 }
 
 #[tokio::test]
 async fn a_forgotten_password_is_reset_by_the_emailed_link_and_old_sessions_end() {
     let app = TestApp::spawn().await;
-    let old_password = app.seed_user("agent", "desk@example.com", &[]).await;
+    let old_password = app.seed_user(Role::Agent, "desk@example.com", &[]).await;
     let other_device = app.browser();
     assert_eq!(other_device.login("desk@example.com", &old_password).await.status, 303);
     assert_eq!(other_device.get("/agent").await.status, 200);
@@ -198,7 +197,7 @@ async fn a_forgotten_password_is_reset_by_the_emailed_link_and_old_sessions_end(
     let resets: Vec<_> = outbox.iter().filter(|n| n.event == "password_reset").collect();
     assert_eq!(resets.len(), 1, "only the real account gets mail");
     let link = link_in(&resets[0].body_text, &format!("{}/password/reset?token=", app.base));
-    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let token = token_of(&link);
     assert_eq!(b.get(&format!("/password/reset?token={token}")).await.status, 200);
 
     let mismatch = b
@@ -223,20 +222,20 @@ async fn a_forgotten_password_is_reset_by_the_emailed_link_and_old_sessions_end(
             &[("token", &token), ("password", "third long password"), ("confirm", "third long password")],
         )
         .await;
-    assert!(reused.body.contains("该链接已失效"), "the link works once");
+    assert_eq!(reused.select_text("#message-title"), "该链接已失效", "the link works once");
 }
 
 #[tokio::test]
 async fn a_signed_in_persons_language_choice_is_their_setting() {
     let app = TestApp::spawn().await;
-    let b = app.signed_in("agent", "lang@example.com", &[]).await;
-    assert!(b.get("/agent").await.body.contains(r#"<html lang="zh-CN">"#));
+    let b = app.signed_in(Role::Agent, "lang@example.com", &[]).await;
+    assert_eq!(b.get("/agent").await.lang(), "zh-CN");
     b.post_form("/lang", &[("lang", "en"), ("next", "/agent")]).await;
     // A new device without the cookie, with a Chinese browser, still gets English.
     let password = "pw-lang@example.com-long-enough";
     let device = app.browser();
     device.login("lang@example.com", password).await;
-    assert!(device.get_with("/agent", &[("accept-language", "zh-CN")]).await.body.contains(r#"<html lang="en">"#));
+    assert_eq!(device.get_with("/agent", &[("accept-language", "zh-CN")]).await.lang(), "en");
 }
 
 #[tokio::test]
@@ -259,10 +258,10 @@ async fn api_tokens_authenticate_with_their_role_and_can_be_revoked() {
         assert_eq!(body["error"], "unauthorized");
     }
 
-    let admin = app.signed_in("admin", "root@example.com", &[]).await;
+    let admin = app.signed_in(Role::Admin, "root@example.com", &[]).await;
     let created = admin.post_form("/admin/tokens", &[("name", "bank channel"), ("role", "customer")]).await;
     assert_eq!(created.status, 200);
-    let shown = created.body.split(r#"<code class="secret">"#).nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let shown = created.select_text("code.secret");
     let ok = client.get(format!("{}/api/v1/me", app.base)).bearer_auth(&shown).send().await.unwrap();
     assert_eq!(ok.status(), 200);
     // Shown once: the list page does not contain it.
@@ -279,7 +278,7 @@ async fn api_tokens_authenticate_with_their_role_and_can_be_revoked() {
 async fn admins_create_merchant_staff_bound_to_their_merchants() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    let admin = app.signed_in("admin", "root@example.com", &[]).await;
+    let admin = app.signed_in(Role::Admin, "root@example.com", &[]).await;
 
     let unknown = admin
         .post_form(
@@ -293,7 +292,8 @@ async fn admins_create_merchant_staff_bound_to_their_merchants() {
         )
         .await;
     assert_eq!(unknown.status, 422);
-    assert!(unknown.body.contains("999"));
+    assert!(unknown.field_error("merchants").contains("999"), "the unknown merchant is named at its field");
+    assert_eq!(unknown.field_value("merchants"), "999");
 
     let created = admin
         .post_form(
@@ -311,7 +311,8 @@ async fn admins_create_merchant_staff_bound_to_their_merchants() {
     assert_eq!(clerk.login("clerk@example.com", "clerk password").await.status, 303);
     let own = clerk.get("/merchant/m/851424736185314").await;
     assert_eq!(own.status, 200);
-    assert!(own.body.contains("55024556"), "own terminals are listed");
+    let terminals = own.select_all("table tbody td:first-child");
+    assert!(terminals.contains(&"55024556".to_owned()), "own terminals are listed: {terminals:?}");
     assert_eq!(clerk.get("/merchant/m/868625034637336").await.status, 404, "another merchant does not exist for them");
 
     // Disabling signs the clerk out at once.

@@ -1,5 +1,6 @@
 //! Filing claims through the API: the 18 sample claims, validation, card numbers, who sees a case.
 
+use redress::domain::role::Role;
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -29,7 +30,7 @@ async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
 async fn every_sample_claim_gets_its_expected_finding() {
     let app = TestApp::spawn().await;
     app.import_samples().await;
-    let bank = app.token("customer", &[]).await;
+    let bank = app.token(Role::Customer, &[]).await;
     let claims = std::fs::read_to_string(format!("{SAMPLES}claims.jsonl")).unwrap();
     let mut checked = 0;
     let mut wrong = Vec::new();
@@ -64,7 +65,7 @@ async fn every_sample_claim_gets_its_expected_finding() {
 async fn a_case_has_the_designed_json_shape() {
     let app = TestApp::spawn().await;
     app.import_samples().await;
-    let bank = app.token("customer", &[]).await;
+    let bank = app.token(Role::Customer, &[]).await;
     let body = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
     let (status, case) = post(&app, &bank, "/api/v1/claims", &body).await;
     assert_eq!(status, 201);
@@ -82,7 +83,7 @@ async fn a_case_has_the_designed_json_shape() {
 #[tokio::test]
 async fn invalid_claims_name_every_field_and_card_numbers_are_refused() {
     let app = TestApp::spawn().await;
-    let bank = app.token("customer", &[]).await;
+    let bank = app.token(Role::Customer, &[]).await;
     let (status, body) = post(&app, &bank, "/api/v1/claims", &json!({"kind": "wrong_amount", "card_last4": "12a4", "amount": "10.00", "expected_amount": "12.00", "occurred_at": "yesterday"})).await;
     assert_eq!(status, 422);
     assert_eq!(body["error"], "invalid_claim");
@@ -104,15 +105,15 @@ async fn only_those_involved_see_a_case() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
     app.import_samples().await;
-    let bank = app.token("customer", &[]).await;
+    let bank = app.token(Role::Customer, &[]).await;
     let body = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
     let (_, case) = post(&app, &bank, "/api/v1/claims", &body).await;
     let path = format!("/api/v1/cases/{}", case["id"]);
 
-    let other_bank = app.token("customer", &[]).await;
-    let owner = app.token("merchant", &["828844912590296"]).await;
-    let stranger = app.token("merchant", &["851424736185314"]).await;
-    let agent = app.token("agent", &[]).await;
+    let other_bank = app.token(Role::Customer, &[]).await;
+    let owner = app.token(Role::Merchant, &["828844912590296"]).await;
+    let stranger = app.token(Role::Merchant, &["851424736185314"]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     assert_eq!(get(&app, &other_bank, &path).await.0, 404);
     assert_eq!(get(&app, &stranger, &path).await.0, 404);
     assert_eq!(get(&app, &owner, &path).await.0, 200);

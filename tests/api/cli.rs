@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use crate::helpers::Browser;
+
 fn redress(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_redress"));
     cmd.args(args).env_remove("REDRESS_DATABASE_URL").env("RUST_LOG", "warn");
@@ -196,8 +198,7 @@ async fn passwords_and_tokens_never_reach_the_logs() {
     let mut csrf_tokens = Vec::new();
     for pw in ["Wrong-Passphrase-0815", password] {
         // Signing in changes the session, and with it the CSRF token: fetch a fresh one each time.
-        let home = client.get(format!("{base}/")).send().await.unwrap().text().await.unwrap();
-        let csrf = home.split(r#"name="_csrf" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let csrf = Browser::page(client.get(format!("{base}/")).send().await.unwrap()).await.csrf();
         csrf_tokens.push(csrf.clone());
         let res = client
             .post(format!("{base}/login"))

@@ -4,11 +4,11 @@
 use jiff::{SignedDuration, Timestamp};
 use redress::cases::MatchContext;
 use redress::cases::sweep::{self, Swept};
+use redress::domain::role::Role;
 
 use std::time::Duration;
 
-use crate::mail::{Server, eventually};
-use crate::workflow::{case, events, file, mails, with_samples};
+use crate::helpers::{Server, case, events, eventually, file, file_for, mails, with_samples};
 
 fn at(unix: i64) -> Timestamp {
     Timestamp::from_second(unix).unwrap()
@@ -17,7 +17,7 @@ fn at(unix: i64) -> Timestamp {
 #[tokio::test]
 async fn a_passed_deadline_goes_to_the_desk_once_per_deadline_and_quiet_outcomes_close() {
     let app = with_samples().await;
-    let _desk = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let _desk = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let ctx = MatchContext::new(&app.config);
     let waiting = file(&app, 17).await; // awaiting_merchant: 2 business days
     let outcome = file(&app, 0).await; // resolved at once
@@ -71,11 +71,11 @@ async fn a_passed_deadline_goes_to_the_desk_once_per_deadline_and_quiet_outcomes
 async fn two_sweepers_on_one_database_handle_each_case_exactly_once() {
     const N: usize = 40;
     let app = with_samples().await;
-    let _desk = app.signed_in("agent", "desk@bank.example", &[]).await;
-    let _night = app.signed_in("agent", "night@bank.example", &[]).await;
+    let _desk = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
+    let _night = app.signed_in(Role::Agent, "night@bank.example", &[]).await;
     let mut ids = Vec::new();
-    for _ in 0..N {
-        ids.push(file(&app, 17).await);
+    for i in 0..N {
+        ids.push(file_for(&app, 17, &format!("holder17-{i}")).await);
     }
     let due = case(&app, ids[N - 1]).await.deadline_at.unwrap();
     let now = at(due + 1);
@@ -116,15 +116,19 @@ async fn two_sweepers_on_one_database_handle_each_case_exactly_once() {
 async fn two_server_processes_sweeping_one_database_handle_each_case_once() {
     const N: usize = 30;
     let app = with_samples().await;
-    let _desk = app.signed_in("agent", "desk@bank.example", &[]).await;
-    let _night = app.signed_in("agent", "night@bank.example", &[]).await;
+    let _desk = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
+    let _night = app.signed_in(Role::Agent, "night@bank.example", &[]).await;
     let mut ids = Vec::new();
-    for _ in 0..N {
-        ids.push(file(&app, 17).await);
+    for i in 0..N {
+        ids.push(file_for(&app, 17, &format!("holder17-{i}")).await);
     }
     let past = Timestamp::now().as_second() - 60;
     let mut tx = app.db.begin().await.unwrap();
-    tx.execute_sql(&format!("UPDATE cases SET deadline_at = {past} WHERE state = 'awaiting_merchant'")).await.unwrap();
+    tx.execute_sql(&format!(
+        "UPDATE cases SET deadline_at = {past} WHERE state IN ('awaiting_merchant', 'under_review')"
+    ))
+    .await
+    .unwrap();
     tx.commit().await.unwrap();
 
     // Nothing listens on this port: notices stay in the outbox, where they are counted.

@@ -1,5 +1,7 @@
 //! Evidence files on a case: kinds by content, size and count limits, who may see them.
 
+use redress::domain::role::Role;
+
 use crate::helpers::{Browser, TestApp};
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake but well-typed";
@@ -8,7 +10,7 @@ async fn app_with_case() -> (TestApp, Browser, String) {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
     app.import_samples().await;
-    let me = app.signed_in("customer", "holder@example.com", &[]).await;
+    let me = app.signed_in(Role::Customer, "holder@example.com", &[]).await;
     let filed = me
         .post_form(
             "/claims/new/no_receipt",
@@ -49,8 +51,9 @@ async fn the_customer_adds_files_checked_by_content_and_limited_in_size_and_numb
     let (app, me, case_path) = app_with_case().await;
     let (status, location) = upload(&app, &me, &case_path, "短信截图.png", PNG.to_vec(), true).await;
     assert_eq!((status, location.as_str()), (303, format!("{case_path}?evidence=added#evidence").as_str()));
-    let page = me.get(&case_path).await;
-    assert!(page.body.contains("短信截图.png"));
+    let page = me.get(&location).await;
+    assert_eq!(page.select_all("#evidence li a"), ["短信截图.png"]);
+    assert_eq!(page.count("#evidence .notice.ok[role=status]"), 1, "told it was added");
 
     let (_, wrong) =
         upload(&app, &me, &case_path, "looks-like.png", b"<html><script>alert(1)</script>".to_vec(), true).await;
@@ -79,8 +82,8 @@ async fn files_are_served_as_attachments_to_the_customer_and_the_desk_only() {
     let (app, me, case_path) = app_with_case().await;
     upload(&app, &me, &case_path, "statement.png", PNG.to_vec(), true).await;
     let page = me.get(&case_path).await;
-    let link = page.body.split(&format!("href=\"{case_path}/evidence/")).nth(1).unwrap().split('"').next().unwrap();
-    let file_path = format!("{case_path}/evidence/{link}");
+    let file_path = page.attr("#evidence li a", "href");
+    assert!(file_path.starts_with(&format!("{case_path}/evidence/")), "{file_path}");
 
     let res = me.client.get(me.url(&file_path)).send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -90,13 +93,13 @@ async fn files_are_served_as_attachments_to_the_customer_and_the_desk_only() {
     assert_eq!(res.headers()["x-content-type-options"], "nosniff");
     assert_eq!(res.bytes().await.unwrap().as_ref(), PNG);
 
-    let agent = app.signed_in("agent", "desk@example.com", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     assert_eq!(agent.get(&file_path).await.status, 200);
-    let staff = app.signed_in("merchant", "clerk@example.com", &["828844912590296"]).await;
+    let staff = app.signed_in(Role::Merchant, "clerk@example.com", &["828844912590296"]).await;
     assert_eq!(staff.get(&case_path).await.status, 200, "the merchant sees the case…");
     assert_eq!(staff.get(&file_path).await.status, 404, "…but not the customer's files");
     assert!(!staff.get(&case_path).await.body.contains("statement.png"));
-    let stranger = app.signed_in("customer", "stranger@example.com", &[]).await;
+    let stranger = app.signed_in(Role::Customer, "stranger@example.com", &[]).await;
     assert_eq!(stranger.get(&file_path).await.status, 404);
     assert_eq!(upload(&app, &stranger, &case_path, "x.png", PNG.to_vec(), true).await.0, 404);
 }
@@ -161,7 +164,7 @@ async fn upload_like_a_browser(app: &TestApp, cookie: &str, path: &str, csrf: &s
 #[tokio::test]
 async fn a_file_over_the_limit_gets_a_page_saying_so_not_a_reset_connection() {
     let (app, _, case_path) = app_with_case().await;
-    let password = app.seed_user("customer", "photographer@example.com", &[]).await;
+    let password = app.seed_user(Role::Customer, "photographer@example.com", &[]).await;
     let cookie = session_cookie(&app, "photographer@example.com", &password).await;
     // Give the case to the person uploading: they must own it to add files.
     let id: i64 = case_path.trim_start_matches("/cases/").parse().unwrap();

@@ -1,18 +1,28 @@
 //! Filing in the browser and reading the case page, as each kind of person.
 
-use crate::helpers::TestApp;
+use redress::domain::role::Role;
 
-async fn with_samples() -> TestApp {
-    let app = TestApp::spawn().await;
-    app.load_merchants().await;
-    app.import_samples().await;
-    app
+use crate::helpers::{Browser, Page, link_in, token_of, with_samples};
+
+/// The values of the e-receipt on a case page.
+fn receipt(page: &Page) -> Vec<String> {
+    page.select_all("section.receipt dd")
+}
+
+/// The RRNs of the debits a case page lists (the fifth column of its records table).
+fn matched_rrns(page: &Page) -> Vec<String> {
+    page.select_all("section[aria-labelledby=records-title] tbody td:nth-child(5)")
+}
+
+/// The case pages a customer's list links to.
+async fn my_cases(me: &Browser) -> Vec<String> {
+    me.get("/my").await.attrs("table tbody a", "href")
 }
 
 #[tokio::test]
 async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_languages() {
     let app = with_samples().await;
-    let me = app.signed_in("customer", "holder@example.com", &[]).await;
+    let me = app.signed_in(Role::Customer, "holder@example.com", &[]).await;
     for kind in ["no_receipt", "duplicate_charge", "wrong_amount", "refund_not_received"] {
         assert_eq!(me.get(&format!("/claims/new/{kind}")).await.status, 200, "{kind} form");
     }
@@ -35,16 +45,16 @@ async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_lang
 
     let zh = me.get(&case_path).await;
     assert_eq!(zh.status, 200);
-    assert!(zh.body.contains("交易成功，请查看电子小票"), "finding title in Chinese");
-    assert!(zh.body.contains("000004267463"), "names the RRN it rests on");
-    assert!(zh.body.contains("电子签购单"), "shows the e-receipt");
+    assert_eq!(zh.select_text("#finding-title"), "交易成功，请查看电子小票", "finding title in Chinese");
+    assert!(zh.select_text("#finding-title + p").contains("000004267463"), "names the RRN it rests on");
+    assert_eq!(zh.select_text("#receipt-title"), "电子签购单", "shows the e-receipt");
+    assert!(receipt(&zh).contains(&"000004267463".to_owned()), "{:?}", receipt(&zh));
     let en = me.get_with(&case_path, &[("accept-language", "en")]).await;
     // Seeded users have no language setting, so the browser's choice applies.
-    assert!(en.body.contains("Payment went through: here is your receipt"), "{}", en.body);
-    assert!(en.body.contains("Electronic receipt"));
+    assert_eq!(en.select_text("#finding-title"), "Payment went through: here is your receipt");
+    assert_eq!(en.select_text("#receipt-title"), "Electronic receipt");
 
-    let list = me.get("/my").await;
-    assert!(list.body.contains(&case_path));
+    assert_eq!(my_cases(&me).await, [case_path.as_str()]);
 
     // wrong_amount asks for what the terminal showed.
     let missing = me
@@ -54,8 +64,8 @@ async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_lang
         )
         .await;
     assert_eq!(missing.status, 422);
-    assert!(missing.body.contains(r#"id="expected_amount-error""#));
-    assert!(missing.body.contains("30341.70"), "what was typed is kept");
+    assert!(!missing.field_error("expected_amount").is_empty());
+    assert_eq!(missing.field_value("amount"), "30341.70", "what was typed is kept");
     let filed = me
         .post_form(
             "/claims/new/wrong_amount",
@@ -70,13 +80,13 @@ async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_lang
         .await;
     assert_eq!(filed.status, 303);
     let page = me.get_with(filed.header("location"), &[("accept-language", "en")]).await;
-    assert!(page.body.contains("27307.53 CNY"), "the refund due is named");
+    assert!(page.select_text("#finding-title + p").contains("27307.53 CNY"), "the refund due is named");
 }
 
 #[tokio::test]
 async fn a_full_card_number_is_refused_and_not_shown_again() {
     let app = with_samples().await;
-    let me = app.signed_in("customer", "holder@example.com", &[]).await;
+    let me = app.signed_in(Role::Customer, "holder@example.com", &[]).await;
     let pan = "6228480402564890018";
     let page = me
         .post_form(
@@ -85,7 +95,7 @@ async fn a_full_card_number_is_refused_and_not_shown_again() {
         )
         .await;
     assert_eq!(page.status, 422);
-    assert!(page.body.contains("请勿输入完整卡号"), "{}", page.body);
+    assert!(page.field_error("description").contains("请勿输入完整卡号"));
     assert!(!page.body.contains(pan));
     assert_eq!(redress::db::cases::count(&app.db).await.unwrap(), 0);
 }
@@ -106,14 +116,17 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
             ],
         )
         .await;
-    assert_eq!(sent.status, 200);
-    assert!(sent.body.contains("walk-in@example.com"));
+    // Redirect after POST (§6): reloading the next page files nothing again.
+    assert_eq!((sent.status.as_u16(), sent.header("location")), (303, "/claims/sent"));
+    let told = visitor.get("/claims/sent").await;
+    assert_eq!(told.status, 200);
+    assert!(told.select_text("h1").contains("邮件"), "the page says to check the email");
     let outbox = app.outbox().await;
     let mail = outbox.iter().find(|n| n.event == "claim_received").expect("the link is mailed");
     assert_eq!(mail.recipient, "walk-in@example.com");
-    let start = mail.body_text.find("/claims/confirm?token=").unwrap();
-    let path = mail.body_text[start..].split_whitespace().next().unwrap();
-    let token = path.split("token=").nth(1).unwrap();
+    let link = link_in(&mail.body_text, &format!("{}/claims/confirm?token=", app.base));
+    let path = link.trim_start_matches(&app.base);
+    let token = &token_of(&link);
 
     assert_eq!(visitor.get(path).await.status, 200);
     let opened = visitor.post_form("/claims/confirm", &[("token", token)]).await;
@@ -121,18 +134,18 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
     let case_path = opened.header("location").to_owned();
     let page = visitor.get(&case_path).await;
     assert_eq!(page.status, 200, "signed in by the link");
-    assert!(page.body.contains("000004267530"));
+    assert_eq!(matched_rrns(&page), ["000004267530"]);
     // The account sees the case among its cases.
-    assert!(visitor.get("/my").await.body.contains(&case_path));
+    assert_eq!(my_cases(&visitor).await, [case_path.as_str()]);
     // The link works once.
     let again = app.browser().post_form("/claims/confirm", &[("token", token)]).await;
-    assert!(again.body.contains("该链接已失效"));
+    assert_eq!(again.select_text("#message-title"), "该链接已失效");
 }
 
 #[tokio::test]
 async fn merchant_staff_see_their_cases_without_the_customers_details_and_others_see_nothing() {
     let app = with_samples().await;
-    let me = app.signed_in("customer", "holder@example.com", &[]).await;
+    let me = app.signed_in(Role::Customer, "holder@example.com", &[]).await;
     let filed = me
         .post_form(
             "/claims/new/no_receipt",
@@ -147,16 +160,17 @@ async fn merchant_staff_see_their_cases_without_the_customers_details_and_others
         .await;
     let case_path = filed.header("location").to_owned();
 
-    let staff = app.signed_in("merchant", "clerk@example.com", &["828844912590296"]).await;
+    let staff = app.signed_in(Role::Merchant, "clerk@example.com", &["828844912590296"]).await;
     let page = staff.get(&case_path).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("000004267530"));
+    assert_eq!(matched_rrns(&page), ["000004267530"]);
     assert!(!page.body.contains("holder@example.com") && !page.body.contains("out of paper"), "no customer details");
 
-    let other = app.signed_in("merchant", "other@example.com", &["851424736185314"]).await;
+    let other = app.signed_in(Role::Merchant, "other@example.com", &["851424736185314"]).await;
     assert_eq!(other.get(&case_path).await.status, 404);
-    let stranger = app.signed_in("customer", "stranger@example.com", &[]).await;
+    let stranger = app.signed_in(Role::Customer, "stranger@example.com", &[]).await;
     assert_eq!(stranger.get(&case_path).await.status, 404);
-    let agent = app.signed_in("agent", "desk@example.com", &[]).await;
-    assert!(agent.get(&case_path).await.body.contains("holder@example.com"));
+    let agent = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
+    let facts = agent.get(&case_path).await.select_all(".facts dd");
+    assert!(facts.contains(&"holder@example.com".to_owned()), "the desk sees the contact: {facts:?}");
 }

@@ -1,15 +1,10 @@
 //! Journal and settlement imports through the API, the upload page and the command line.
 
 use redress::db::records::{RecordTable, count_rows};
+use redress::domain::role::Role;
 use redress::import::Kind;
 
-use crate::helpers::TestApp;
-
-use crate::helpers::SAMPLES;
-
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{SAMPLES}{name}")).unwrap()
-}
+use crate::helpers::{Browser, TestApp, sample};
 
 fn generated(kind: Kind, rows: u64) -> Vec<u8> {
     let mut out = Vec::new();
@@ -17,7 +12,7 @@ fn generated(kind: Kind, rows: u64) -> Vec<u8> {
     out
 }
 
-async fn post_csv(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> (u16, serde_json::Value) {
+async fn post_csv(app: &TestApp, path: &str, token: &str, body: impl Into<reqwest::Body>) -> (u16, serde_json::Value) {
     let res = reqwest::Client::new()
         .post(format!("{}{path}", app.base))
         .bearer_auth(token)
@@ -34,7 +29,7 @@ async fn post_csv(app: &TestApp, path: &str, token: &str, body: Vec<u8>) -> (u16
 #[tokio::test]
 async fn the_samples_import_through_the_api_and_again_change_nothing() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     for (path, file, table) in [
         ("/api/v1/journal", "journal.csv", RecordTable::Journal),
         ("/api/v1/settlement", "settlement.csv", RecordTable::Settlement),
@@ -56,12 +51,12 @@ async fn the_samples_import_through_the_api_and_again_change_nothing() {
 #[tokio::test]
 async fn the_samples_import_through_the_upload_page() {
     let app = TestApp::spawn().await;
-    let agent = app.signed_in("agent", "desk@example.com", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     let csrf = agent.get("/imports").await.csrf();
     for (kind, file) in [("journal", "journal.csv"), ("settlement", "settlement.csv")] {
         let form = reqwest::multipart::Form::new()
             .text("kind", kind)
-            .part("file", reqwest::multipart::Part::bytes(sample(file)).file_name(file).mime_str("text/csv").unwrap());
+            .part("file", reqwest::multipart::Part::text(sample(file)).file_name(file).mime_str("text/csv").unwrap());
         let res = agent
             .client
             .post(agent.url(&format!("/imports?_csrf={csrf}")))
@@ -72,20 +67,23 @@ async fn the_samples_import_through_the_upload_page() {
             .await
             .unwrap();
         assert_eq!(res.status(), 200);
-        let body = res.text().await.unwrap();
-        assert!(body.contains(&format!("Imported {file}.")), "{body}");
+        let page = Browser::page(res).await;
+        assert_eq!(page.select_text("#report-title.ok"), format!("Imported {file}."));
+        assert_eq!(page.select_all(".report .counts dd")[..2], ["344", "344"], "rows, new rows");
     }
     assert_eq!(count_rows(&app.db, RecordTable::Journal).await.unwrap(), 344);
     assert_eq!(count_rows(&app.db, RecordTable::Settlement).await.unwrap(), 344);
     // The log lists both.
     let page = agent.get_with("/imports", &[("accept-language", "en")]).await;
-    assert!(page.body.contains("journal.csv") && page.body.contains("settlement.csv"));
+    let files = page.select_all("section[aria-labelledby=recent-title] tbody td:first-child");
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.contains(&"journal.csv".to_owned()) && files.contains(&"settlement.csv".to_owned()), "{files:?}");
 }
 
 #[tokio::test]
 async fn one_bad_row_among_100k_imports_nothing_and_names_the_row() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     let text = String::from_utf8(generated(Kind::Journal, 100_000)).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
     // Line 77,778 of the file (the header is line 1): an amount with three decimals.
@@ -109,9 +107,9 @@ async fn one_bad_row_among_100k_imports_nothing_and_names_the_row() {
 #[tokio::test]
 async fn a_changed_row_is_a_conflict_and_the_stored_row_is_kept() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     post_csv(&app, "/api/v1/settlement", &agent, sample("settlement.csv")).await;
-    let text = String::from_utf8(sample("settlement.csv")).unwrap();
+    let text = sample("settlement.csv");
     let changed = text.replacen(
         "CLR000000156,851424736185314,60381321,003039,000004271656,524091******9451,debit,4978.47",
         "CLR000000156,851424736185314,60381321,003039,000004271656,524091******9451,debit,4978.48",
@@ -132,8 +130,8 @@ async fn a_changed_row_is_a_conflict_and_the_stored_row_is_kept() {
 #[tokio::test]
 async fn a_full_card_number_rejects_the_file_and_is_never_repeated() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
-    let text = String::from_utf8(sample("journal.csv")).unwrap();
+    let agent = app.token(Role::Agent, &[]).await;
+    let text = sample("journal.csv");
     let pan = "6228480402564890018";
     let leaked = text.replacen("621700******9605", pan, 1);
     let (status, report) = post_csv(&app, "/api/v1/journal", &agent, leaked.into_bytes()).await;
@@ -148,14 +146,13 @@ async fn a_full_card_number_rejects_the_file_and_is_never_repeated() {
 async fn merchants_import_only_their_own_journals() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
-    let merchant = app.token("merchant", &["851424736185314"]).await;
+    let merchant = app.token(Role::Merchant, &["851424736185314"]).await;
     let (status, report) = post_csv(&app, "/api/v1/journal", &merchant, sample("journal.csv")).await;
     assert_eq!(status, 422);
     assert_eq!(report["problems"][0]["code"], "merchant_not_yours");
     assert_eq!(count_rows(&app.db, RecordTable::Journal).await.unwrap(), 0);
 
-    let own: String = String::from_utf8(sample("journal.csv"))
-        .unwrap()
+    let own: String = sample("journal.csv")
         .lines()
         .enumerate()
         .filter(|(i, l)| *i == 0 || l.starts_with("851424736185314,"))
@@ -167,14 +164,14 @@ async fn merchants_import_only_their_own_journals() {
 
     let (status, _) = post_csv(&app, "/api/v1/settlement", &merchant, sample("settlement.csv")).await;
     assert_eq!(status, 403, "settlement files are the desk's");
-    let customer = app.token("customer", &[]).await;
+    let customer = app.token(Role::Customer, &[]).await;
     assert_eq!(post_csv(&app, "/api/v1/journal", &customer, sample("journal.csv")).await.0, 403);
 }
 
 #[tokio::test]
 async fn the_api_wants_csv() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/journal", app.base))
         .bearer_auth(&agent)
@@ -193,7 +190,7 @@ async fn the_api_wants_csv() {
 #[tokio::test]
 async fn a_batch_of_old_new_and_repeated_rows_counts_each_for_what_it_is() {
     let app = TestApp::spawn().await;
-    let agent = app.token("agent", &[]).await;
+    let agent = app.token(Role::Agent, &[]).await;
     for (path, kind, table) in [
         ("/api/v1/journal", Kind::Journal, RecordTable::Journal),
         ("/api/v1/settlement", Kind::Settlement, RecordTable::Settlement),

@@ -4,18 +4,19 @@
 //! every notice exactly once; two senders on one database never send a notice twice.
 
 use std::collections::{HashMap, HashSet};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use redress::db::Db;
 use redress::db::outbox;
 use redress::domain::case_state::{CaseState, PendingRemedy};
+use redress::domain::role::Role;
 use redress::i18n::Lang;
 use redress::mail::sender::{Sender, SenderSettings};
 use redress::mail::smtp::SmtpSettings;
 use redress::mail::{self, CaseNotice, Event};
 
-use crate::helpers::{Browser, Page, TestApp};
+use crate::helpers::{Browser, Page, Server, TestApp, eventually, link_in, token_of};
 use crate::smtp_server::{Received, SmtpServer, free_port};
 
 /// Retries within a second or two, so tests see several attempts quickly.
@@ -34,11 +35,6 @@ async fn post_in(b: &Browser, base: &str, lang: &str, path: &str, fields: &[(&st
     let mut all = vec![("_csrf", csrf.as_str())];
     all.extend_from_slice(fields);
     b.post_form_raw(path, &all, &[("origin", base), ("accept-language", lang)]).await
-}
-
-fn link_in(text: &str, prefix: &str) -> String {
-    let start = text.find(prefix).unwrap_or_else(|| panic!("no {prefix} link in:\n{text}"));
-    text[start..].split_whitespace().next().unwrap().to_owned()
 }
 
 fn to_one<'a>(mails: &'a [Received], address: &str) -> &'a Received {
@@ -71,19 +67,6 @@ async fn scalar(app: &TestApp, sql: &str) -> i64 {
     query::<(i64,)>(app, sql).await[0].0
 }
 
-/// Polls `check` until it holds, failing with `what` after `limit`.
-pub(crate) async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = bool>,
-{
-    let started = Instant::now();
-    while !check().await {
-        assert!(started.elapsed() < limit, "timed out after {limit:?} waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// The Message-ID each outbox row must arrive with, and the row's id and recipient.
 async fn expected_message_ids(app: &TestApp, domain: &str) -> HashMap<String, (i64, String)> {
     let rows: Vec<(i64, String, String)> = query(app, "SELECT id, notice_key, recipient FROM outbox ORDER BY id").await;
@@ -107,14 +90,14 @@ async fn registration_mail_arrives_in_the_visitors_language_with_a_link_that_wor
     assert_eq!(en.subject, "Confirm your email address for Redress");
     assert_eq!(en.content_type, "multipart/alternative");
     assert_eq!(en.auto_submitted, "auto-generated");
-    assert!(en.html.contains(r#"<html lang="en">"#), "{}", en.html);
+    assert_eq!(Page::of(&en.html).lang(), "en");
     assert!(en.text.contains("created a Redress account with this address"), "{}", en.text);
     let link = link_in(&en.text, &format!("{}/verify-email?token=", app.base));
-    assert!(en.html.contains(&format!(r#"href="{link}""#)), "the HTML part links to the same place");
+    assert_eq!(Page::of(&en.html).attrs("a", "href"), [link.as_str()], "the HTML part links to the same place");
 
     let zh = to_one(&mails, "li.wei@example.cn");
     assert_eq!(zh.subject, "请确认您在 Redress 的邮箱地址");
-    assert!(zh.html.contains(r#"<html lang="zh-CN">"#));
+    assert_eq!(Page::of(&zh.html).lang(), "zh-CN");
     assert!(zh.text.contains("使用此邮箱注册了 Redress 账户") && zh.text.contains("确认邮箱："), "{}", zh.text);
 
     // Both are recorded as sent, and arrived under the Message-ID derived from their outbox row.
@@ -131,7 +114,7 @@ async fn registration_mail_arrives_in_the_visitors_language_with_a_link_that_wor
     let b = app.browser();
     let path = link.trim_start_matches(&app.base);
     assert_eq!(b.get(path).await.status, 200);
-    let token = path.split("token=").nth(1).unwrap();
+    let token = &token_of(&link);
     assert_eq!(b.post_form("/verify-email", &[("token", token)]).await.status, 303);
     assert_eq!(b.login("ann@example.com", "mangoes in june").await.status, 303);
 }
@@ -140,7 +123,7 @@ async fn registration_mail_arrives_in_the_visitors_language_with_a_link_that_wor
 async fn a_password_reset_mail_arrives_and_its_link_sets_a_new_password() {
     let smtp = SmtpServer::start();
     let app = app_sending_to(&smtp.url(), &[]).await;
-    app.seed_user("agent", "desk@example.com", &[]).await;
+    app.seed_user(Role::Agent, "desk@example.com", &[]).await;
     let b = app.browser();
     let sent = post_in(&b, &app.base, "en-GB,en;q=0.9", "/password/forgot", &[("email", "desk@example.com")]).await;
     assert_eq!(sent.status, 200);
@@ -148,10 +131,10 @@ async fn a_password_reset_mail_arrives_and_its_link_sets_a_new_password() {
     let mails = smtp.wait_for(1, Duration::from_secs(20)).await;
     let m = to_one(&mails, "desk@example.com");
     assert_eq!(m.subject, "Reset your Redress password");
-    assert!(m.html.contains(r#"<html lang="en">"#));
+    assert_eq!(Page::of(&m.html).lang(), "en");
     assert!(m.text.contains("If you did not ask for this, ignore this email"), "{}", m.text);
     let link = link_in(&m.text, &format!("{}/password/reset?token=", app.base));
-    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let token = token_of(&link);
     let done = b
         .post_form(
             "/password/reset",
@@ -215,8 +198,9 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
         assert_eq!(m.subject, rendered.subject, "{recipient}");
         assert_eq!(m.text.trim_end(), rendered.text.trim_end(), "{recipient}");
         assert_eq!(m.html.trim_end(), rendered.html.trim_end(), "{recipient}");
-        assert!(m.text.contains(link.as_str()) && m.html.contains(&format!(r#"href="{link}""#)), "{recipient}");
-        assert!(m.html.contains(&format!(r#"<html lang="{}">"#, lang.code())), "{recipient}");
+        let html = Page::of(&m.html);
+        assert!(m.text.contains(link.as_str()) && html.attrs("a", "href") == [link.as_str()], "{recipient}");
+        assert_eq!(html.lang(), lang.code(), "{recipient}");
         let case_event = !recipient.starts_with(mail::VERIFY_EMAIL)
             && !recipient.starts_with(mail::PASSWORD_RESET)
             && !recipient.starts_with("claim_link");
@@ -232,7 +216,33 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
     assert!(to_one(&mails, "claim_link-zh-cn@example.com").subject.contains("#77"));
     let arrived = to_one(&mails, "money_arrived-en@example.com");
     assert!(arrived.text.contains("Reference number (RRN): 612345678901"), "{}", arrived.text);
+
+    // Every email exactly as the outbox holds it, in both languages: any change to a text or a
+    // template shows up as a snapshot to review (tests/api/snapshots, `cargo insta review`).
+    let outbox = app.outbox().await;
+    for (recipient, _, _, _) in &expected {
+        let row = outbox.iter().find(|r| &r.recipient == recipient).unwrap();
+        let email =
+            format!("subject: {}\n---- text ----\n{}---- html ----\n{}", row.subject, row.body_text, row.body_html);
+        let name = recipient.trim_end_matches("@example.com");
+        insta::with_settings!({ filters => EMAIL_FILTERS.to_vec(), omit_expression => true }, {
+            insta::assert_snapshot!(name, email);
+        });
+    }
 }
+
+/// What differs from run to run in an email, blanked in its snapshot: the test server's
+/// address, case numbers, one-time tokens, dates and times. Applied in this order.
+const EMAIL_FILTERS: [(&str, &str); 7] = [
+    (r"http://127\.0\.0\.1:\d+", "[BASE_URL]"),
+    (r"token=[^\s&<\x22]+", "token=[TOKEN]"),
+    (r"/cases/\d+", "/cases/[ID]"),
+    // A case number (`#42`), not a colour (`#1b2330`).
+    (r"#\d+\b", "#[ID]"),
+    (r"\d{4}-\d{2}-\d{2}|\d{4}年\d{1,2}月\d{1,2}日|\b\d{1,2} [A-Z][a-z]{2} \d{4}\b", "[DATE]"),
+    (r"\b\d{1,2}:\d{2}(:\d{2})?\b", "[TIME]"),
+    (r"\[DATE\],? \[TIME\]", "[DATE] [TIME]"),
+];
 
 #[tokio::test]
 async fn without_a_mail_server_notices_wait_in_the_outbox() {
@@ -244,10 +254,11 @@ async fn without_a_mail_server_notices_wait_in_the_outbox() {
     let rows = app.outbox().await;
     assert_eq!(rows.len(), 1);
     assert_eq!((rows[0].status.as_str(), rows[0].attempts), ("pending", 0));
-    let admin = app.signed_in("admin", "admin@example.com", &[]).await;
+    let admin = app.signed_in(Role::Admin, "admin@example.com", &[]).await;
     let page = admin.get("/admin/outbox").await;
-    assert!(page.body.contains("Confirm your email address for Redress"), "{}", page.body);
-    assert!(page.body.contains("wait@example.com"));
+    let notice = format!("#notice-{}", rows[0].id);
+    assert_eq!(page.select_all("article.outbox-notice h2"), ["Confirm your email address for Redress"]);
+    assert!(page.select_text(&format!("{notice} > p.muted")).starts_with("verify_email · wait@example.com · en"));
 }
 
 #[tokio::test]
@@ -277,10 +288,11 @@ async fn failures_back_off_then_fail_and_an_admin_retry_delivers() {
     assert!(broken.last_error.as_deref().unwrap().contains("not valid"));
 
     // Admins see why, and can try again once the mail server is back.
-    let admin = app.signed_in("admin", "admin@example.com", &[]).await;
+    let admin = app.signed_in(Role::Admin, "admin@example.com", &[]).await;
     let page = admin.get("/admin/outbox").await;
-    assert!(page.body.contains(&format!("/admin/outbox/{}/retry", refused.id)), "{}", page.body);
-    assert!(page.body.contains("refused"));
+    let notice = format!("#notice-{}", refused.id);
+    assert!(page.has(&format!(r#"{notice} form[action="/admin/outbox/{}/retry"]"#, refused.id)), "{}", page.body);
+    assert!(page.select_text(&format!("{notice} .notice.bad")).contains("refused"), "the admin sees why");
     let maildir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start_at(port, &maildir.path().join("maildir"));
     let retried = admin.post_form(&format!("/admin/outbox/{}/retry", refused.id), &[]).await;
@@ -409,75 +421,6 @@ async fn two_senders_on_one_database_never_deliver_a_notice_twice() {
     }
     assert_eq!(outbox::counts(&app.db).await.unwrap().sent, N as i64);
     db_b.close().await;
-}
-
-/// `redress serve` as a separate process, sending to `smtp_port`.
-pub(crate) struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Server {
-    async fn start(database_url: &str, smtp_port: u16, log: &std::path::Path) -> Server {
-        let url = format!("smtp://127.0.0.1:{smtp_port}");
-        Server::start_with(database_url, &url, &[], log).await
-    }
-
-    pub(crate) async fn start_with(
-        database_url: &str,
-        smtp_url: &str,
-        env: &[(&str, &str)],
-        log: &std::path::Path,
-    ) -> Server {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let mut command = Command::new(env!("CARGO_BIN_EXE_redress"));
-        command
-            .arg("serve")
-            .env("REDRESS_DATABASE_URL", database_url)
-            .env("REDRESS_ADDR", &addr)
-            .env("REDRESS_BASE_URL", "http://redress.test")
-            .env("REDRESS_SMTP_URL", smtp_url)
-            .env("REDRESS_MAIL_RETRY_BASE_SECS", "1")
-            .env("REDRESS_MAIL_RETRY_MAX_SECS", "1")
-            // The drill is about losing nothing, not about giving up.
-            .env("REDRESS_MAIL_MAX_ATTEMPTS", "1000")
-            .env("RUST_LOG", "info")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap());
-        let child = command.spawn().unwrap();
-        let server = Server { child, base: format!("http://{addr}") };
-        let client = reqwest::Client::new();
-        let url = format!("{}/readyz", server.base);
-        eventually("redress serve answers", Duration::from_secs(20), || async {
-            client.get(&url).send().await.is_ok_and(|r| r.status() == 200)
-        })
-        .await;
-        server
-    }
-
-    /// SIGTERM, as a container runtime stops it; waits for a clean exit.
-    pub(crate) fn stop(mut self) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "redress serve exited with {status}");
-                return;
-            }
-            assert!(started.elapsed() < Duration::from_secs(15), "redress serve did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        // Only reached when a test failed midway; a stopped server has already been waited for.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test]

@@ -16,4 +16,5 @@ mod queues;
 mod records_browser;
 mod refresh;
 mod smtp_server;
+mod translations;
 mod workflow;

@@ -10,10 +10,10 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use redress::db::browse::{self, Cursor, RecordKind, Search};
 use redress::domain::money::{Currency, Money};
+use redress::domain::role::Role;
 
-use crate::helpers::{Browser, Page, TestApp};
+use crate::helpers::{Browser, Page, TestApp, sample};
 
-const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
 const MID: &str = "828844912590296";
 const OTHER_MID: &str = "851424736185314";
 
@@ -21,13 +21,9 @@ type Row = HashMap<String, String>;
 /// A search's query string and the sample rows it must find.
 type Case<'a> = (&'a str, Box<dyn Fn(&Row) -> bool>);
 
-fn sample(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{SAMPLES}{name}")).unwrap()
-}
-
 fn rows_of(name: &str) -> Vec<Row> {
-    let bytes = sample(name);
-    let mut reader = csv::Reader::from_reader(&bytes[..]);
+    let text = sample(name);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().unwrap().clone();
     reader
         .records()
@@ -70,15 +66,38 @@ async fn get(b: &Browser, path: &str) -> Page {
 
 /// The `data-key` of every result row, in page order.
 fn keys(page: &Page) -> Vec<String> {
-    page.body.split("<tr data-key=\"").skip(1).map(|s| s.split('"').next().unwrap().to_owned()).collect()
+    page.attrs("table.records tbody tr", "data-key")
 }
 
-/// The "older records" link, as the browser would follow it.
+/// The "older records" link, as the browser would follow it (entities decoded).
 fn older_link(page: &Page) -> Option<String> {
-    let at = page.body.find("rel=\"next\" href=\"")?;
-    let href = page.body[at + "rel=\"next\" href=\"".len()..].split('"').next().unwrap();
-    // The template escapes '&' in attributes (askama writes "&#38;"); a browser undoes that.
-    Some(href.replace("&#38;", "&").replace("&amp;", "&"))
+    let links = page.attrs("a[rel=next]", "href");
+    assert!(links.len() <= 1, "{links:?}");
+    links.into_iter().next()
+}
+
+/// The cells of the result row `key`, left to right: each cell's own text, and the text of
+/// each of its smaller `.sub` lines.
+fn row(page: &Page, key: &str) -> Vec<(String, Vec<String>)> {
+    let html = page.html();
+    let cells = scraper::Selector::parse(&format!(r#"tr[data-key="{key}"] > td"#)).unwrap();
+    let words = |text: String| text.split_ascii_whitespace().collect::<Vec<_>>().join(" ");
+    let found: Vec<(String, Vec<String>)> = html
+        .select(&cells)
+        .map(|td| {
+            let (mut own, mut subs) = (String::new(), Vec::new());
+            for child in td.children() {
+                match scraper::ElementRef::wrap(child) {
+                    Some(e) if e.value().classes().any(|c| c == "sub") => subs.push(words(e.text().collect())),
+                    Some(e) => own.extend(e.text()),
+                    None => own.push_str(child.value().as_text().map_or("", |t| &**t)),
+                }
+            }
+            (words(own), subs)
+        })
+        .collect();
+    assert!(!found.is_empty(), "no row {key}:\n{}", page.body);
+    found
 }
 
 /// Every page of a search, following "older" links: the keys in order and the size of each page.
@@ -112,26 +131,33 @@ fn shanghai_day(r: &Row) -> String {
 async fn each_search_field_finds_exactly_the_rows_the_files_have() {
     let app = TestApp::spawn().await;
     import_samples(&app).await;
-    let desk = app.signed_in("agent", "desk@example.com", &[]).await;
+    let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
 
     // The example of the issue: one settlement entry, on terminal 88360045, trace 000051.
     let page = get(&desk, "/records?kind=settlement&rrn=000004267530").await;
     assert_eq!(page.status, 200);
     assert_eq!(keys(&page), ["CLR000000004"]);
-    assert!(page.body.contains("88360045") && page.body.contains("000051"), "{}", page.body);
-    assert!(page.body.contains("623668******2015"), "masked card shown");
-    assert!(page.body.contains("CNY 954.82"), "amount with its currency");
-    assert!(page.body.contains("2026-11-12 05:20:36\u{a0}+00:00"), "the host's time with its offset");
-    assert!(page.body.contains("2026-11-12 13:20:36\u{a0}+08:00"), "and the same moment here");
-    assert!(page.body.contains("Debit (cardholder charged)"));
+    // Time, terminal, trace, RRN, card, direction, amount, settled on.
+    let r = row(&page, "CLR000000004");
+    assert_eq!(r[0].0, "2026-11-12 05:20:36\u{a0}+00:00", "the host's time with its offset");
+    assert_eq!(r[0].1, ["2026-11-12 13:20:36\u{a0}+08:00"], "and the same moment here");
+    assert_eq!((r[1].0.as_str(), r[2].0.as_str()), ("88360045", "000051"));
+    assert_eq!(r[1].1, [format!("Merchant ID {MID}")]);
+    assert_eq!(r[3].0, "000004267530");
+    assert_eq!(r[4].0, "623668******2015", "masked card shown");
+    assert_eq!(r[5].0, "Debit (cardholder charged)");
+    assert_eq!(r[6].0, "CNY 954.82", "amount with its currency");
 
     // Its journal row has no RRN: the terminal never got the host's answer.
     let page = get(&desk, "/records?terminal_id=88360045&trace_no=000051").await;
     assert_eq!(keys(&page), [format!("{MID}/88360045/000085/000051")]);
-    for words in ["No response from the host", "Communication timed out", "Not printed", "none (no host answer)"] {
-        assert!(page.body.contains(words), "{words}: {}", page.body);
-    }
-    assert!(page.body.contains("2026-11-12 13:20:33\u{a0}+08:00"));
+    // Time, terminal, trace, RRN, card, type, status, amount, receipt.
+    let r = row(&page, &format!("{MID}/88360045/000085/000051"));
+    assert_eq!(r[0], ("2026-11-12 13:20:33\u{a0}+08:00".to_owned(), vec![]), "already local: no second line");
+    assert_eq!(r[3].0, "none (no host answer)");
+    assert_eq!(r[6].0, "No response from the host");
+    assert_eq!(r[8].0, "Not printed");
+    assert!(r[8].1.iter().any(|sub| sub.ends_with("Communication timed out")), "{:?}", r[8]);
 
     let journal: &[Case] = &[
         ("rrn=000004275973", Box::new(|r| r["rrn"] == "000004275973")),
@@ -194,20 +220,23 @@ async fn each_search_field_finds_exactly_the_rows_the_files_have() {
     let page =
         get(&desk, &format!("/records?kind=settlement&last4={}", &credit["card"][credit["card"].len() - 4..])).await;
     assert!(keys(&page).contains(&credit["entry_id"]));
-    assert!(page.body.contains("Credit (money back to the cardholder)"));
-    assert!(page.body.contains(&format!("returns {}", credit["orig_rrn"])));
+    let r = row(&page, &credit["entry_id"]);
+    assert_eq!(r[5].0, "Credit (money back to the cardholder)");
+    assert_eq!(r[3].0, credit["rrn"]);
+    assert!(r[3].1.contains(&format!("returns {}", credit["orig_rrn"])), "{:?}", r[3]);
 
     // Nothing matches: said in words, not an empty table.
     let page = get(&desk, "/records?rrn=ZZZZZZZZZZZZ").await;
     assert_eq!(page.status, 200);
-    assert!(keys(&page).is_empty() && page.body.contains("No records match this search."));
+    assert!(keys(&page).is_empty());
+    assert_eq!(page.select_text("section[aria-labelledby=results-title] .notice"), "No records match this search.");
 }
 
 #[tokio::test]
 async fn pages_walk_every_row_once_newest_first() {
     let app = TestApp::spawn().await;
     import_samples(&app).await;
-    let desk = app.signed_in("agent", "desk@example.com", &[]).await;
+    let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
 
     for (kind, file) in [("journal", "journal.csv"), ("settlement", "settlement.csv")] {
         let (walked, sizes) = walk(&desk, &format!("/records?kind={kind}")).await;
@@ -227,7 +256,8 @@ async fn pages_walk_every_row_once_newest_first() {
     let first = get(&desk, "/records").await;
     assert!(!first.body.contains("Back to the newest"));
     let second = get(&desk, &older_link(&first).unwrap()).await;
-    assert!(second.body.contains("href=\"/records\"") && second.body.contains("Back to the newest"));
+    assert_eq!(second.select_text(".pager a:not([rel])"), "← Back to the newest");
+    assert_eq!(second.attr(".pager a:not([rel])", "href"), "/records");
 }
 
 #[tokio::test]
@@ -257,7 +287,7 @@ async fn pages_cut_inside_one_second_lose_and_repeat_nothing() {
         .unwrap();
     assert_eq!(res.status(), 200);
 
-    let desk = app.signed_in("agent", "desk@example.com", &[]).await;
+    let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
     let (walked, sizes) = walk(&desk, "/records?terminal_id=TIE00001").await;
     assert_eq!(sizes, [50, 50, 25]);
     let unique: HashSet<&String> = walked.iter().collect();
@@ -269,7 +299,7 @@ async fn pages_cut_inside_one_second_lose_and_repeat_nothing() {
     assert_eq!(walked[124], format!("{MID}/TIE00001/000001/000120"));
 
     // A merchant user walks the same rows the same way.
-    let staff = app.signed_in("merchant", "staff@merchant.example", &[MID]).await;
+    let staff = app.signed_in(Role::Merchant, "staff@merchant.example", &[MID]).await;
     let (mine, _) = walk(&staff, "/records?terminal_id=TIE00001").await;
     assert_eq!(mine, walked);
 }
@@ -279,13 +309,14 @@ async fn merchant_staff_see_their_merchants_journal_and_nothing_else() {
     let app = TestApp::spawn().await;
     app.load_merchants().await;
     import_samples(&app).await;
-    let staff = app.signed_in("merchant", "staff@merchant.example", &[MID]).await;
+    let staff = app.signed_in(Role::Merchant, "staff@merchant.example", &[MID]).await;
 
     let own = expected("journal.csv", |r| r["merchant_id"] == MID);
     assert_eq!(found(&staff, "/records").await, own);
     assert_eq!(found(&staff, &format!("/records?merchant_id={MID}")).await, own);
     let page = get(&staff, "/records").await;
-    assert!(page.body.contains("All my merchants") && !page.body.contains("name=\"kind\""), "journal only");
+    assert_eq!(page.select_text(r#"select#merchant_id option[value=""]"#), "All my merchants");
+    assert!(!page.body.contains("name=\"kind\""), "journal only");
 
     // Another merchant's records, asked for by RRN, terminal or card: no rows.
     let theirs = rows_of("journal.csv").into_iter().find(|r| r["merchant_id"] == OTHER_MID).unwrap();
@@ -313,7 +344,7 @@ async fn merchant_staff_see_their_merchants_journal_and_nothing_else() {
     assert!(!page.body.contains("CLR000000004"));
 
     // Staff of two merchants see both, or the one they pick.
-    let both = app.signed_in("merchant", "both@merchant.example", &[MID, OTHER_MID]).await;
+    let both = app.signed_in(Role::Merchant, "both@merchant.example", &[MID, OTHER_MID]).await;
     let other = expected("journal.csv", |r| r["merchant_id"] == OTHER_MID);
     assert_eq!(found(&both, "/records").await, own.union(&other).cloned().collect());
     assert_eq!(found(&both, &format!("/records?merchant_id={OTHER_MID}")).await, other);
@@ -328,7 +359,7 @@ async fn merchant_staff_see_their_merchants_journal_and_nothing_else() {
 async fn customers_and_visitors_are_turned_away() {
     let app = TestApp::spawn().await;
     import_samples(&app).await;
-    let customer = app.signed_in("customer", "card@holder.example", &[]).await;
+    let customer = app.signed_in(Role::Customer, "card@holder.example", &[]).await;
     let page = get(&customer, "/records?kind=settlement").await;
     assert_eq!(page.status, 403);
     assert!(!page.body.contains("CLR0000"));
@@ -339,9 +370,11 @@ async fn customers_and_visitors_are_turned_away() {
 
     // The nav offers the page to those who may use it.
     app.load_merchants().await;
-    for (role, email, merchants) in [("merchant", "m@merchant.example", &[MID][..]), ("agent", "a@example.com", &[])] {
+    for (role, email, merchants) in
+        [(Role::Merchant, "m@merchant.example", &[MID][..]), (Role::Agent, "a@example.com", &[])]
+    {
         let b = app.signed_in(role, email, merchants).await;
-        assert!(get(&b, "/").await.body.contains("href=\"/records\""), "{role}");
+        assert!(get(&b, "/").await.has(r#"header nav a[href="/records"]"#), "{role:?}");
     }
     assert!(!get(&customer, "/").await.body.contains("href=\"/records\""));
 }
@@ -350,7 +383,7 @@ async fn customers_and_visitors_are_turned_away() {
 async fn refused_input_comes_back_with_the_message_next_to_the_field() {
     let app = TestApp::spawn().await;
     import_samples(&app).await;
-    let desk = app.signed_in("agent", "desk@example.com", &[]).await;
+    let desk = app.signed_in(Role::Agent, "desk@example.com", &[]).await;
 
     for (query, field, message) in [
         ("rrn=12345", "rrn", "Reference number (RRN) must be 12 letters or digits"),
@@ -366,28 +399,30 @@ async fn refused_input_comes_back_with_the_message_next_to_the_field() {
     ] {
         let page = get(&desk, &format!("/records?{query}")).await;
         assert_eq!(page.status, 422, "{query}");
-        assert!(page.body.contains(message), "{query}: {}", page.body);
-        assert!(page.body.contains(&format!("id=\"{field}-error\"")), "{query}: message tied to {field}");
-        assert!(page.body.contains(&format!("aria-describedby=\"{field}-error\"")), "{query}");
+        let shown = page.field_error(field);
+        assert!(shown.starts_with(message), "{query}: message tied to {field}: {shown}");
+        assert_eq!(page.attr(&format!("#{field}"), "aria-describedby"), format!("{field}-error"), "{query}");
+        assert_eq!(page.count(".field-error"), 1, "{query}: one message");
         assert!(keys(&page).is_empty(), "{query}: no results under a refused search");
     }
     // What was typed is shown again to be corrected.
-    assert!(get(&desk, "/records?rrn=12345&last4=2015").await.body.contains("value=\"12345\""));
+    let kept = get(&desk, "/records?rrn=12345&last4=2015").await;
+    assert_eq!((kept.field_value("rrn"), kept.field_value("last4")), ("12345".to_owned(), "2015".to_owned()));
 
     // In the user's language.
     let page = desk.get_with("/records?rrn=12345", &[("accept-language", "zh-CN")]).await;
     assert_eq!(page.status, 422);
-    assert!(page.body.contains("参考号必须是 12 位字母或数字"), "{}", page.body);
+    assert!(page.field_error("rrn").starts_with("参考号必须是 12 位字母或数字"), "{}", page.field_error("rrn"));
 
     // A damaged page link.
     let page = get(&desk, "/records?before=yesterday").await;
     assert_eq!(page.status, 422);
-    assert!(page.body.contains("This page link is damaged."));
+    assert!(page.select_text("[role=alert]").starts_with("This page link is damaged."));
 
     // A full card number is answered, and never shown back.
     let page = get(&desk, "/records?last4=6228480012345671").await;
     assert_eq!(page.status, 422);
-    assert!(page.body.contains("Never type a full card number."));
+    assert!(page.field_error("last4").starts_with("Never type a full card number."), "{}", page.field_error("last4"));
     assert!(!page.body.contains("6228480012345671"));
 }
 

@@ -1,38 +1,9 @@
 //! Walking cases through DESIGN.md §6 by the right people, in the browser's way (forms with
 //! CSRF), and what happens when the wrong person, a stale page or two people at once try.
 
-use serde_json::Value;
+use redress::domain::role::Role;
 
-use crate::helpers::{Browser, SAMPLES, TestApp};
-
-pub(crate) async fn with_samples() -> TestApp {
-    let app = TestApp::spawn().await;
-    app.load_merchants().await;
-    app.import_samples().await;
-    app
-}
-
-/// Sample claim `n` of claims.jsonl, without its `expect`.
-fn sample_claim(n: usize) -> Value {
-    let text = std::fs::read_to_string(format!("{SAMPLES}claims.jsonl")).unwrap();
-    let mut claim: Value = serde_json::from_str(text.lines().nth(n).unwrap()).unwrap();
-    claim.as_object_mut().unwrap().remove("expect");
-    claim
-}
-
-/// Files sample claim `n` through the bank channel; returns the case id.
-pub(crate) async fn file(app: &TestApp, n: usize) -> i64 {
-    let bank = app.token("customer", &[]).await;
-    let res = reqwest::Client::new()
-        .post(format!("{}/api/v1/claims", app.base))
-        .bearer_auth(&bank)
-        .json(&sample_claim(n))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    res.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
-}
+use crate::helpers::{Browser, Page, case, events, file, import, mails, sample_claim, with_samples};
 
 /// Files sample claim `n` through the form, as the signed-in customer `me`.
 async fn file_as(me: &Browser, n: usize) -> i64 {
@@ -50,46 +21,34 @@ async fn file_as(me: &Browser, n: usize) -> i64 {
     page.header("location").trim_start_matches("/cases/").parse().unwrap()
 }
 
-pub(crate) async fn case(app: &TestApp, id: i64) -> redress::db::cases::CaseRow {
-    redress::db::cases::get(&app.db, id).await.unwrap().unwrap()
-}
-
 /// Takes `action` on case `id` from the version the page shows, with `fields`.
-async fn act(who: &Browser, id: i64, action: &str, fields: &[(&str, &str)]) -> crate::helpers::Page {
+async fn act(who: &Browser, id: i64, action: &str, fields: &[(&str, &str)]) -> Page {
     let page = who.get(&format!("/cases/{id}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let version = version_on(&page.body);
+    let version = page.field_value("version");
     let mut all: Vec<(&str, &str)> = vec![("version", &version)];
     all.extend_from_slice(fields);
     who.post_form(&format!("/cases/{id}/act/{action}"), &all).await
 }
 
-fn version_on(body: &str) -> String {
-    let at = body.find("name=\"version\" value=\"").expect("the page has an action form");
-    let rest = &body[at + 22..];
-    rest[..rest.find('"').unwrap()].to_owned()
-}
-
-pub(crate) async fn events(app: &TestApp, id: i64) -> Vec<(String, String)> {
-    redress::db::cases::audit(&app.db, id).await.unwrap().into_iter().map(|e| (e.action, e.to_state)).collect()
-}
-
-pub(crate) async fn mails(app: &TestApp, event: &str, to: &str) -> Vec<redress::db::outbox::OutboxRow> {
-    app.outbox().await.into_iter().filter(|m| m.event == event && m.recipient == to).collect()
+/// The actions a case page offers, in page order: the last part of each action form's address.
+fn offered(page: &Page) -> Vec<String> {
+    let forms = page.attrs(r#"form[action*="/act/"]"#, "action");
+    forms.iter().map(|action| action.rsplit('/').next().unwrap().to_owned()).collect()
 }
 
 #[tokio::test]
 async fn a_merchant_confirms_the_refund_and_the_settlement_credit_resolves_the_case() {
     let app = with_samples().await;
-    let customer = app.signed_in("customer", "holder17@example.com", &[]).await;
+    let customer = app.signed_in(Role::Customer, "holder17@example.com", &[]).await;
     // Sample 17: no refund recorded → the merchant must agree to refund.
     let id = file_as(&customer, 17).await;
     let before = case(&app, id).await;
     assert_eq!(before.state.as_str(), "awaiting_merchant");
     let mid = before.matched_merchant_id.clone().unwrap();
-    let staff = app.signed_in("merchant", "till@shop.example", &[&mid]).await;
+    let staff = app.signed_in(Role::Merchant, "till@shop.example", &[&mid]).await;
     let other_mid = if mid == "806276126745394" { "814035381332293" } else { "806276126745394" };
-    let other = app.signed_in("merchant", "other@shop.example", &[other_mid]).await;
+    let other = app.signed_in(Role::Merchant, "other@shop.example", &[other_mid]).await;
 
     // The other merchant does not even learn the case exists.
     assert_eq!(other.get(&format!("/cases/{id}")).await.status, 404);
@@ -104,16 +63,18 @@ async fn a_merchant_confirms_the_refund_and_the_settlement_credit_resolves_the_c
 
     // The page offers the merchant the confirmation, never the customer's address.
     let page = staff.get(&format!("/cases/{id}")).await;
-    assert!(page.body.contains("/act/merchant_confirm"));
-    assert!(page.body.contains("/act/merchant_contest"));
+    assert_eq!(offered(&page), ["merchant_confirm", "merchant_contest"]);
     assert!(!page.body.contains("/act/approve_refund"), "merchants do not decide");
     assert!(!page.body.contains("holder17@example.com"));
 
     // A bad trace number: nothing changes, the typed values come back with the message.
     let bad = act(&staff, id, "merchant_confirm", &[("batch_no", "000031"), ("trace_no", "31")]).await;
     assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("value=\"000031\""), "keeps what was typed");
-    assert!(bad.body.contains("6 位数字") || bad.body.contains("Six digits"));
+    assert_eq!(bad.attr("#merchant_confirm-batch_no", "value"), "000031", "keeps what was typed");
+    assert_eq!(bad.attr("#merchant_confirm-trace_no", "value"), "31");
+    let message = bad.select_text("#merchant_confirm-trace_no ~ .field-error");
+    assert!(message.contains("6 位数字"), "the message sits under the trace number: {message}");
+    assert!(!bad.has("#merchant_confirm-batch_no ~ .field-error"), "the batch number was fine");
     assert_eq!(case(&app, id).await.version, before.version);
 
     let done =
@@ -146,14 +107,14 @@ async fn a_merchant_confirms_the_refund_and_the_settlement_credit_resolves_the_c
         tid = after.matched_terminal_id.clone().unwrap(),
         card = redress::db::cases::matched_debits(&app.db, id).await.unwrap()[0].card.as_str(),
     );
-    let agent = app.token("agent", &[]).await;
-    crate::refresh::import(&app, &agent, "settlement", credit).await;
+    let agent = app.token(Role::Agent, &[]).await;
+    import(&app, &agent, "settlement", credit).await;
     assert_eq!(case(&app, id).await.state.as_str(), "resolved");
     let arrived = mails(&app, "money_arrived", "holder17@example.com").await;
     assert_eq!(arrived.len(), 1);
     assert!(arrived[0].body_text.contains("900000000457"), "names the credit's RRN");
     let page = customer.get(&format!("/cases/{id}")).await;
-    assert!(page.body.contains("/act/accept") && page.body.contains("/act/appeal"));
+    assert_eq!(offered(&page), ["appeal", "accept"]);
 }
 
 #[tokio::test]
@@ -161,7 +122,7 @@ async fn a_merchant_states_the_right_amount_and_the_refund_follows_it() {
     let app = with_samples().await;
     let id = file(&app, 13).await; // amount keyed wrong: 30341.70 instead of 3034.17
     let mid = case(&app, id).await.matched_merchant_id.unwrap();
-    let staff = app.signed_in("merchant", "till@shop.example", &[&mid]).await;
+    let staff = app.signed_in(Role::Merchant, "till@shop.example", &[&mid]).await;
     let missing = act(&staff, id, "merchant_confirm", &[("batch_no", "000001"), ("trace_no", "000009")]).await;
     assert_eq!(missing.status, 422, "the stated amount is required for a keyed-wrong amount");
     let done = act(
@@ -181,11 +142,11 @@ async fn a_merchant_states_the_right_amount_and_the_refund_follows_it() {
 #[tokio::test]
 async fn a_merchant_contest_goes_to_the_desk_which_rejects_and_the_customer_appeals() {
     let app = with_samples().await;
-    let customer = app.signed_in("customer", "holder4@example.com", &[]).await;
+    let customer = app.signed_in(Role::Customer, "holder4@example.com", &[]).await;
     let id = file_as(&customer, 17).await;
     let mid = case(&app, id).await.matched_merchant_id.unwrap();
-    let staff = app.signed_in("merchant", "till@shop.example", &[&mid]).await;
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let staff = app.signed_in(Role::Merchant, "till@shop.example", &[&mid]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
 
     let no_reason = act(&staff, id, "merchant_contest", &[("reason", "  ")]).await;
     assert_eq!(no_reason.status, 422);
@@ -222,15 +183,17 @@ async fn a_merchant_contest_goes_to_the_desk_which_rejects_and_the_customer_appe
     assert!(decision.overrides_finding);
     assert_eq!(decision.actor_email.as_deref(), Some("desk@bank.example"));
     // The desk sees who did what; the merchant reads the desk's reason but not the customer's words.
-    let desk_view = agent.get(&format!("/cases/{id}")).await.body;
-    assert!(desk_view.contains("desk@bank.example") && desk_view.contains("till@shop.example"));
+    let desk_view = agent.get(&format!("/cases/{id}")).await;
+    let who = desk_view.select_all("table.audit tbody td:nth-child(2) .muted");
+    assert!(who.contains(&"desk@bank.example".to_owned()) && who.contains(&"till@shop.example".to_owned()), "{who:?}");
 
     let appeal = act(&customer, id, "appeal", &[("reason", "我有银行流水为证。")]).await;
     assert_eq!(appeal.status, 303);
     assert_eq!(case(&app, id).await.state.as_str(), "under_review");
-    let merchant_view = staff.get(&format!("/cases/{id}")).await.body;
-    assert!(!merchant_view.contains("我有银行流水为证"), "customer's words stay hidden from the merchant");
-    assert!(merchant_view.contains("cash refund slip"));
+    let merchant_view = staff.get(&format!("/cases/{id}")).await;
+    assert!(!merchant_view.body.contains("我有银行流水为证"), "customer's words stay hidden from the merchant");
+    let notes = merchant_view.select_all("ol.timeline .note");
+    assert!(notes.iter().any(|n| n.contains("cash refund slip")), "{notes:?}");
     let history: Vec<String> = events(&app, id).await.into_iter().map(|(a, _)| a).collect();
     assert_eq!(history, ["file", "match", "merchant_contest", "reject", "appeal"]);
 }
@@ -241,9 +204,10 @@ async fn an_agent_resolves_an_ambiguous_case_by_picking_the_debit() {
     let id = file(&app, 6).await; // two debits fit
     let before = case(&app, id).await;
     assert_eq!((before.state.as_str(), before.finding.map(|f| f.as_str())), ("under_review", Some("ambiguous")));
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let page = agent.get(&format!("/cases/{id}")).await;
-    assert!(page.body.contains("/act/pick_debit"));
+    let desk = ["approve_refund", "approve_reversal", "resolve", "reject", "ask_customer", "pick_debit"];
+    assert_eq!(offered(&page), desk, "the desk may pick the debit among its other decisions");
     let ids = redress::db::cases::matched_ids(&app.db, id).await.unwrap();
     assert_eq!(ids.len(), 2);
 
@@ -263,11 +227,11 @@ async fn an_agent_resolves_an_ambiguous_case_by_picking_the_debit() {
 #[tokio::test]
 async fn a_customer_adds_information_and_the_claim_is_matched_again() {
     let app = with_samples().await;
-    let customer = app.signed_in("customer", "holder5@example.com", &[]).await;
+    let customer = app.signed_in(Role::Customer, "holder5@example.com", &[]).await;
     let id = file_as(&customer, 5).await; // no debit found
     assert_eq!(case(&app, id).await.state.as_str(), "awaiting_customer");
     let page = customer.get(&format!("/cases/{id}")).await;
-    assert!(page.body.contains("/act/add_info"));
+    assert_eq!(offered(&page), ["add_info", "withdraw"]);
 
     let full_card = act(
         &customer,
@@ -307,9 +271,9 @@ async fn a_customer_adds_information_and_the_claim_is_matched_again() {
 async fn a_stale_page_is_told_the_case_changed_and_nothing_is_applied() {
     let app = with_samples().await;
     let id = file(&app, 16).await; // under review
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let stale = agent.get(&format!("/cases/{id}")).await;
-    let version = version_on(&stale.body);
+    let version = stale.field_value("version");
     let me_id = redress::db::users::find_by_email(&app.db, "desk@bank.example").await.unwrap().unwrap().id.to_string();
     let assigned =
         agent.post_form(&format!("/cases/{id}/assign"), &[("version", &version), ("assignee", &me_id)]).await;
@@ -323,7 +287,8 @@ async fn a_stale_page_is_told_the_case_changed_and_nothing_is_applied() {
         )
         .await;
     assert_eq!(late.status, 409);
-    assert!(late.body.contains("其他人已更改") || late.body.contains("Someone else changed"));
+    let notice = late.select_text(".notice[role=alert]");
+    assert!(notice.contains("其他人已更改"), "{notice}");
     assert_eq!(case(&app, id).await.state.as_str(), "under_review");
 }
 
@@ -335,10 +300,10 @@ async fn of_a_hundred_concurrent_approvals_exactly_one_wins() {
     let id = file(&app, 16).await;
     let mut agents = Vec::new();
     for n in 0..4 {
-        agents.push(app.signed_in("agent", &format!("desk{n}@bank.example"), &[]).await);
+        agents.push(app.signed_in(Role::Agent, &format!("desk{n}@bank.example"), &[]).await);
     }
     let page = agents[0].get(&format!("/cases/{id}")).await;
-    let version = version_on(&page.body);
+    let version = page.field_value("version");
     let csrfs: Vec<String> = {
         let mut out = Vec::new();
         for a in &agents {
@@ -384,8 +349,8 @@ async fn of_a_hundred_concurrent_approvals_exactly_one_wins() {
 #[tokio::test]
 async fn the_desk_asks_approves_a_reversal_records_it_and_the_customer_confirms_the_money() {
     let app = with_samples().await;
-    let customer = app.signed_in("customer", "holder16@example.com", &[]).await;
-    let agent = app.signed_in("agent", "desk@bank.example", &[]).await;
+    let customer = app.signed_in(Role::Customer, "holder16@example.com", &[]).await;
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
     let id = file_as(&customer, 16).await; // refund recorded, not settled: under review
     assert_eq!(case(&app, id).await.state.as_str(), "under_review");
 

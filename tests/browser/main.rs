@@ -9,6 +9,7 @@ mod driver;
 mod helpers;
 
 use fantoccini::key::Key;
+use redress::domain::role::Role;
 use redress::i18n::Lang;
 use serde_json::Value;
 
@@ -31,7 +32,7 @@ fn sample(n: usize) -> Value {
 async fn file_by_api(app: &TestApp, n: usize) -> i64 {
     let mut claim = sample(n);
     claim.as_object_mut().unwrap().remove("expect");
-    let token = app.token("customer", &[]).await;
+    let token = app.token(Role::Customer, &[]).await;
     let res = reqwest::Client::new()
         .post(format!("{}/api/v1/claims", app.base))
         .bearer_auth(token)
@@ -76,7 +77,7 @@ fn case_id_of(path: &str) -> i64 {
 #[tokio::test]
 async fn a_customer_files_each_kind_and_reads_the_finding_in_chinese_and_english() {
     let app = with_samples().await;
-    let password = app.seed_user("customer", "holder@example.com", &[]).await;
+    let password = app.seed_user(Role::Customer, "holder@example.com", &[]).await;
     let mut s = Session::start(&app.base, "customer-files", "zh-CN").await;
 
     // Signing in with the keyboard alone: Tab to each field, type, Enter.
@@ -170,7 +171,7 @@ async fn a_merchant_confirms_a_reversal_and_cannot_open_another_merchants_case()
     let theirs_id = file_by_api(&app, 0).await;
     let theirs = case(&app, theirs_id).await.matched_merchant_id.unwrap();
     assert_ne!(mine, theirs);
-    let password = app.seed_user("merchant", "till@shop.example", &[&mine]).await;
+    let password = app.seed_user(Role::Merchant, "till@shop.example", &[&mine]).await;
 
     let mut s = Session::start(&app.base, "merchant-reversal", "zh-CN").await;
     s.sign_in("till@shop.example", &password).await;
@@ -207,7 +208,7 @@ async fn an_agent_resolves_an_ambiguous_case_by_picking_the_debit() {
     let app = with_samples().await;
     let id = file_by_api(&app, 6).await;
     assert_eq!(case(&app, id).await.finding.map(|f| f.as_str()), Some("ambiguous"));
-    let password = app.seed_user("agent", "desk@bank.example", &[]).await;
+    let password = app.seed_user(Role::Agent, "desk@bank.example", &[]).await;
     let mut s = Session::start(&app.base, "agent-pick", "en").await;
     s.sign_in("desk@bank.example", &password).await;
     s.goto("/agent/cases?finding=ambiguous").await;
@@ -244,8 +245,8 @@ async fn an_agent_resolves_an_ambiguous_case_by_picking_the_debit() {
 #[tokio::test]
 async fn a_settlement_import_resolves_a_pending_case_and_the_customer_reads_that_the_money_arrived() {
     let app = with_samples().await;
-    let customer_pw = app.seed_user("customer", "holder@example.com", &[]).await;
-    let agent_pw = app.seed_user("agent", "desk@bank.example", &[]).await;
+    let customer_pw = app.seed_user(Role::Customer, "holder@example.com", &[]).await;
+    let agent_pw = app.seed_user(Role::Agent, "desk@bank.example", &[]).await;
     let mut customer = Session::start(&app.base, "money-arrived-customer", "zh-CN").await;
     customer.sign_in("holder@example.com", &customer_pw).await;
     customer.goto("/claims/new/no_receipt").await;
