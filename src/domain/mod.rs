@@ -8,6 +8,7 @@ pub mod case_state;
 pub mod claim;
 pub mod evidence;
 pub mod finding;
+pub mod limits;
 pub mod money;
 pub mod records;
 pub mod role;
