@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
+use crate::auth::limits::EmailingForm;
 use crate::auth::{password, token};
 use crate::cases::{self, Contact};
 use crate::db::email_tokens::{self, NewEmailToken};
@@ -21,7 +22,7 @@ use crate::domain::claim::{ClaimInput, ClaimKind};
 use crate::domain::money::Currency;
 use crate::domain::role::Role;
 use crate::mail;
-use crate::web::account::link;
+use crate::web::account::{ClientIp, link};
 use crate::web::forms::FieldErrors;
 use crate::web::pages::message::MessagePage;
 use crate::web::session::{self, CurrentUser};
@@ -116,6 +117,7 @@ fn occurred_text(form: &ClaimForm, tz: &jiff::tz::TimeZone) -> String {
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     ctx: PageContext,
     user: Option<Extension<CurrentUser>>,
     Path(kind): Path<String>,
@@ -190,6 +192,10 @@ pub async fn submit(
         confirmed: user.is_some(),
         lang: ctx.lang,
     };
+    if user.is_none() {
+        // Before filing: a claim refused by the limits leaves no case behind (DESIGN.md §12).
+        state.limits.admit_emailing(&state.db, EmailingForm::FileWithoutAccount, client, &email).await??;
+    }
     let match_ctx = state.match_context();
     let case_id = cases::file(&state.db, &match_ctx, &claim, &occurred, &contact, "web", None).await?;
     if user.is_some() {
