@@ -1,5 +1,5 @@
-//! Abuse limits (DESIGN.md §12) as handlers use them: the forms that email an address nobody has
-//! proved yet (registration, "forgot password", filing without an account).
+//! Abuse limits (DESIGN.md §12) as handlers use them: failed sign-ins, and the forms that email an
+//! address nobody has proved yet (registration, "forgot password", filing without an account).
 //!
 //! The rules are in `domain::limits`; the buckets are rows in the database (`db::limits`), so
 //! every server sharing it spends one budget. Bucket names are keyed hashes of what they count:
@@ -24,6 +24,9 @@ const MAX_TRIES: u32 = 20;
 /// Why a request was refused, and how many seconds to wait.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refused {
+    /// Too many failed sign-ins: for this account from this address, from this address on any
+    /// account, or for this account while this address has failed on it lately.
+    SignIn { retry_after: u64 },
     /// Too many uses of this form from this client address.
     Requests { retry_after: u64 },
     /// This email address was given to us too often lately.
@@ -33,14 +36,16 @@ pub enum Refused {
 impl Refused {
     pub fn retry_after(&self) -> u64 {
         match self {
-            Refused::Requests { retry_after } | Refused::Emails { retry_after, .. } => *retry_after,
+            Refused::SignIn { retry_after }
+            | Refused::Requests { retry_after }
+            | Refused::Emails { retry_after, .. } => *retry_after,
         }
     }
 
     /// The stable code for JSON errors.
     pub fn code(&self) -> &'static str {
         match self {
-            Refused::Requests { .. } => "too_many_requests",
+            Refused::SignIn { .. } | Refused::Requests { .. } => "too_many_requests",
             Refused::Emails { .. } => "too_many_emails",
         }
     }
@@ -48,6 +53,7 @@ impl Refused {
     /// The catalog message; it takes `{wait}` (and `{email}`, see [`Refused::args`]).
     pub fn message_key(&self) -> &'static str {
         match self {
+            Refused::SignIn { .. } => "limits.sign_in",
             Refused::Requests { .. } => "limits.requests",
             Refused::Emails { .. } => "limits.emails",
         }
@@ -103,6 +109,30 @@ impl Limits {
         format!("{}:{}", limit.name, hex::encode(&mac.finalize().into_bytes()[..16]))
     }
 
+    /// What the limits know about a sign-in attempt, read before its password is checked.
+    /// `account` is the typed email, normalised; unknown accounts are limited like known ones,
+    /// so the limits do not tell which exist.
+    pub async fn sign_in(&self, db: &Db, account: &str, client: IpAddr) -> Result<SignIn, DbError> {
+        let client = rules::client_key(client);
+        let names = [
+            self.bucket(&rules::SIGN_IN_ACCOUNT_ADDRESS, &[account, &client]),
+            self.bucket(&rules::SIGN_IN_ACCOUNT, &[account]),
+            self.bucket(&rules::SIGN_IN_ADDRESS, &[&client]),
+        ];
+        let stored = store::get_three(db, [&names[0], &names[1], &names[2]]).await?;
+        let known = |name: &str| match stored.iter().find(|b| b.bucket == name) {
+            Some(b) => (decode(&b.bucket, &b.usage), b.version),
+            None => (Usage::default(), 0),
+        };
+        let limits = [&rules::SIGN_IN_ACCOUNT_ADDRESS, &rules::SIGN_IN_ACCOUNT, &rules::SIGN_IN_ADDRESS];
+        let read = |i: usize| {
+            let (usage, version) = known(&names[i]);
+            Known { limit: limits[i], bucket: names[i].clone(), usage, version }
+        };
+        let (pair, account, address) = (read(0), read(1), read(2));
+        Ok(SignIn { now: db::now_unix(), pair, account, address })
+    }
+
     /// Admits one use of `form` from `client` naming `email`, or says why not and spends nothing:
     /// a refused request must leave nothing half done, so it is asked before any work.
     ///
@@ -133,6 +163,43 @@ impl Limits {
             return Ok(Err(Refused::Emails { retry_after, email: email.as_str().to_owned() }));
         }
         Ok(Ok(()))
+    }
+}
+
+/// A bucket as read, with the version a change must still find.
+struct Known {
+    limit: &'static Limit,
+    bucket: String,
+    usage: Usage,
+    version: i64,
+}
+
+/// A sign-in attempt's view of its three buckets.
+pub struct SignIn {
+    now: i64,
+    pair: Known,
+    account: Known,
+    address: Known,
+}
+
+impl SignIn {
+    /// Whether the password may be checked at all (`domain::limits::sign_in_allowed`).
+    pub fn check(&self) -> Result<(), Refused> {
+        rules::sign_in_allowed(&self.pair.usage, &self.account.usage, &self.address.usage, self.now)
+            .map_err(|r| Refused::SignIn { retry_after: r.retry_after(self.now) })
+    }
+
+    /// Records a failed attempt in all three buckets. Only failures are recorded: a successful
+    /// sign-in never spends anything.
+    pub async fn failed(self, db: &Db) -> Result<(), DbError> {
+        for known in [self.pair, self.account, self.address] {
+            let limit = known.limit;
+            let first = Some((known.usage, known.version));
+            if change(db, limit, &known.bucket, first, |u, now| Ok(limit.record(u, now))).await?.is_err() {
+                tracing::warn!(bucket = %known.bucket, "could not record a failed sign-in: bucket too contended");
+            }
+        }
+        Ok(())
     }
 }
 
