@@ -10,6 +10,7 @@ mod filing;
 mod foundation;
 mod helpers;
 mod imports;
+mod limits;
 mod mail;
 mod queues;
 mod records_browser;
