@@ -282,3 +282,43 @@ async fn buckets_are_deleted_once_they_decide_nothing() {
     // The longest memory is a day (emails to one address).
     assert_eq!(redress::db::limits::prune(&app.db, now + 24 * 3600 + 60).await.unwrap(), 5);
 }
+
+#[tokio::test]
+async fn under_the_api_a_refusal_is_json_saying_when_to_try_again() {
+    use axum::body::{Body, to_bytes};
+    use axum::http::Request;
+    use redress::auth::limits::Refused;
+    use redress::web::AppError;
+    use tower::ServiceExt;
+
+    // No API route is limited today; every error, ours or not, goes through this one renderer.
+    let app = TestApp::spawn().await;
+    let state = redress::startup::app_state(app.config.clone(), app.db.clone()).await.unwrap();
+    let refuse = async || -> Result<(), AppError> {
+        Err(Refused::Emails { retry_after: 1500, email: "a@example.com".into() }.into())
+    };
+    let router = axum::Router::new()
+        .route("/api/v1/limited", axum::routing::get(refuse))
+        .route("/limited", axum::routing::get(refuse))
+        .layer(axum::middleware::from_fn_with_state(state, redress::web::error::render_errors));
+    let call = |path: &str, lang: &str| {
+        let request = Request::get(path).header("accept-language", lang).body(Body::empty()).unwrap();
+        router.clone().oneshot(request)
+    };
+
+    let api = call("/api/v1/limited", "en").await.unwrap();
+    assert_eq!(api.status(), 429);
+    assert_eq!(api.headers()["retry-after"], "1500");
+    assert_eq!(api.headers()["content-type"], "application/json");
+    let body: serde_json::Value = serde_json::from_slice(&to_bytes(api.into_body(), 1 << 20).await.unwrap()).unwrap();
+    assert_eq!(body["error"], "too_many_emails");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.starts_with("a@example.com has been given to us") && message.ends_with("try again in 25 minutes."));
+
+    let page = call("/limited", "zh-CN").await.unwrap();
+    assert_eq!(page.status(), 429);
+    assert_eq!(page.headers()["retry-after"], "1500");
+    assert!(page.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = String::from_utf8(to_bytes(page.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+    assert!(html.contains("<html lang=\"zh-CN\"") && html.contains("或 25 分钟后再试"), "{html}");
+}
