@@ -70,7 +70,7 @@ pub async fn app_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         db,
         config: Arc::new(config),
         keys: Arc::new(Keys::new(secret.as_bytes())),
-        throttle: Arc::new(crate::auth::throttle::LoginThrottle::default()),
+        limits: Arc::new(crate::auth::limits::Limits::new(secret.as_bytes())),
         static_version: static_version.into(),
     })
 }
@@ -110,14 +110,16 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Periodic upkeep: forget recovered throttle keys, delete ended sessions.
+/// Periodic upkeep: delete abuse-limit buckets that decide nothing any more, and ended sessions.
 async fn housekeeping(state: AppState) {
     use crate::web::session::{ABSOLUTE_TIMEOUT_SECS, IDLE_TIMEOUT_SECS};
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
         tick.tick().await;
-        state.throttle.prune();
         let now = db::now_unix();
+        if let Err(e) = db::limits::prune(&state.db, now).await {
+            tracing::warn!(error = %e, "could not delete old abuse-limit buckets");
+        }
         if let Err(e) =
             db::users::delete_expired_sessions(&state.db, now - IDLE_TIMEOUT_SECS, now - ABSOLUTE_TIMEOUT_SECS).await
         {

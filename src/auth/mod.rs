@@ -1,5 +1,5 @@
-//! Authentication mechanics: password hashing, secret tokens, login throttling.
+//! Authentication mechanics: password hashing, secret tokens, abuse limits.
 
+pub mod limits;
 pub mod password;
-pub mod throttle;
 pub mod token;

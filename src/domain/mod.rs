@@ -10,6 +10,7 @@ pub mod claim;
 pub mod codes;
 pub mod evidence;
 pub mod finding;
+pub mod limits;
 pub mod money;
 pub mod records;
 pub mod role;

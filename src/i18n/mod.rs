@@ -83,6 +83,19 @@ impl Lang {
         }
     }
 
+    /// A wait of `secs`, rounded up to what a person reads: `1 minute`, `25 minutes`, `3 hours`
+    /// (`25 分钟`). Whole minutes up to an hour and a half, whole hours beyond.
+    pub fn wait(self, secs: u64) -> String {
+        let minutes = secs.div_ceil(60).max(1);
+        if minutes == 1 {
+            self.t("limits.wait.minute").to_owned()
+        } else if minutes <= 90 {
+            self.t_args("limits.wait.minutes", &[("n", minutes.to_string())])
+        } else {
+            self.t_args("limits.wait.hours", &[("n", secs.div_ceil(3600).to_string())])
+        }
+    }
+
     /// The message for `key` with `{name}` placeholders filled in.
     pub fn t_args(self, key: &str, args: &[(&str, String)]) -> String {
         fill(self.t(key), args)
@@ -252,6 +265,19 @@ mod tests {
         assert_eq!(Lang::from_accept_language("zh-TW;q=0.2,en;q=0"), Some(Lang::ZhCn));
         assert_eq!(Lang::parse("ZH-hans"), Some(Lang::ZhCn));
         assert_eq!(Lang::parse("en_GB"), Some(Lang::En));
+    }
+
+    #[test]
+    fn waits_are_rounded_up_to_minutes_then_hours() {
+        assert_eq!(Lang::En.wait(1), "1 minute");
+        assert_eq!(Lang::En.wait(60), "1 minute");
+        assert_eq!(Lang::En.wait(61), "2 minutes");
+        assert_eq!(Lang::En.wait(90 * 60), "90 minutes");
+        assert_eq!(Lang::En.wait(90 * 60 + 1), "2 hours");
+        assert_eq!(Lang::En.wait(23 * 3600 + 5), "24 hours");
+        assert_eq!(Lang::ZhCn.wait(45), "1 分钟");
+        assert_eq!(Lang::ZhCn.wait(25 * 60), "25 分钟");
+        assert_eq!(Lang::ZhCn.wait(5 * 3600), "5 小时");
     }
 
     #[test]

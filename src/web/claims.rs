@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use serde::Deserialize;
 
+use crate::auth::limits::EmailingForm;
 use crate::auth::{password, token};
 use crate::cases::{self, CLAIM_ACCESS_PURPOSE, Contact, Filed};
 use crate::db::email_tokens::{self};
@@ -20,6 +21,7 @@ use crate::domain::account::EmailAddress;
 use crate::domain::claim::{ClaimInput, ClaimKind};
 use crate::domain::money::Currency;
 use crate::domain::role::Role;
+use crate::web::account::ClientIp;
 use crate::web::forms::FieldErrors;
 use crate::web::pages::message::MessagePage;
 use crate::web::session::{self, CurrentUser};
@@ -114,6 +116,7 @@ fn occurred_text(form: &ClaimForm, tz: &jiff::tz::TimeZone) -> String {
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     ctx: PageContext,
     user: Option<Extension<CurrentUser>>,
     Path(kind): Path<String>,
@@ -202,6 +205,10 @@ pub async fn submit(
         token_id: None,
         filing_key: filing_key.as_deref(),
     };
+    if user.is_none() {
+        // Before filing: a claim refused by the limits leaves no case behind (DESIGN.md §12).
+        state.limits.admit_emailing(&state.db, EmailingForm::FileWithoutAccount, client, &email).await??;
+    }
     let filed = cases::file(&state.db, &state.match_context(), &filing).await?;
     // Redirect after POST: reloading the next page asks nothing again.
     let to = match (filed, user.is_some()) {

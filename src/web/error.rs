@@ -12,6 +12,8 @@ use axum::response::{Html, IntoResponse, Response};
 use serde_json::json;
 
 use super::{AppState, PageContext};
+use crate::auth::limits::Refused;
+use crate::i18n::Lang;
 
 #[derive(Debug)]
 pub struct AppError {
@@ -26,11 +28,18 @@ pub struct ErrorDetail {
     pub code: &'static str,
     pub message_key: &'static str,
     pub args: Vec<(&'static str, String)>,
+    /// For refusals by an abuse limit: seconds until a retry may succeed. Sent as `Retry-After`
+    /// and, in the reader's language, as the message's `{wait}`.
+    pub retry_after: Option<u64>,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message_key: &'static str) -> AppError {
-        AppError { status, detail: ErrorDetail { code, message_key, args: Vec::new() }, source: None }
+        AppError {
+            status,
+            detail: ErrorDetail { code, message_key, args: Vec::new(), retry_after: None },
+            source: None,
+        }
     }
 
     pub fn with_args(mut self, args: Vec<(&'static str, String)>) -> AppError {
@@ -54,10 +63,6 @@ impl AppError {
         AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "error.http.too_large")
     }
 
-    pub fn too_many_requests() -> AppError {
-        AppError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "error.http.too_many_requests")
-    }
-
     pub fn status(&self) -> StatusCode {
         self.status
     }
@@ -67,12 +72,39 @@ impl AppError {
     }
 }
 
+/// A refusal by an abuse limit: `429`, saying when to try again.
+impl From<Refused> for AppError {
+    fn from(refused: Refused) -> AppError {
+        let mut error = AppError::new(StatusCode::TOO_MANY_REQUESTS, refused.code(), refused.message_key())
+            .with_args(refused.args());
+        error.detail.retry_after = Some(refused.retry_after());
+        error
+    }
+}
+
+/// A refusal's message in `lang`, for handlers that show it on their own page (the sign-in form).
+pub fn refusal_message(lang: Lang, refused: &Refused) -> String {
+    let mut args = refused.args();
+    args.push(("wait", lang.wait(refused.retry_after())));
+    lang.t_args(refused.message_key(), &args)
+}
+
+/// The `Retry-After` header for a wait of `secs`.
+pub fn retry_after_header(secs: u64) -> (header::HeaderName, header::HeaderValue) {
+    (header::RETRY_AFTER, header::HeaderValue::from(secs))
+}
+
 /// Anything unexpected becomes a 500 whose details go to the log, never to the user.
 impl<E: Into<anyhow::Error>> From<E> for AppError {
     fn from(e: E) -> AppError {
         AppError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
-            detail: ErrorDetail { code: "internal", message_key: "error.http.internal", args: Vec::new() },
+            detail: ErrorDetail {
+                code: "internal",
+                message_key: "error.http.internal",
+                args: Vec::new(),
+                retry_after: None,
+            },
             source: Some(e.into()),
         }
     }
@@ -84,6 +116,10 @@ impl IntoResponse for AppError {
             tracing::error!(error = ?source, "request failed");
         }
         let mut response = self.status.into_response();
+        if let Some(secs) = self.detail.retry_after {
+            let (name, value) = retry_after_header(secs);
+            response.headers_mut().insert(name, value);
+        }
         response.extensions_mut().insert(self.detail);
         response
     }
@@ -122,7 +158,11 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         return response;
     }
     let detail = detail.unwrap_or_else(|| default_detail(status));
-    let message = ctx.lang.t_args(detail.message_key, &detail.args);
+    let mut args = detail.args.clone();
+    if let Some(secs) = detail.retry_after {
+        args.push(("wait", ctx.lang.wait(secs)));
+    }
+    let message = ctx.lang.t_args(detail.message_key, &args);
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
 
@@ -161,7 +201,7 @@ fn default_detail(status: StatusCode) -> ErrorDetail {
         s if s.is_client_error() => ("bad_request", "error.http.bad_request"),
         _ => ("internal", "error.http.internal"),
     };
-    ErrorDetail { code, message_key, args: Vec::new() }
+    ErrorDetail { code, message_key, args: Vec::new(), retry_after: None }
 }
 
 fn title_key(status: StatusCode) -> &'static str {

@@ -51,7 +51,8 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub keys: Arc<session::Keys>,
-    pub throttle: Arc<crate::auth::throttle::LoginThrottle>,
+    /// Abuse limits (DESIGN.md §12); their counts are in the database, shared by every server.
+    pub limits: Arc<crate::auth::limits::Limits>,
     /// Changes whenever a static file changes, so browsers may cache static files forever.
     pub static_version: Arc<str>,
 }

@@ -11,6 +11,7 @@ mod foundation;
 mod helpers;
 mod imports;
 mod integrity;
+mod limits;
 mod mail;
 mod queues;
 mod records_browser;

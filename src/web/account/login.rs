@@ -3,16 +3,16 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use std::net::SocketAddr;
 
-use super::{client_ip, home_of};
+use super::{ClientIp, home_of};
 use crate::auth::password;
 use crate::db::users;
 use crate::domain::role::Role;
+use crate::web::error::{refusal_message, retry_after_header};
 use crate::web::forms::FieldErrors;
 use crate::web::pages::lang::safe_next;
 use crate::web::session::{self, SessionToken};
@@ -58,22 +58,24 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    ClientIp(client): ClientIp,
     ctx: PageContext,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let email_norm = form.email.trim().to_lowercase();
-    let refuse = |status: StatusCode, key: &str| {
+    let page_with = |message: String| {
         let mut errors = FieldErrors::default();
-        errors.add("form", ctx.t(key));
-        let page =
-            LoginPage { ctx: ctx.clone(), email: form.email.clone(), next: form.next.clone(), errors, notice: None };
-        Ok((status, page).into_response())
+        errors.add("form", message);
+        LoginPage { ctx: ctx.clone(), email: form.email.clone(), next: form.next.clone(), errors, notice: None }
     };
+    let refuse = |status: StatusCode, key: &str| Ok((status, page_with(ctx.t(key).to_owned())).into_response());
 
-    if !state.throttle.allow(&email_norm, client_ip(&state.config, peer, &headers)) {
-        return refuse(StatusCode::TOO_MANY_REQUESTS, "error.http.too_many_requests");
+    // Checked before the password, so a refused guess learns nothing; only failures are recorded,
+    // after the password is checked, so signing in successfully never uses up anything.
+    let limits = state.limits.sign_in(&state.db, &email_norm, client).await?;
+    if let Err(refused) = limits.check() {
+        let page = page_with(refusal_message(ctx.lang, &refused));
+        return Ok((StatusCode::TOO_MANY_REQUESTS, [retry_after_header(refused.retry_after())], page).into_response());
     }
     let found = users::find_login(&state.db, &email_norm).await?;
     let (user, hash) = match found {
@@ -84,7 +86,10 @@ pub async fn submit(
     let password_ok = password::verify(form.password.clone(), hash).await;
     let user = match user {
         Some(user) if password_ok && user.disabled_at.is_none() => user,
-        _ => return refuse(StatusCode::UNAUTHORIZED, "account.error.wrong_credentials"),
+        _ => {
+            limits.failed(&state.db).await?;
+            return refuse(StatusCode::UNAUTHORIZED, "account.error.wrong_credentials");
+        }
     };
     let role = Role::parse(&user.role).ok_or_else(|| anyhow::anyhow!("user {} has unknown role", user.id))?;
     if role == Role::Customer && user.email_verified_at.is_none() {

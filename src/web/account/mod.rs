@@ -2,10 +2,13 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 
 use crate::config::Config;
 use crate::domain::role::Role;
+use crate::web::{AppError, AppState};
 
 pub mod login;
 pub mod password;
@@ -24,6 +27,20 @@ pub fn client_ip(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> IpAd
         return ip;
     }
     peer.ip()
+}
+
+/// The client's address ([`client_ip`]) as an extractor, for handlers that limit by it.
+pub struct ClientIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<ClientIp, AppError> {
+        let ConnectInfo(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied().ok_or_else(|| {
+            anyhow::anyhow!("served without the peer's address (into_make_service_with_connect_info)")
+        })?;
+        Ok(ClientIp(client_ip(&state.config, peer, &parts.headers)))
+    }
 }
 
 /// Where each role starts after signing in.

@@ -1,16 +1,15 @@
 //! Forgotten passwords: an emailed single-use link to choose a new one.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::{client_ip, link};
+use super::{ClientIp, link};
+use crate::auth::limits::EmailingForm;
 use crate::auth::{password, token};
 use crate::db::email_tokens::{self, NewEmailToken};
 use crate::db::users;
@@ -44,8 +43,7 @@ pub struct ForgotForm {
 
 pub async fn submit_forgot(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
+    ClientIp(client): ClientIp,
     ctx: PageContext,
     Form(form): Form<ForgotForm>,
 ) -> Result<Response, AppError> {
@@ -59,10 +57,9 @@ pub async fn submit_forgot(
             );
         }
     };
-    // Reset emails cost the recipient attention: the same allowance as sign-in attempts.
-    if !state.throttle.allow(&format!("reset:{}", email.normalized()), client_ip(&state.config, peer, &headers)) {
-        return Err(AppError::too_many_requests());
-    }
+    // Reset emails cost the recipient attention (DESIGN.md §12); asked whether or not the account
+    // exists, so the answer does not tell.
+    state.limits.admit_emailing(&state.db, EmailingForm::ForgotPassword, client, &email).await??;
     if let Some(user) = users::find_by_email(&state.db, email.normalized()).await?.filter(|u| u.disabled_at.is_none()) {
         let lang = user.lang.as_deref().and_then(Lang::parse).unwrap_or(ctx.lang);
         let secret = token::generate();

@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::link;
+use super::{ClientIp, link};
+use crate::auth::limits::EmailingForm;
 use crate::auth::{password, token};
 use crate::db::email_tokens::{self, NewEmailToken};
 use crate::db::users::{self, CreateUserError, NewUser};
@@ -46,6 +47,7 @@ pub struct RegisterForm {
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientIp(client): ClientIp,
     ctx: PageContext,
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, AppError> {
@@ -68,6 +70,8 @@ pub async fn submit(
         }
     };
 
+    // Before the costly hash; asked for taken addresses too, so the answer does not tell.
+    state.limits.admit_emailing(&state.db, EmailingForm::Register, client, &email).await??;
     let hash = password::hash(form.password).await?;
     let mut tx = state.db.begin().await?;
     let new_user = NewUser {
