@@ -61,7 +61,7 @@ impl Application {
 
 pub async fn app_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     let secret = match &config.secret_key {
-        Some(key) => key.0.clone(),
+        Some(key) => key.expose().to_owned(),
         // Kept in the database so every process (and every restart) signs alike.
         None => db::settings::get_or_insert(&db, "secret_key", || hex::encode(rand::random::<[u8; 32]>())).await?,
     };
