@@ -47,7 +47,7 @@ impl Application {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = web::router(self.state.clone());
         tokio::spawn(housekeeping(self.state.clone()));
-        let sweeper = crate::cases::sweep::spawn(self.state.clone());
+        let sweeper = crate::cases::sweep::spawn(self.state.db.clone(), self.state.config.clone());
         let mail_sender = crate::mail::sender::spawn(&self.state.config, &self.state.db);
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown)
