@@ -148,7 +148,7 @@ async fn measure(backend: &'static str, db: &Db, connections: u32, notices: usiz
         poll: Duration::from_millis(100),
     };
     let sender = Sender::new(db.clone(), settings);
-    let (_keep, stop) = tokio::sync::watch::channel(false);
+    let stop = tokio_util::sync::CancellationToken::new();
     let (cpu_sender, cpu_smtp) = (cpu_seconds(None), cpu_seconds(smtp.pid()));
     let started = Instant::now();
     loop {
