@@ -33,9 +33,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Html;
 use axum::routing::get;
-use redress::config::SecretUrl;
 use redress::db::merchants::{MerchantRow, get_merchant};
 use redress::db::{self, Db};
+use redress::secret::SecretUrl;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -136,7 +136,7 @@ impl Target {
     async fn open(&self, url: &str) -> Option<Db> {
         Some(match *self {
             Target::Bare | Target::Template => return None,
-            Target::Ours => Db::connect(&SecretUrl(url.to_owned())).await.expect("Db::connect"),
+            Target::Ours => Db::connect(&SecretUrl::new(url.to_owned())).await.expect("Db::connect"),
             Target::Naive => {
                 let options = SqliteConnectOptions::from_str(url).expect("url");
                 let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await.expect("naive pool");
@@ -403,7 +403,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     rt.block_on(async {
-        let db = Db::connect(&SecretUrl(url.clone())).await.expect("connect");
+        let db = Db::connect(&SecretUrl::new(url.clone())).await.expect("connect");
         db.migrate().await.expect("migrate");
         redress::demo::load(&db).await.expect("demo data");
         db.close().await;

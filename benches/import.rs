@@ -30,12 +30,12 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Instant;
 
-use redress::config::SecretUrl;
 use redress::db::records::{self, BATCH_ROWS, RecordTable};
 use redress::db::{Backend, Db, Tx};
 use redress::domain::records::{JournalRow, SettlementEntry};
 use redress::import::parse::{JournalReader, SettlementReader};
 use redress::import::{self, ImportRequest, Kind, generate};
+use redress::secret::SecretUrl;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 /// The baseline's raw insert binds each value itself, on whichever backend the transaction is
@@ -298,7 +298,7 @@ async fn fresh(backend: Backend, dir: &Path, n: &mut u32, pg_url: Option<&str>, 
     let fresh = match backend {
         Backend::Sqlite => {
             let url = format!("sqlite://{}", dir.join(format!("bench{n}.db")).display());
-            Fresh { db: Db::connect(&SecretUrl(url)).await.expect("connect"), pg_schema: None }
+            Fresh { db: Db::connect(&SecretUrl::new(url)).await.expect("connect"), pg_schema: None }
         }
         Backend::Postgres => {
             let url = pg_url.expect("postgres url");

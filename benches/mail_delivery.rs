@@ -15,13 +15,13 @@ use std::collections::HashSet;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use redress::config::SecretUrl;
 use redress::db::{Db, outbox};
 use redress::domain::case_state::{CaseState, Event};
 use redress::i18n::Lang;
 use redress::mail::sender::{Sender, SenderSettings};
 use redress::mail::smtp::SmtpSettings;
 use redress::mail::{self, CaseNotice};
+use redress::secret::SecretUrl;
 
 #[allow(dead_code)]
 #[path = "../tests/api/smtp_server.rs"]
@@ -97,7 +97,7 @@ async fn main() {
 async fn run(backend: &'static str, connections: u32, notices: usize) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let db = Db::connect(&SecretUrl(url)).await.unwrap();
+    let db = Db::connect(&SecretUrl::new(url)).await.unwrap();
     let r = measure(backend, &db, connections, notices).await;
     db.close().await;
     r
@@ -148,7 +148,7 @@ async fn measure(backend: &'static str, db: &Db, connections: u32, notices: usiz
         poll: Duration::from_millis(100),
     };
     let sender = Sender::new(db.clone(), settings);
-    let (_keep, stop) = tokio::sync::watch::channel(false);
+    let stop = tokio_util::sync::CancellationToken::new();
     let (cpu_sender, cpu_smtp) = (cpu_seconds(None), cpu_seconds(smtp.pid()));
     let started = Instant::now();
     loop {

@@ -1,6 +1,5 @@
 //! Typed configuration, read once from `REDRESS_*` environment variables (and `.env`).
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -9,6 +8,7 @@ use url::Url;
 use crate::domain::calendar::Calendar;
 use crate::domain::case_state::Deadlines;
 use crate::i18n::Lang;
+use crate::secret::{Secret, SecretUrl};
 
 /// Everything the application reads from its environment. Secrets (database and SMTP
 /// passwords, the signing key) are wrapped so that `Debug` never prints them.
@@ -62,7 +62,7 @@ impl Config {
         {
             return Err(err(
                 "REDRESS_DATABASE_URL",
-                format!("must start with sqlite:// or postgres:// (got {})", SecretUrl(database_url.clone())),
+                format!("must start with sqlite:// or postgres:// (got {})", SecretUrl::new(database_url.clone())),
             ));
         }
 
@@ -84,7 +84,7 @@ impl Config {
                 if !matches!(url.scheme(), "smtp" | "smtps") {
                     return Err(err("REDRESS_SMTP_URL", "must start with smtp:// or smtps://".into()));
                 }
-                Some(SecretUrl(text))
+                Some(SecretUrl::new(text))
             }
         };
 
@@ -108,8 +108,8 @@ impl Config {
             Some(other) => return Err(err("REDRESS_TRUST_PROXY", format!("expected true or false, got {other:?}"))),
         };
 
-        let secret_key = get("REDRESS_SECRET_KEY").map(Secret);
-        if secret_key.as_ref().is_some_and(|k| k.0.len() < 32) {
+        let secret_key = get("REDRESS_SECRET_KEY").map(Secret::new);
+        if secret_key.as_ref().is_some_and(|k| k.expose().len() < 32) {
             return Err(err("REDRESS_SECRET_KEY", "must be at least 32 characters".into()));
         }
 
@@ -131,7 +131,7 @@ impl Config {
         Ok(Config {
             calendar,
             deadlines,
-            database_url: SecretUrl(database_url),
+            database_url: SecretUrl::new(database_url),
             addr,
             base_url,
             smtp_url,
@@ -149,46 +149,6 @@ impl Config {
     /// Cookies get the `Secure` attribute and the `__Host-` prefix only over https.
     pub fn secure_cookies(&self) -> bool {
         self.base_url.scheme() == "https"
-    }
-}
-
-/// A URL that may carry a password; shown with the password replaced.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretUrl(pub String);
-
-impl SecretUrl {
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for SecretUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match Url::parse(&self.0) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("***"));
-                write!(f, "{url}")
-            }
-            Ok(_) => write!(f, "{}", self.0),
-            // An unparsable URL might still hold a password: show the scheme only.
-            Err(_) => write!(f, "{}…", self.0.split(':').next().unwrap_or("")),
-        }
-    }
-}
-
-impl fmt::Debug for SecretUrl {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "\"{self}\"")
-    }
-}
-
-/// A secret string that never prints.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"***\"")
     }
 }
 

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod i18n;
 pub mod import;
 pub mod mail;
+pub mod secret;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

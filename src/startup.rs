@@ -6,6 +6,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::db::{self, Db};
@@ -43,25 +45,59 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
+    /// Serves until `shutdown` completes, then lets in-flight requests finish. The background
+    /// tasks are told to stop as soon as `shutdown` completes, and waited for before this returns.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
         let router = web::router(self.state.clone());
-        tokio::spawn(housekeeping(self.state.clone()));
-        let sweeper = crate::cases::sweep::spawn(self.state.clone());
-        let mail_sender = crate::mail::sender::spawn(&self.state.config, &self.state.db);
+        let tasks = BackgroundTasks::start(&self.state);
+        let stop = tasks.stop.clone();
         let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                stop.cancel();
+            })
             .await;
-        // A sweep stopped mid-case leaves nothing half-written (one transaction per case).
-        sweeper.abort();
-        mail_sender.stop().await;
+        tasks.stop().await;
         served
+    }
+}
+
+/// The tasks a server runs beside its requests: started together, stopped by one token, and
+/// each waited for, its exit logged.
+struct BackgroundTasks {
+    stop: CancellationToken,
+    running: Vec<(&'static str, JoinHandle<()>)>,
+}
+
+impl BackgroundTasks {
+    fn start(state: &AppState) -> BackgroundTasks {
+        let stop = CancellationToken::new();
+        let mut running = vec![
+            ("housekeeping", tokio::spawn(housekeeping(state.db.clone(), stop.clone()))),
+            ("deadline sweeper", crate::cases::sweep::spawn(state.db.clone(), state.config.clone(), stop.clone())),
+        ];
+        if let Some(sender) = crate::mail::sender::spawn(&state.config, &state.db, stop.clone()) {
+            running.push(("outbox sender", sender));
+        }
+        BackgroundTasks { stop, running }
+    }
+
+    /// Cancels the token (if shutdown has not already) and waits for every task to end.
+    async fn stop(self) {
+        self.stop.cancel();
+        for (task, handle) in self.running {
+            match handle.await {
+                Ok(()) => tracing::info!(task, "{task} stopped"),
+                // Nothing aborts these tasks: an error here is a panic.
+                Err(e) => tracing::error!(task, error = %e, "{task} panicked"),
+            }
+        }
     }
 }
 
 pub async fn app_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     let secret = match &config.secret_key {
-        Some(key) => key.0.clone(),
+        Some(key) => key.expose().to_owned(),
         // Kept in the database so every process (and every restart) signs alike.
         None => db::settings::get_or_insert(&db, "secret_key", || hex::encode(rand::random::<[u8; 32]>())).await?,
     };
@@ -110,18 +146,22 @@ pub async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Periodic upkeep: delete abuse-limit buckets that decide nothing any more, and ended sessions.
-async fn housekeeping(state: AppState) {
+/// Periodic upkeep until `stop` is cancelled: delete abuse-limit buckets that decide nothing
+/// any more, and ended sessions.
+async fn housekeeping(db: Db, stop: CancellationToken) {
     use crate::web::session::{ABSOLUTE_TIMEOUT_SECS, IDLE_TIMEOUT_SECS};
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
         let now = db::now_unix();
-        if let Err(e) = db::limits::prune(&state.db, now).await {
+        if let Err(e) = db::limits::prune(&db, now).await {
             tracing::warn!(error = %e, "could not delete old abuse-limit buckets");
         }
         if let Err(e) =
-            db::users::delete_expired_sessions(&state.db, now - IDLE_TIMEOUT_SECS, now - ABSOLUTE_TIMEOUT_SECS).await
+            db::users::delete_expired_sessions(&db, now - IDLE_TIMEOUT_SECS, now - ABSOLUTE_TIMEOUT_SECS).await
         {
             tracing::warn!(error = %e, "could not delete expired sessions");
         }

@@ -140,11 +140,11 @@ pub async fn file(db: &Db, ctx: &MatchContext<'_>, filing: &Filing<'_>) -> anyho
 
     // §6: the same customer's open case on the same payment is the case; nothing new is filed.
     let matched_ids: Vec<i64> = decision.matched.iter().map(|&i| found[i].0).collect();
-    let same_customer = |h: &cases::Holder| {
-        (contact.user_id.is_some() && h.customer_user_id == contact.user_id) || h.contact_email_norm == email_norm
+    let same_customer = |c: &cases::OpenCase| {
+        (contact.user_id.is_some() && c.customer_user_id == contact.user_id) || c.contact_email_norm == email_norm
     };
-    if let Some(holder) = cases::holders_of(db, &matched_ids).await?.iter().find(|h| same_customer(h)) {
-        return Ok(Filed::Existing(holder.case_id));
+    if let Some(open) = cases::open_cases_on(db, &matched_ids).await?.iter().find(|c| same_customer(c)) {
+        return Ok(Filed::Existing(open.case_id));
     }
 
     let mut tx = db.begin().await?;
@@ -238,13 +238,6 @@ pub(crate) async fn apply_decision(
     decision: &Decision,
     found: &[(i64, Candidate)],
 ) -> anyhow::Result<CaseState> {
-    let now = Timestamp::now();
-    let target = CaseState::parse(decision.next_state.as_str()).context("finding names a case state")?;
-    let outcome = MatchOutcome::from_state(target).context("finding's state is a match outcome")?;
-    let action = Action::Match { outcome };
-    let state = transition(CaseState::Submitted, &action, Actor::System, &GuardContext::new(now, now, now))
-        .map_err(|e| anyhow::anyhow!("matching a submitted case was refused: {}", e.code()))?;
-
     let matched: Vec<&(i64, Candidate)> = decision.matched.iter().map(|&i| &found[i]).collect();
     let matched_ids: Vec<i64> = matched.iter().map(|(id, _)| *id).collect();
     // §6: a debit belongs to one open case. Matched again, a case lets go of what it held;
@@ -259,6 +252,13 @@ pub(crate) async fn apply_decision(
         }
         None => decision,
     };
+    let now = Timestamp::now();
+    let target = CaseState::parse(decision.next_state.as_str()).context("finding names a case state")?;
+    let outcome = MatchOutcome::from_state(target).context("finding's state is a match outcome")?;
+    let action = Action::Match { outcome };
+    let state = transition(CaseState::Submitted, &action, Actor::System, &GuardContext::new(now, now, now))
+        .map_err(|e| anyhow::anyhow!("matching a submitted case was refused: {}", e.code()))?;
+
     let args: Map<String, Value> =
         decision.explanation_args().into_iter().map(|(k, v)| (k.to_owned(), Value::String(v))).collect();
     let args = Value::Object(args).to_string();

@@ -5,13 +5,17 @@
 //! handles (`db::cases::lease_due`), and each change is still written only at the version the
 //! sweeper read, so a case is moved, and its agents told, exactly once.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use super::MatchContext;
 use super::act::guard_context;
 use super::notify::{self, Extra};
+use crate::config::Config;
 use crate::db::Db;
 use crate::db::cases::{self, CaseRow, NewEvent};
 use crate::domain::case_state::{Action, Actor, QUIET_PERIOD, notices, transition};
@@ -94,15 +98,23 @@ async fn handle(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow, now: Timestamp)
     Ok(Some(action))
 }
 
-/// Sweeps every [`INTERVAL`] until the task is dropped.
-pub fn spawn(state: crate::web::AppState) -> tokio::task::JoinHandle<()> {
+/// Sweeps every [`INTERVAL`] until `stop` is cancelled. Needs only the database and the
+/// configuration the notices and deadlines are computed from, not the web layer's state.
+pub fn spawn(db: Db, config: Arc<Config>, stop: CancellationToken) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(INTERVAL);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tick.tick().await;
-            let ctx = state.match_context();
-            match run_once(&state.db, &ctx, Timestamp::now()).await {
+            let ctx = MatchContext::new(&config);
+            // A sweep stopped mid-case leaves nothing half-written (one transaction per case).
+            let swept = tokio::select! {
+                _ = stop.cancelled() => return,
+                swept = async {
+                    tick.tick().await;
+                    run_once(&db, &ctx, Timestamp::now()).await
+                } => swept,
+            };
+            match swept {
                 Ok(s) if s != Swept::default() => {
                     tracing::info!(missed = s.missed, closed = s.closed, "deadline sweep");
                 }

@@ -56,6 +56,8 @@ pub struct CaseRow {
     pub executed_rrn: Option<String>,
     pub merchant_stated_minor: Option<i64>,
     pub deadline_missed_at: Option<i64>,
+    /// The open case that held the payment when this one was filed (§6 `claimed_elsewhere`).
+    pub related_case_id: Option<i64>,
 }
 
 /// A case as stored: codes as text, checked by `TryFrom` on the way out of this module.
@@ -102,6 +104,7 @@ struct StoredCase {
     executed_rrn: Option<String>,
     merchant_stated_minor: Option<i64>,
     deadline_missed_at: Option<i64>,
+    related_case_id: Option<i64>,
 }
 
 impl TryFrom<StoredCase> for CaseRow {
@@ -153,6 +156,7 @@ impl TryFrom<StoredCase> for CaseRow {
             executed_rrn: s.executed_rrn,
             merchant_stated_minor: s.merchant_stated_minor,
             deadline_missed_at: s.deadline_missed_at,
+            related_case_id: s.related_case_id,
         })
     }
 }
@@ -193,7 +197,7 @@ const CASE_COLUMNS: &str = "id, kind, state, version, customer_user_id, contact_
     terminal_id, merchant_name, description, finding, review_reason, remedy_kind, remedy_minor, remedy_rrn, \
     remedy_needs_merchant, explanation_args, matched_merchant_id, deadline_at, state_entered_at, created_at, updated_at, \
     assigned_to, matched_terminal_id, outcome_accepted_at, remedy_executed_at, executed_batch_no, executed_trace_no, \
-    executed_rrn, merchant_stated_minor, deadline_missed_at";
+    executed_rrn, merchant_stated_minor, deadline_missed_at, related_case_id";
 
 /// A claim as filed, before matching.
 pub struct NewCase<'a> {
@@ -869,23 +873,25 @@ pub async fn by_filing_key(db: &Db, key: &str) -> Result<Option<i64>, DbError> {
     Ok(row.map(|(id,)| id))
 }
 
-/// An open case holding a debit, and whose it is.
+/// An open case on a debit, and whose it is.
 #[derive(Clone, Debug, FromRow)]
-pub struct Holder {
+pub struct OpenCase {
     pub case_id: i64,
     pub customer_user_id: Option<i64>,
     pub contact_email_norm: String,
 }
 
-/// The open cases holding any of these settlement debits.
-pub async fn holders_of(db: &Db, settlement_ids: &[i64]) -> Result<Vec<Holder>, DbError> {
+/// The cases that are not withdrawn or closed and whose finding rests on any of these debits:
+/// the one holding it and any filed after it for the desk.
+pub async fn open_cases_on(db: &Db, settlement_ids: &[i64]) -> Result<Vec<OpenCase>, DbError> {
     if settlement_ids.is_empty() {
         return Ok(Vec::new());
     }
     let list = (1..=settlement_ids.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
     let sql = format!(
         "SELECT DISTINCT c.id AS case_id, c.customer_user_id, c.contact_email_norm
-         FROM debit_holders h JOIN cases c ON c.id = h.case_id WHERE h.settlement_id IN ({list}) ORDER BY c.id"
+         FROM case_matches m JOIN cases c ON c.id = m.case_id
+         WHERE m.settlement_id IN ({list}) AND c.state NOT IN ('withdrawn', 'closed') ORDER BY c.id"
     );
     db_read!(db, |c| {
         let mut q = sqlx::query_as(&sql);

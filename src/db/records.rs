@@ -6,6 +6,7 @@
 //! tell "unchanged" from "conflict".
 
 use std::collections::HashSet;
+use std::hash::Hash;
 
 use jiff::Timestamp;
 use jiff::tz::Offset;
@@ -123,138 +124,107 @@ pub struct InsertSql {
     pub returning: String,
 }
 
+impl InsertSql {
+    /// Both forms, from the one with `RETURNING`.
+    fn from_returning(returning: String) -> InsertSql {
+        let plain = returning[..returning.rfind(" RETURNING ").expect("the statement returns keys")].to_owned();
+        InsertSql { plain, returning }
+    }
+}
+
 pub fn journal_insert(rows: usize, backend: Backend) -> InsertSql {
-    let returning = journal_insert_sql(rows, backend);
-    let plain = returning[..returning.rfind(" RETURNING ").expect("the statement returns keys")].to_owned();
-    InsertSql { plain, returning }
+    InsertSql::from_returning(journal_insert_sql(rows, backend))
 }
 
 pub fn settlement_insert(rows: usize, backend: Backend) -> InsertSql {
-    let returning = settlement_insert_sql(rows, backend);
-    let plain = returning[..returning.rfind(" RETURNING ").expect("the statement returns keys")].to_owned();
-    InsertSql { plain, returning }
+    InsertSql::from_returning(settlement_insert_sql(rows, backend))
 }
 
-/// How a batch went, when the count of rows written says it all.
-enum Written {
-    All,
-    None,
-    /// Some rows were new and some not: which ones, only `RETURNING` can tell.
-    Some,
-}
-
-/// Runs the plain INSERT inside a savepoint. A batch that wrote every row or none is settled by
-/// the count alone (most batches of a new file, and every batch of a file imported again); one
-/// that wrote only some is undone to the savepoint, for the caller to run again with `RETURNING`.
-/// Decoding the keys of every new row back cost about a quarter of a journal import on SQLite.
-async fn try_plain<'q>(
+/// Inserts one batch and tells, per row, whether it was new. `plain` runs the INSERT without
+/// `RETURNING` and gives the count of rows written; inside a savepoint, so that a batch that
+/// wrote every row or none is settled by the count alone (most batches of a new file, and every
+/// batch of a file imported again), and one that wrote only some is undone and run again as
+/// `returning`, which gives the keys of the rows it wrote. Decoding the keys of every new row
+/// back cost about a quarter of a journal import on SQLite. `keys` are the batch's keys in
+/// order; a key repeated within the batch was inserted once, by its first occurrence.
+async fn insert_new<K: Eq + Hash>(
     tx: &mut Tx,
-    sqlite: Option<sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>>,
-    postgres: Option<sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>>,
-    rows: usize,
-) -> Result<Written, DbError> {
+    plain: impl AsyncFnOnce(&mut Tx) -> Result<u64, sqlx::Error>,
+    returning: impl AsyncFnOnce(&mut Tx) -> Result<Vec<K>, sqlx::Error>,
+    keys: impl ExactSizeIterator<Item = K>,
+) -> Result<Vec<bool>, DbError> {
+    let rows = keys.len();
     db_tx!(tx, |c| sqlx::query("SAVEPOINT import_batch").execute(c).await.map(|_| ()))?;
-    let written = match tx {
-        Tx::Sqlite(t) => sqlite.expect("a SQLite statement").execute(&mut **t).await?.rows_affected(),
-        Tx::Postgres(t) => postgres.expect("a PostgreSQL statement").execute(&mut **t).await?.rows_affected(),
-    };
-    let outcome = match written {
-        n if n as usize == rows => Written::All,
-        0 => Written::None,
-        _ => Written::Some,
-    };
-    if let Written::Some = outcome {
+    let written = plain(tx).await?;
+    let all_or_none = written as usize == rows || written == 0;
+    if !all_or_none {
         db_tx!(tx, |c| sqlx::query("ROLLBACK TO SAVEPOINT import_batch").execute(c).await.map(|_| ()))?;
     }
     db_tx!(tx, |c| sqlx::query("RELEASE SAVEPOINT import_batch").execute(c).await.map(|_| ()))?;
-    Ok(outcome)
+    if all_or_none {
+        return Ok(vec![written != 0; rows]);
+    }
+    let new: HashSet<K> = returning(tx).await?.into_iter().collect();
+    let mut seen = HashSet::new();
+    Ok(keys.map(|key| new.contains(&key) && seen.insert(key)).collect())
 }
 
-/// Inserts the rows that are new; returns, per row, whether it was inserted.
+/// Binds each of `$rows`, in order, to the query `$q` with `$bind`.
+macro_rules! bind_rows {
+    ($bind:ident, $q:expr, $rows:expr, $import_id:expr) => {{
+        let mut q = $q;
+        for r in $rows {
+            q = $bind!(q, r, $import_id);
+        }
+        q
+    }};
+}
+
+/// [`insert_new`] for `$rows`, each bound with `$bind` (`bind_journal` or `bind_settlement`) and
+/// known by `$key`. Both statements are written once and compiled for each backend by `db_tx!`.
+macro_rules! insert_rows {
+    ($tx:expr, $sql:expr, $rows:expr, $import_id:expr, $bind:ident, $key:expr) => {{
+        let (sql, rows, import_id): (&InsertSql, &[_], i64) = ($sql, $rows, $import_id);
+        insert_new(
+            $tx,
+            async |tx: &mut Tx| {
+                db_tx!(tx, |c| bind_rows!($bind, sqlx::query(&sql.plain), rows, import_id)
+                    .execute(c)
+                    .await
+                    .map(|r| r.rows_affected()))
+            },
+            async |tx: &mut Tx| {
+                db_tx!(tx, |c| bind_rows!($bind, sqlx::query_as(&sql.returning), rows, import_id).fetch_all(c).await)
+            },
+            rows.iter().map($key),
+        )
+        .await
+    }};
+}
+
+/// Inserts the journal rows that are new; returns, per row, whether it was inserted.
 pub async fn insert_journal_batch(
     tx: &mut Tx,
     sql: &InsertSql,
     rows: &[JournalRow],
     import_id: i64,
 ) -> Result<Vec<bool>, DbError> {
-    let (sqlite, postgres) = match tx {
-        Tx::Sqlite(_) => {
-            let mut q = sqlx::query(&sql.plain);
-            for r in rows {
-                q = bind_journal!(q, r, import_id);
-            }
-            (Some(q), None)
-        }
-        Tx::Postgres(_) => {
-            let mut q = sqlx::query(&sql.plain);
-            for r in rows {
-                q = bind_journal!(q, r, import_id);
-            }
-            (None, Some(q))
-        }
-    };
-    match try_plain(tx, sqlite, postgres, rows.len()).await? {
-        Written::All => return Ok(vec![true; rows.len()]),
-        Written::None => return Ok(vec![false; rows.len()]),
-        Written::Some => {}
-    }
-    type Key = (String, String, String, String);
-    let inserted: Vec<Key> = db_tx!(tx, |c| {
-        let mut q = sqlx::query_as(&sql.returning);
-        for r in rows {
-            q = bind_journal!(q, r, import_id);
-        }
-        q.fetch_all(c).await
-    })?;
-    let new: HashSet<Key> = inserted.into_iter().collect();
-    let mut seen = HashSet::new();
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let key = (r.merchant_id.clone(), r.terminal_id.clone(), r.batch_no.clone(), r.trace_no.clone());
-            // A key repeated within one batch was inserted once, by its first occurrence.
-            new.contains(&key) && seen.insert(key)
-        })
-        .collect())
+    insert_rows!(tx, sql, rows, import_id, bind_journal, |r| (
+        r.merchant_id.clone(),
+        r.terminal_id.clone(),
+        r.batch_no.clone(),
+        r.trace_no.clone()
+    ))
 }
 
+/// Inserts the settlement entries that are new; returns, per entry, whether it was inserted.
 pub async fn insert_settlement_batch(
     tx: &mut Tx,
     sql: &InsertSql,
     rows: &[SettlementEntry],
     import_id: i64,
 ) -> Result<Vec<bool>, DbError> {
-    let (sqlite, postgres) = match tx {
-        Tx::Sqlite(_) => {
-            let mut q = sqlx::query(&sql.plain);
-            for r in rows {
-                q = bind_settlement!(q, r, import_id);
-            }
-            (Some(q), None)
-        }
-        Tx::Postgres(_) => {
-            let mut q = sqlx::query(&sql.plain);
-            for r in rows {
-                q = bind_settlement!(q, r, import_id);
-            }
-            (None, Some(q))
-        }
-    };
-    match try_plain(tx, sqlite, postgres, rows.len()).await? {
-        Written::All => return Ok(vec![true; rows.len()]),
-        Written::None => return Ok(vec![false; rows.len()]),
-        Written::Some => {}
-    }
-    let inserted: Vec<(String,)> = db_tx!(tx, |c| {
-        let mut q = sqlx::query_as(&sql.returning);
-        for r in rows {
-            q = bind_settlement!(q, r, import_id);
-        }
-        q.fetch_all(c).await
-    })?;
-    let new: HashSet<String> = inserted.into_iter().map(|(k,)| k).collect();
-    let mut seen = HashSet::new();
-    Ok(rows.iter().map(|r| new.contains(&r.entry_id) && seen.insert(r.entry_id.clone())).collect())
+    insert_rows!(tx, sql, rows, import_id, bind_settlement, |r| (r.entry_id.clone(),))
 }
 
 // ---- reading rows back ----

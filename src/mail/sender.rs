@@ -25,9 +25,10 @@ use std::time::Duration;
 
 use lettre::Message;
 use lettre::message::Mailbox;
-use tokio::sync::{Mutex, Semaphore, watch};
-use tokio::task::JoinSet;
+use tokio::sync::{Mutex, Semaphore};
+use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::smtp::{self, Outgoing, Session, SmtpSettings};
 use crate::config::Config;
@@ -106,8 +107,8 @@ impl Sender {
     }
 
     /// Leases one batch of due notices and tries each once. Stops starting sends when `stop`
-    /// turns true and hands the untried notices back.
-    pub async fn deliver_due(&self, stop: &watch::Receiver<bool>) -> Result<Round, DbError> {
+    /// is cancelled and hands the untried notices back.
+    pub async fn deliver_due(&self, stop: &CancellationToken) -> Result<Round, DbError> {
         let s = &self.settings;
         let now = now_unix();
         let leased = outbox::claim_due(&self.db, now, now + LEASE.as_secs() as i64, s.batch as i64).await?;
@@ -117,7 +118,7 @@ impl Sender {
         let slots = Arc::new(Semaphore::new(s.connections.max(1) as usize));
         let mut sends = JoinSet::new();
         let mut untried = Vec::new();
-        let give_back = || *stop.borrow() || Instant::now() > last_start;
+        let give_back = || stop.is_cancelled() || Instant::now() > last_start;
         for notice in leased {
             if give_back() {
                 untried.push(notice.id);
@@ -224,15 +225,16 @@ impl Sender {
         Ok(())
     }
 
-    /// Delivers until `stop` turns true: at once again after a full batch, else after `poll`.
-    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+    /// Delivers until `stop` is cancelled: at once again after a full batch, else after `poll`.
+    /// Sends in flight finish and untried leases are handed back before it returns.
+    pub async fn run(self, stop: CancellationToken) {
         tracing::info!(
             host = %self.settings.smtp.host,
             port = self.settings.smtp.port,
             tls = ?self.settings.smtp.tls,
             "outbox sender started"
         );
-        while !*stop.borrow() {
+        while !stop.is_cancelled() {
             let more = match self.deliver_due(&stop).await {
                 // A full batch means more may be due. Failures do not spin: each one is put off.
                 Ok(round) => round.leased == self.settings.batch,
@@ -244,44 +246,26 @@ impl Sender {
             if !more {
                 tokio::select! {
                     _ = tokio::time::sleep(self.settings.poll) => {}
-                    _ = stop.changed() => {}
+                    _ = stop.cancelled() => {}
                 }
             }
         }
         for session in self.idle.lock().await.drain(..) {
             session.quit().await;
         }
-        tracing::info!("outbox sender stopped");
     }
 }
 
-/// The running sender of a server, if it has one.
-pub struct SenderHandle {
-    stop: watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl SenderHandle {
-    /// Lets sends in flight finish, hands untried leases back, and waits for the task to end.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task {
-            let _ = task.await;
-        }
-    }
-}
-
-/// Starts the sender when `REDRESS_SMTP_URL` is set; without it notices wait in the outbox.
-pub fn spawn(config: &Config, db: &Db) -> SenderHandle {
-    let (stop, stopped) = watch::channel(false);
-    let task = match SenderSettings::from_config(config) {
+/// Starts the sender when `REDRESS_SMTP_URL` is set; without it notices wait in the outbox and
+/// there is no task. The task ends once `stop` is cancelled (see [`Sender::run`]).
+pub fn spawn(config: &Config, db: &Db, stop: CancellationToken) -> Option<JoinHandle<()>> {
+    match SenderSettings::from_config(config) {
         None => {
             tracing::info!("no REDRESS_SMTP_URL: email notices stay in the outbox (/admin/outbox)");
             None
         }
-        Some(settings) => Some(tokio::spawn(Sender::new(db.clone(), settings).run(stopped))),
-    };
-    SenderHandle { stop, task }
+        Some(settings) => Some(tokio::spawn(Sender::new(db.clone(), settings).run(stop))),
+    }
 }
 
 /// Database writes after a send are worth a few tries: giving up on `mark_sent` means the

@@ -37,7 +37,7 @@ use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 use url::Url;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// How the connection to the mail server is protected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,26 +50,14 @@ pub enum TlsMode {
     Implicit,
 }
 
-/// Where and how notices are delivered.
-#[derive(Clone, PartialEq, Eq)]
+/// Where and how notices are delivered. `Debug` shows the password as `***` (see [`Secret`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
     pub tls: TlsMode,
     pub username: Option<String>,
     pub password: Option<Secret>,
-}
-
-impl fmt::Debug for SmtpSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SmtpSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .finish()
-    }
 }
 
 /// Opening a session (TCP, TLS, greeting, EHLO, STARTTLS, AUTH) must finish within this.
@@ -126,7 +114,7 @@ impl SmtpSettings {
         let url_user = Some(parsed.username()).filter(|u| !u.is_empty()).map(decode).transpose()?;
         let url_password = parsed.password().map(decode).transpose()?;
         let username = username.or(url_user);
-        let password = password.or(url_password).map(Secret);
+        let password = password.or(url_password).map(Secret::new);
         match (&username, &password) {
             (Some(_), None) => return Err("has a user name but no password (REDRESS_SMTP_PASSWORD)".into()),
             (None, Some(_)) => return Err("has a password but no user name (REDRESS_SMTP_USERNAME)".into()),
@@ -142,7 +130,7 @@ impl SmtpSettings {
 
     fn credentials(&self) -> Option<Credentials> {
         match (&self.username, &self.password) {
-            (Some(user), Some(password)) => Some(Credentials::new(user.clone(), password.0.clone())),
+            (Some(user), Some(password)) => Some(Credentials::new(user.clone(), password.expose().to_owned())),
             _ => None,
         }
     }
@@ -361,12 +349,12 @@ mod tests {
     fn credentials_from_the_url_or_the_variables() {
         let s = parse("smtps://mailer%40corp:p%40ss%3Aword@smtp.example.com").unwrap();
         assert_eq!(s.username.as_deref(), Some("mailer@corp"));
-        assert_eq!(s.password.as_ref().unwrap().0, "p@ss:word");
+        assert_eq!(s.password.as_ref().unwrap().expose(), "p@ss:word");
         let s = SmtpSettings::parse("smtps://urluser@smtp.example.com", None, Some("from-env".into())).unwrap();
-        assert_eq!((s.username.as_deref(), s.password.unwrap().0.as_str()), (Some("urluser"), "from-env"));
+        assert_eq!((s.username.as_deref(), s.password.unwrap().expose()), (Some("urluser"), "from-env"));
         let s =
             SmtpSettings::parse("smtps://u:p@smtp.example.com", Some("envuser".into()), Some("envpw".into())).unwrap();
-        assert_eq!((s.username.as_deref(), s.password.unwrap().0.as_str()), (Some("envuser"), "envpw"));
+        assert_eq!((s.username.as_deref(), s.password.unwrap().expose()), (Some("envuser"), "envpw"));
         // Plain SMTP with credentials is fine to a relay on this machine only.
         assert!(parse("smtp://u:p@localhost:25").is_ok());
     }

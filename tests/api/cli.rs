@@ -105,7 +105,7 @@ async fn the_demo_world_has_cases_in_every_resting_state() {
     let (code, out, err) = redress(&["demo"], &[("REDRESS_DATABASE_URL", &db.url)]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("merchant@redress.demo"), "the sign-ins are printed: {out}");
-    let handle = redress::db::Db::connect(&redress::config::SecretUrl(db.url.clone())).await.unwrap();
+    let handle = redress::db::Db::connect(&redress::secret::SecretUrl::new(db.url.clone())).await.unwrap();
     let counts = redress::db::queue::count_by_state(&handle).await.unwrap();
     let states: Vec<&str> = counts.iter().map(|(s, _)| s.as_str()).collect();
     for state in [
@@ -268,7 +268,7 @@ fn killing_an_import_midway_leaves_no_rows() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let db = redress::db::Db::connect(&redress::config::SecretUrl(url.clone())).await.unwrap();
+        let db = redress::db::Db::connect(&redress::secret::SecretUrl::new(url.clone())).await.unwrap();
         let rows = redress::db::records::count_rows(&db, redress::db::records::RecordTable::Journal).await.unwrap();
         assert_eq!(rows, 0, "a killed import leaves nothing behind");
     });

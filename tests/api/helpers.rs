@@ -240,7 +240,7 @@ impl TestApp {
 
     /// Another connection pool to this test's database, as a second server process would have.
     pub async fn connect_again(&self) -> Db {
-        Db::connect(&redress::config::SecretUrl(self.database_url.clone()))
+        Db::connect(&redress::secret::SecretUrl::new(self.database_url.clone()))
             .await
             .expect("the test database opens again")
     }

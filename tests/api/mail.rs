@@ -364,7 +364,7 @@ fn sender_settings(smtp_url: &str) -> SenderSettings {
 
 /// Delivers until nothing is pending; returns how many notices this sender delivered.
 async fn drain(sender: Sender, db: Db) -> usize {
-    let (_keep, stop) = tokio::sync::watch::channel(false);
+    let stop = tokio_util::sync::CancellationToken::new();
     let mut sent = 0;
     loop {
         let round = sender.deliver_due(&stop).await.unwrap();

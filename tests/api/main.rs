@@ -13,6 +13,7 @@ mod imports;
 mod integrity;
 mod limits;
 mod mail;
+mod one_case;
 mod queues;
 mod records_browser;
 mod refresh;
