@@ -46,19 +46,36 @@ async fn check_merchants(db: &Db, role: Role, merchant_ids: &[String]) -> anyhow
     Ok(())
 }
 
-/// Creates a verified user (an operator vouches for the address).
-pub async fn add_user(
+/// Why a staff account could not be made, for the caller to say in its own words.
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    #[error("a user with this email exists already")]
+    EmailTaken,
+    #[error("the merchants do not fit the role ({})", .0.key)]
+    Binding(BindingProblem),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<DbError> for CreateError {
+    fn from(e: DbError) -> Self {
+        CreateError::Other(e.into())
+    }
+}
+
+/// Creates a verified user bound to `merchant_ids` (an operator vouches for the address), in
+/// one transaction: the command line and the admin page both come here. The caller has checked
+/// the address and the password and says what is wrong with them in its own words.
+pub async fn create_user(
     db: &Db,
-    role: &str,
-    email: &str,
+    role: Role,
+    email: &EmailAddress,
     merchant_ids: &[String],
     password: String,
-) -> anyhow::Result<i64> {
-    let role = parse_role(role)?;
-    let email = EmailAddress::parse(email).map_err(|_| anyhow::anyhow!("{email:?} is not an email address"))?;
-    check_new_password(&password, &password, &email)
-        .map_err(|e| anyhow::anyhow!("{}", Lang::En.t_args(&format!("error.{}", e.code()), &e.args())))?;
-    check_merchants(db, role, merchant_ids).await?;
+) -> Result<i64, CreateError> {
+    if let Some(p) = binding_problem(db, role, merchant_ids).await? {
+        return Err(CreateError::Binding(p));
+    }
     let hash = password::hash(password).await?;
     let mut tx = db.begin().await?;
     let new_user = NewUser {
@@ -71,12 +88,32 @@ pub async fn add_user(
     };
     let id = match users::create(&mut tx, &new_user).await {
         Ok(id) => id,
-        Err(CreateUserError::EmailTaken) => bail!("a user with email {} exists already", email.as_str()),
+        Err(CreateUserError::EmailTaken) => return Err(CreateError::EmailTaken),
         Err(CreateUserError::Db(e)) => return Err(e.into()),
     };
     users::set_merchants(&mut tx, id, merchant_ids).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// `redress user add`: checks what was typed and creates the user, saying what is wrong in English.
+pub async fn add_user(
+    db: &Db,
+    role: &str,
+    email: &str,
+    merchant_ids: &[String],
+    password: String,
+) -> anyhow::Result<i64> {
+    let role = parse_role(role)?;
+    let email = EmailAddress::parse(email).map_err(|_| anyhow::anyhow!("{email:?} is not an email address"))?;
+    check_new_password(&password, &password, &email)
+        .map_err(|e| anyhow::anyhow!("{}", Lang::En.t_args(&format!("error.{}", e.code()), &e.args())))?;
+    match create_user(db, role, &email, merchant_ids, password).await {
+        Ok(id) => Ok(id),
+        Err(CreateError::EmailTaken) => bail!("a user with email {} exists already", email.as_str()),
+        Err(CreateError::Binding(p)) => bail!("{} (--merchant)", Lang::En.t_args(p.key, &p.args)),
+        Err(CreateError::Other(e)) => Err(e),
+    }
 }
 
 /// Creates an API token and returns its secret (the only time it exists outside a hash).

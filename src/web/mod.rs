@@ -23,8 +23,7 @@ use crate::db::Db;
 pub mod account;
 pub mod admin;
 pub mod api;
-pub mod case_actions;
-pub mod case_page;
+pub mod case;
 pub mod charts;
 pub mod claims;
 pub mod context;
@@ -82,7 +81,7 @@ pub fn router(state: AppState) -> Router {
         .service(ServeDir::new(&state.config.static_dir));
 
     let customer = Router::new()
-        .route("/my", get(case_page::my_cases))
+        .route("/my", get(case::page::my_cases))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::CUSTOMER, r, n)));
     let merchant = Router::new()
         .route("/merchant", get(roles::merchant_home))
@@ -117,9 +116,9 @@ pub fn router(state: AppState) -> Router {
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::IMPORTERS, r, n)));
 
     let signed_in = Router::new()
-        .route("/cases/{id}", get(case_page::show))
-        .route("/cases/{id}/act/{action}", post(case_actions::act))
-        .route("/cases/{id}/assign", post(case_actions::assign))
+        .route("/cases/{id}", get(case::page::show))
+        .route("/cases/{id}/act/{action}", post(case::actions::act))
+        .route("/cases/{id}/assign", post(case::actions::assign))
         .route("/cases/{id}/evidence", post(evidence::upload).layer(DefaultBodyLimit::max(EVIDENCE_LIMIT)))
         .route("/cases/{id}/evidence/{evidence_id}", get(evidence::download))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::SIGNED_IN, r, n)));

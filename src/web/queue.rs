@@ -22,7 +22,7 @@ use crate::domain::finding::Finding;
 use crate::domain::money::{Currency, Money};
 use crate::domain::records::{is_merchant_id, is_rrn, is_terminal_id};
 use crate::i18n::Lang;
-use crate::web::case_page::local_time;
+use crate::web::case::page::local_time;
 use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};

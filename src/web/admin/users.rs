@@ -9,9 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::split_ids;
-use crate::accounts::binding_problem;
-use crate::auth::password;
-use crate::db::users::{self, CreateUserError, NewUser, UserRow};
+use crate::accounts::{CreateError, binding_problem};
+use crate::db::users::{self, UserRow};
 use crate::domain::account::{EmailAddress, check_new_password};
 use crate::domain::role::Role;
 use crate::web::forms::FieldErrors;
@@ -89,29 +88,20 @@ pub async fn create(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, form, errors).await?).into_response());
     };
 
-    let hash = password::hash(form.password.clone()).await?;
-    let mut tx = state.db.begin().await?;
-    let new_user = NewUser {
-        email: email.as_str(),
-        email_norm: email.normalized(),
-        password_hash: &hash,
-        role: role.as_str(),
-        lang: None,
-        // An admin vouches for staff addresses.
-        verified: true,
-    };
-    match users::create(&mut tx, &new_user).await {
+    match crate::accounts::create_user(&state.db, role, &email, &merchant_ids, form.password.clone()).await {
         Ok(id) => {
-            users::set_merchants(&mut tx, id, &merchant_ids).await?;
-            tx.commit().await?;
             tracing::info!(user_id = id, role = role.as_str(), "user created by admin");
             Ok(Redirect::to("/admin/users").into_response())
         }
-        Err(CreateUserError::EmailTaken) => {
+        Err(CreateError::EmailTaken) => {
             errors.add("email", ctx.t("admin.error.email_taken"));
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, form, errors).await?).into_response())
         }
-        Err(CreateUserError::Db(e)) => Err(e.into()),
+        Err(CreateError::Binding(p)) => {
+            errors.add("merchants", ctx.t_args(p.key, &p.args));
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, form, errors).await?).into_response())
+        }
+        Err(CreateError::Other(e)) => Err(e.into()),
     }
 }
 

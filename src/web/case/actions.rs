@@ -5,97 +5,18 @@ use axum::Extension;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::forms::ActForm;
+use super::page::{self as case_page, Feedback, may_see};
 use crate::cases::act::{self, ActError, NewClaim, Step, Who, remedy_needs_stated_amount};
 use crate::db::cases;
-use crate::domain::case_input::{ActionForm, CaseFacts, check};
+use crate::domain::case_input::{CaseFacts, check};
 use crate::domain::case_state::{ActionKind, Actor};
-use crate::domain::claim::ClaimInput;
-use crate::web::case_page::{self, Feedback, may_see};
 use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
 
 fn bad_request() -> AppError {
     AppError::new(axum::http::StatusCode::BAD_REQUEST, "bad_request", "error.http.bad_request")
-}
-
-/// Every field any action form sends. `version` is the case version the person saw.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
-#[serde(default)]
-pub struct ActForm {
-    pub version: String,
-    /// What the action itself carries: reason, execution reference, amounts, the picked debit.
-    #[serde(flatten)]
-    pub action: ActionForm,
-    // Adding information: the claim's fields as the customer corrects them (`amount` is shared).
-    pub card_last4: Option<String>,
-    pub card_first6: Option<String>,
-    pub expected_amount: Option<String>,
-    pub occurred_at: Option<String>,
-    pub merchant_id: Option<String>,
-    pub terminal_id: Option<String>,
-    pub merchant_name: Option<String>,
-    pub description: Option<String>,
-    // Assigning: a desk user's id, or empty for nobody.
-    pub assignee: Option<String>,
-}
-
-/// The text fields of an [`ActForm`] by name, borrowed as `$($r)*` (`&` or `&mut`).
-macro_rules! named_fields {
-    ($f:expr, $($r:tt)*) => {
-        [
-            ("reason", $($r)* $f.action.reason),
-            ("batch_no", $($r)* $f.action.batch_no),
-            ("trace_no", $($r)* $f.action.trace_no),
-            ("rrn", $($r)* $f.action.rrn),
-            ("amount", $($r)* $f.action.amount),
-            ("stated_amount", $($r)* $f.action.stated_amount),
-            ("debit", $($r)* $f.action.debit),
-            ("card_last4", $($r)* $f.card_last4),
-            ("card_first6", $($r)* $f.card_first6),
-            ("expected_amount", $($r)* $f.expected_amount),
-            ("occurred_at", $($r)* $f.occurred_at),
-            ("merchant_id", $($r)* $f.merchant_id),
-            ("terminal_id", $($r)* $f.terminal_id),
-            ("merchant_name", $($r)* $f.merchant_name),
-            ("description", $($r)* $f.description),
-            ("assignee", $($r)* $f.assignee),
-        ]
-    };
-}
-
-impl ActForm {
-    /// What was typed in the field `name`.
-    pub fn field(&self, name: &str) -> Option<&str> {
-        named_fields!(self, &).into_iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
-    }
-
-    /// The form as it may be shown again: a field holding a full card number is emptied (the
-    /// validation refused it and said why; the number itself is never echoed).
-    pub fn without_card_numbers(mut self) -> ActForm {
-        for (_, value) in named_fields!(self, &mut) {
-            if value.as_deref().is_some_and(crate::domain::card::contains_full_card_number) {
-                *value = None;
-            }
-        }
-        self
-    }
-
-    fn claim_input(&self, kind: &str, currency: &str) -> ClaimInput {
-        ClaimInput {
-            kind: Some(kind.to_owned()),
-            card_last4: self.card_last4.clone(),
-            card_first6: self.card_first6.clone(),
-            amount: self.action.amount.clone(),
-            currency: Some(currency.to_owned()),
-            expected_amount: self.expected_amount.clone(),
-            occurred_at: self.occurred_at.clone(),
-            merchant_id: self.merchant_id.clone(),
-            terminal_id: self.terminal_id.clone(),
-            merchant_name: self.merchant_name.clone(),
-            description: self.description.clone(),
-        }
-    }
 }
 
 pub async fn act(

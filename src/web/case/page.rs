@@ -13,13 +13,13 @@ use crate::cases::view::{explanation, rfc3339};
 use crate::db::cases::{self, CaseRow};
 use crate::domain::case_input::{Need, Needs, needs};
 
+use super::forms::ActForm;
 use crate::domain::case_state::{ActionKind, Actor, TransitionError, allowed_actions};
 use crate::domain::claim::ClaimKind;
 use crate::domain::finding::Finding;
 use crate::domain::money::Money;
 use crate::domain::records::{JournalRow, SettlementEntry};
 use crate::domain::role::Role;
-use crate::web::case_actions::ActForm;
 use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
