@@ -11,3 +11,4 @@ pub mod finding;
 pub mod money;
 pub mod records;
 pub mod role;
+pub mod screen;
