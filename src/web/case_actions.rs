@@ -13,6 +13,7 @@ use crate::domain::claim::{ClaimInput, ClaimKind};
 use crate::domain::money::Currency;
 use crate::web::case_page::{self, Feedback, may_see};
 use crate::web::forms::FieldErrors;
+use crate::web::screen::Refused;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
 
@@ -71,17 +72,6 @@ impl ActForm {
         named_fields!(self, &).into_iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
     }
 
-    /// The form as it may be shown again: a field holding a full card number is emptied (the
-    /// validation refused it and said why; the number itself is never echoed).
-    pub fn without_card_numbers(mut self) -> ActForm {
-        for (_, value) in named_fields!(self, &mut) {
-            if value.as_deref().is_some_and(crate::domain::card::contains_full_card_number) {
-                *value = None;
-            }
-        }
-        self
-    }
-
     fn claim_input(&self, kind: &str, currency: &str) -> ClaimInput {
         ClaimInput {
             kind: Some(kind.to_owned()),
@@ -104,6 +94,7 @@ pub async fn act(
     ctx: PageContext,
     Extension(user): Extension<CurrentUser>,
     Path((id, action)): Path<(i64, String)>,
+    refused: Refused,
     axum::Form(form): axum::Form<ActForm>,
 ) -> Result<Response, AppError> {
     let case = cases::get(&state.db, id).await?.filter(|c| may_see(&user, c)).ok_or_else(AppError::not_found)?;
@@ -140,8 +131,10 @@ pub async fn act(
     } else {
         None
     };
+    // Fields refused at the door arrive emptied (never shown again): say why.
+    refused.explain(&mut errors, ctx.lang);
     let (Some(input), true) = (input, errors.is_empty()) else {
-        let feedback = Feedback::invalid(kind, errors, form.without_card_numbers());
+        let feedback = Feedback::invalid(kind, errors, form);
         return case_page::render(&state, ctx, &user, id, feedback).await;
     };
 
@@ -158,9 +151,16 @@ pub async fn assign(
     ctx: PageContext,
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<i64>,
+    refused: Refused,
     axum::Form(form): axum::Form<ActForm>,
 ) -> Result<Response, AppError> {
     let case = cases::get(&state.db, id).await?.filter(|c| may_see(&user, c)).ok_or_else(AppError::not_found)?;
+    if !refused.is_empty() {
+        // An emptied assignee would read as "nobody": refuse instead of unassigning.
+        let mut errors = FieldErrors::default();
+        refused.explain(&mut errors, ctx.lang);
+        return case_page::render(&state, ctx, &user, case.id, Feedback::invalid_assign(errors, form)).await;
+    }
     let version: i64 = form.version.trim().parse().map_err(|_| bad_request())?;
     let desk = cases::desk_users(&state.db).await?;
     let assignee = match form.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
@@ -172,7 +172,7 @@ pub async fn assign(
                 None => {
                     let mut errors = FieldErrors::default();
                     errors.add("assignee", ctx.t("action.error.choice"));
-                    let feedback = Feedback::invalid_assign(errors, form.without_card_numbers());
+                    let feedback = Feedback::invalid_assign(errors, form);
                     return case_page::render(&state, ctx, &user, case.id, feedback).await;
                 }
             }

@@ -15,6 +15,7 @@ use crate::db::users;
 use crate::domain::role::Role;
 use crate::web::forms::FieldErrors;
 use crate::web::pages::lang::safe_next;
+use crate::web::screen::Refused;
 use crate::web::session::{self, SessionToken};
 use crate::web::{AppError, AppState, PageContext};
 
@@ -61,6 +62,7 @@ pub async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     ctx: PageContext,
+    refused: Refused,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let email_norm = form.email.trim().to_lowercase();
@@ -72,6 +74,10 @@ pub async fn submit(
         Ok((status, page).into_response())
     };
 
+    // Refused at the door and emptied: said before any look-up.
+    if let Some(refusal) = refused.first() {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, refusal.message_key());
+    }
     if !state.throttle.allow(&email_norm, client_ip(&state.config, peer, &headers)) {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "error.http.too_many_requests");
     }
