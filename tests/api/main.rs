@@ -14,5 +14,6 @@ mod mail;
 mod queues;
 mod records_browser;
 mod refresh;
+mod screening;
 mod smtp_server;
 mod workflow;
