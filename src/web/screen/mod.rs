@@ -1,4 +1,4 @@
-//! Screening at the door: one middleware, [`guard`], runs every text a request brings — path segments, query values, form fields, JSON strings, multipart field names, file names and text fields, the `X-File-Name` header — through `domain::screen` before any handler, query or log line sees it.
+//! Screening at the door: one middleware, [`guard`], runs every text a request brings — path segments, query values, form fields, JSON strings, multipart field names, file names and text fields, the headers whose text is kept — through `domain::screen` before any handler, query or log line sees it.
 //!
 //! A refused value is emptied before the request goes any further, so no handler can store,
 //! log or echo it: the one rule for echoing is that a value that held a card number (or a
@@ -320,8 +320,9 @@ fn screen_value(value: &Value, key: &str, refused: &mut Refused) {
     }
 }
 
-/// The headers whose text is kept: the name an API import is stored under.
-const KEPT_HEADERS: &[&str] = &["x-file-name"];
+/// The headers whose text is kept: the name an API import is stored under, and the key an API
+/// client files a claim under (§6: stored with the case to make filing idempotent).
+const KEPT_HEADERS: &[&str] = &["x-file-name", "idempotency-key"];
 
 fn refused_in_headers(headers: &HeaderMap) -> Option<Refused> {
     let mut refused = Refused::default();
@@ -548,6 +549,9 @@ mod tests {
             headers.insert("x-file-name", name.parse().unwrap());
             assert!(refused_in_headers(&headers).is_some(), "{name}");
         }
+        headers.clear();
+        headers.insert("idempotency-key", "order-4111-1111-1111-1111".parse().unwrap());
+        assert!(refused_in_headers(&headers).is_some());
         let req = axum::http::Request::builder().header("x-request-id", "4111-1111-1111-1111").body(()).unwrap();
         assert!(scrub_request_id(req).headers().get("x-request-id").is_none());
         let req = axum::http::Request::builder().header("x-request-id", "0123abcd").body(()).unwrap();
