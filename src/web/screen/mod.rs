@@ -362,7 +362,7 @@ fn refused_in_path(path: &str, template: Option<&str>) -> Option<Refusal> {
 
 /// `%XX` escapes decoded (`+` is left alone: it means a space only in forms, which
 /// `form_urlencoded` decodes itself); bytes that are not UTF-8 become U+FFFD.
-pub fn percent_decode(text: &str) -> Cow<'_, str> {
+fn percent_decode(text: &str) -> Cow<'_, str> {
     if !text.contains('%') {
         return Cow::Borrowed(text);
     }
