@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use crate::auth::{password, token};
 use crate::db::users::{self, CreateUserError, NewUser};
 use crate::db::{Db, DbError, api_tokens, merchants};
-use crate::domain::account::{EmailAddress, check_new_password};
+use crate::domain::account::{AccountError, EmailAddress, check_new_password};
 use crate::domain::role::Role;
 use crate::i18n::Lang;
 
@@ -105,7 +105,11 @@ pub async fn add_user(
     password: String,
 ) -> anyhow::Result<i64> {
     let role = parse_role(role)?;
-    let email = EmailAddress::parse(email).map_err(|_| anyhow::anyhow!("{email:?} is not an email address"))?;
+    let email = EmailAddress::parse(email).map_err(|e| match e {
+        // Never repeated back, not even to the operator's terminal.
+        AccountError::EmailFullCardNumber => anyhow::anyhow!("--email: {}", Lang::En.t("error.email_full_card_number")),
+        _ => anyhow::anyhow!("{email:?} is not an email address"),
+    })?;
     check_new_password(&password, &password, &email)
         .map_err(|e| anyhow::anyhow!("{}", Lang::En.t_args(&format!("error.{}", e.code()), &e.args())))?;
     match create_user(db, role, &email, merchant_ids, password).await {
@@ -121,6 +125,10 @@ pub async fn add_token(db: &Db, role: &str, merchant_ids: &[String], name: &str)
     let role = parse_role(role)?;
     if name.trim().is_empty() {
         bail!("give the token a --name that says who uses it");
+    }
+    // The name is stored and listed on the admin page: the same screen as every web field.
+    if let Err(refusal) = crate::domain::screen::screen(name, crate::domain::screen::Shape::Line) {
+        bail!("--name: {}", Lang::En.t(refusal.message_key()));
     }
     check_merchants(db, role, merchant_ids).await?;
     let secret = token::generate();

@@ -140,8 +140,12 @@ pub async fn file(db: &Db, ctx: &MatchContext<'_>, filing: &Filing<'_>) -> anyho
 
     // §6: the same customer's open case on the same payment is the case; nothing new is filed.
     let matched_ids: Vec<i64> = decision.matched.iter().map(|&i| found[i].0).collect();
-    let same_customer = |c: &cases::OpenCase| {
-        (contact.user_id.is_some() && c.customer_user_id == contact.user_id) || c.contact_email_norm == email_norm
+    // A signed-in customer is their account; anyone else is their address. (A case filed
+    // without an account under a signed-in customer's address is not theirs until its link is
+    // opened: until then the desk sorts the two out.)
+    let same_customer = |c: &cases::OpenCase| match contact.user_id {
+        Some(user) => c.customer_user_id == Some(user),
+        None => c.contact_email_norm == email_norm,
     };
     if let Some(open) = cases::open_cases_on(db, &matched_ids).await?.iter().find(|c| same_customer(c)) {
         return Ok(Filed::Existing(open.case_id));

@@ -1,5 +1,7 @@
 //! Account rules: what an email address and a password must be.
 
+use crate::domain::screen;
+
 /// An email address as typed, with its case-insensitive form for uniqueness and look-ups.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EmailAddress {
@@ -11,6 +13,9 @@ pub struct EmailAddress {
 pub enum AccountError {
     #[error("email_invalid")]
     EmailInvalid,
+    /// A full card number in any part of the address: it would be stored, mailed and shown.
+    #[error("email_full_card_number")]
+    EmailFullCardNumber,
     #[error("password_too_short")]
     PasswordTooShort,
     #[error("password_too_long")]
@@ -25,6 +30,7 @@ impl AccountError {
     pub fn code(self) -> &'static str {
         match self {
             AccountError::EmailInvalid => "email_invalid",
+            AccountError::EmailFullCardNumber => "email_full_card_number",
             AccountError::PasswordTooShort => "password_too_short",
             AccountError::PasswordTooLong => "password_too_long",
             AccountError::PasswordIsEmail => "password_is_email",
@@ -46,6 +52,9 @@ impl EmailAddress {
     /// Whether the address works is proven by the verification email, not by a regex.
     pub fn parse(text: &str) -> Result<EmailAddress, AccountError> {
         let text = text.trim();
+        if screen::holds_card_number(text, screen::Shape::Line) {
+            return Err(AccountError::EmailFullCardNumber);
+        }
         let (local, domain) = text.rsplit_once('@').ok_or(AccountError::EmailInvalid)?;
         let domain_ok = domain.contains('.')
             && !domain.starts_with('.')
@@ -115,6 +124,23 @@ mod tests {
         ] {
             assert_eq!(EmailAddress::parse(bad), Err(AccountError::EmailInvalid), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_address_holding_a_card_number_in_any_part_is_refused() {
+        for text in [
+            "4111111111111111@example.com",
+            "4111-1111-1111-1111@example.com",
+            "4111.1111.1111.1111@example.com",
+            "li.wei+4111111111111111@example.com",
+            "４１１１１１１１１１１１１１１１@example.com",
+            "someone@4111111111111111.example.com",
+        ] {
+            assert_eq!(EmailAddress::parse(text), Err(AccountError::EmailFullCardNumber), "{text}");
+        }
+        // Digits that are no card number are fine.
+        assert!(EmailAddress::parse("wei2026@example.com").is_ok());
+        assert!(EmailAddress::parse("4111111111111112@example.com").is_ok());
     }
 
     #[test]

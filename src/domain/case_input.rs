@@ -10,9 +10,10 @@
 //!   amount the terminal should have charged;
 //! - a customer appealing says why; withdrawing or confirming the money arrived may add a note.
 
-use crate::domain::card::contains_full_card_number;
 use crate::domain::case_state::ActionKind;
 use crate::domain::money::{Currency, Money};
+use crate::domain::records::{is_rrn, is_six_digits};
+use crate::domain::screen::{self, Refusal, Shape};
 
 /// Longest reason or note kept, in characters.
 pub const NOTE_MAX_CHARS: usize = 2000;
@@ -63,6 +64,8 @@ pub enum InputProblem {
     Required,
     TooLong,
     FullCardNumber,
+    /// NUL and the like (a note may hold line breaks and tabs).
+    ControlCharacter,
     /// Not six digits (batch, trace).
     SixDigits,
     /// Not twelve letters or digits.
@@ -84,6 +87,7 @@ impl InputProblem {
             InputProblem::Required => "required",
             InputProblem::TooLong => "too_long",
             InputProblem::FullCardNumber => "full_card_number",
+            InputProblem::ControlCharacter => "control_character",
             InputProblem::SixDigits => "six_digits",
             InputProblem::Rrn => "rrn",
             InputProblem::Amount => "amount",
@@ -111,14 +115,6 @@ pub struct CaseFacts {
 
 fn blank_to_none(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-fn six_digits(text: &str) -> bool {
-    text.len() == 6 && text.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn rrn(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 /// Which fields an action's form has, and which of them are required: pages build forms from it.
@@ -186,14 +182,21 @@ pub fn check(
     let mut errors = Vec::new();
     let mut fail = |field: &'static str, problem: InputProblem| errors.push(InputError { field, problem });
 
-    // Every typed field is screened for card numbers before anything else looks at it.
+    // Every typed field goes through the screen before anything else looks at it.
     let screened = |field: &'static str, value: &Option<String>, fail: &mut dyn FnMut(&'static str, InputProblem)| {
         let text = blank_to_none(value)?;
-        if contains_full_card_number(text) {
-            fail(field, InputProblem::FullCardNumber);
-            return None;
+        let shape = if field == "reason" { Shape::Text } else { Shape::Line };
+        match screen::screen(text, shape) {
+            Ok(()) => Some(text.to_owned()),
+            Err(Refusal::CardNumber) => {
+                fail(field, InputProblem::FullCardNumber);
+                None
+            }
+            Err(Refusal::ControlCharacter) => {
+                fail(field, InputProblem::ControlCharacter);
+                None
+            }
         }
-        Some(text.to_owned())
     };
 
     let mut input = ActionInput {
@@ -220,7 +223,7 @@ pub fn check(
         let trace = screened("trace_no", &form.trace_no, &mut fail);
         let rrn_text = screened("rrn", &form.rrn, &mut fail);
         let batch = match batch {
-            Some(b) if six_digits(&b) => Some(b),
+            Some(b) if is_six_digits(&b) => Some(b),
             Some(_) => {
                 fail("batch_no", InputProblem::SixDigits);
                 None
@@ -232,7 +235,7 @@ pub fn check(
             None => None,
         };
         let trace = match trace {
-            Some(t) if six_digits(&t) => Some(t),
+            Some(t) if is_six_digits(&t) => Some(t),
             Some(_) => {
                 fail("trace_no", InputProblem::SixDigits);
                 None
@@ -244,7 +247,7 @@ pub fn check(
             None => None,
         };
         let rrn_ok = match &rrn_text {
-            Some(r) if !rrn(r) => {
+            Some(r) if !is_rrn(r) => {
                 fail("rrn", InputProblem::Rrn);
                 false
             }
@@ -363,6 +366,16 @@ mod tests {
         };
         assert_eq!(errors(ActionKind::MerchantContest, &f), vec![("reason", InputProblem::FullCardNumber)]);
         assert_eq!(errors(ActionKind::MarkExecuted, &f), vec![("batch_no", InputProblem::FullCardNumber)]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_a_note_keeps_its_line_breaks() {
+        let f = ActionForm { reason: Some("slip\0attached".into()), ..form() };
+        assert_eq!(errors(ActionKind::MerchantContest, &f), vec![("reason", InputProblem::ControlCharacter)]);
+        let f = ActionForm { batch_no: Some("000\u{0}12".into()), trace_no: Some("000123".into()), ..form() };
+        assert_eq!(errors(ActionKind::MarkExecuted, &f), vec![("batch_no", InputProblem::ControlCharacter)]);
+        let f = ActionForm { reason: Some("line one\r\n\tline two".into()), ..form() };
+        assert!(check(ActionKind::MerchantContest, &f, facts(), false, &[]).is_ok());
     }
 
     #[test]

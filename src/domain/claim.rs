@@ -2,8 +2,9 @@
 //!
 //! Validation is pure: the clock (`now`) and the deployment's currency are parameters. Every
 //! problem is reported at once, per field, as a code plus placeholder arguments (the catalog
-//! holds the words). A full card number typed into any field is refused without ever being
-//! echoed back, and `ClaimInput`'s `Debug` hides it so it cannot reach a log by accident.
+//! holds the words). Every field goes through the one screen (`domain::screen`): a full card
+//! number or a control character is refused without ever being echoed back, and `ClaimInput`'s
+//! `Debug` hides a card number so it cannot reach a log by accident.
 
 use std::fmt;
 
@@ -13,9 +14,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::domain::card::contains_full_card_number;
 use crate::domain::codes::code_enum;
 use crate::domain::money::{Currency, Money};
+use crate::domain::records::{is_merchant_id, is_terminal_id};
+use crate::domain::screen::{self, Refusal, Shape};
 
 /// Longest accepted merchant name, in characters (not bytes, so Chinese names get the same room).
 pub const MERCHANT_NAME_MAX_CHARS: usize = 100;
@@ -146,6 +148,17 @@ code_enum! {
     }
 }
 
+impl ClaimField {
+    /// What the screen lets through in this field.
+    pub fn shape(self) -> Shape {
+        match self {
+            ClaimField::Description => Shape::Text,
+            ClaimField::MerchantId => Shape::MerchantIds,
+            _ => Shape::Line,
+        }
+    }
+}
+
 impl ClaimInput {
     fn raw(&self, field: ClaimField) -> Option<&str> {
         let value = match field {
@@ -170,7 +183,8 @@ impl fmt::Debug for ClaimInput {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = f.debug_struct("ClaimInput");
         for field in ClaimField::ALL {
-            let shown = self.raw(field).map(|v| if contains_full_card_number(v) { "[redacted]" } else { v });
+            let shown =
+                self.raw(field).map(|v| if screen::holds_card_number(v, field.shape()) { "[redacted]" } else { v });
             s.field(field.as_str(), &shown);
         }
         s.finish()
@@ -208,6 +222,8 @@ pub enum ClaimProblem {
     },
     /// A full card number; the value is never repeated in the message.
     FullCardNumber,
+    /// A control character (NUL and the like; free text may hold line breaks and tabs).
+    ControlCharacter,
 }
 
 impl ClaimProblem {
@@ -228,6 +244,7 @@ impl ClaimProblem {
             ClaimProblem::TerminalIdInvalid => "terminal_id_invalid",
             ClaimProblem::TooLong { .. } => "text_too_long",
             ClaimProblem::FullCardNumber => "full_card_number",
+            ClaimProblem::ControlCharacter => "control_character",
         }
     }
 
@@ -241,7 +258,7 @@ impl ClaimProblem {
     }
 
     /// Every code this module can produce itself (money codes come from the money module).
-    pub const OWN_CODES: [&'static str; 14] = [
+    pub const OWN_CODES: [&'static str; 15] = [
         "field_required",
         "claim_kind_unknown",
         "card_last4_invalid",
@@ -256,6 +273,7 @@ impl ClaimProblem {
         "terminal_id_invalid",
         "text_too_long",
         "full_card_number",
+        "control_character",
     ];
 }
 
@@ -316,14 +334,6 @@ impl Claim {
     }
 }
 
-pub fn is_merchant_id(text: &str) -> bool {
-    (1..=15).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-pub fn is_terminal_id(text: &str) -> bool {
-    text.len() == 8 && text.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 fn all_digits(text: &str, len: usize) -> bool {
     text.len() == len && text.bytes().all(|b| b.is_ascii_digit())
 }
@@ -338,17 +348,21 @@ impl ClaimInput {
             errors.push(ClaimFieldError { field, problem });
         };
 
-        // The card-number screen runs first on every field, and a field that fails it is not
-        // looked at again: any other message about it could quote or hint at the number. A
-        // valid MID is exempt because some real 15-digit MIDs pass Luhn by chance.
+        // The screen runs first on every field, and a field that fails it is not looked at
+        // again: any other message about it could quote or hint at the number.
         let usable = |field: ClaimField, fail: &mut dyn FnMut(ClaimField, ClaimProblem)| {
             let value = self.raw(field)?;
-            let exempt = field == ClaimField::MerchantId && is_merchant_id(value);
-            if !exempt && contains_full_card_number(value) {
-                fail(field, ClaimProblem::FullCardNumber);
-                return None;
+            match screen::screen(value, field.shape()) {
+                Ok(()) => Some(value),
+                Err(Refusal::CardNumber) => {
+                    fail(field, ClaimProblem::FullCardNumber);
+                    None
+                }
+                Err(Refusal::ControlCharacter) => {
+                    fail(field, ClaimProblem::ControlCharacter);
+                    None
+                }
             }
-            Some(value)
         };
         let kind_raw = usable(ClaimField::Kind, &mut fail);
         let last4_raw = usable(ClaimField::CardLast4, &mut fail);
@@ -947,7 +961,13 @@ mod tests {
 
     #[test]
     fn card_numbers_typed_without_spaces_or_with_hyphens_are_caught_too() {
-        for text in ["4111111111111111", "4111-1111-1111-1111", "note 5500005555555559"] {
+        for text in [
+            "4111111111111111",
+            "4111-1111-1111-1111",
+            "4111.1111.1111.1111",
+            "４１１１ １１１１ １１１１ １１１１",
+            "note 5500005555555559",
+        ] {
             let raw = ClaimInput { description: Some(text.into()), ..input("no_receipt") };
             assert_eq!(errors(&raw), vec![(ClaimField::Description, "full_card_number")]);
         }
@@ -959,7 +979,7 @@ mod tests {
     #[test]
     fn a_valid_mid_that_happens_to_pass_luhn_is_accepted() {
         // 378282246310005 passes Luhn; as a 15-digit MID it is legitimate.
-        assert!(contains_full_card_number("378282246310005"));
+        assert!(screen::contains_full_card_number("378282246310005"));
         let raw = ClaimInput { merchant_id: Some("378282246310005".into()), ..input("no_receipt") };
         let claim = raw.validate(Currency::CNY, now()).unwrap();
         assert_eq!(claim.merchant_id.as_deref(), Some("378282246310005"));
@@ -968,6 +988,16 @@ mod tests {
         assert_eq!(errors(&raw), vec![(ClaimField::MerchantId, "full_card_number")]);
         let raw = ClaimInput { description: Some("378282246310005".into()), ..input("no_receipt") };
         assert_eq!(errors(&raw), vec![(ClaimField::Description, "full_card_number")]);
+    }
+
+    #[test]
+    fn control_characters_are_refused_but_a_description_keeps_its_line_breaks() {
+        let raw = ClaimInput { merchant_name: Some("Shop\0".into()), ..input("no_receipt") };
+        assert_eq!(errors(&raw), vec![(ClaimField::MerchantName, "control_character")]);
+        let raw = ClaimInput { description: Some("a\u{0}b".into()), ..input("no_receipt") };
+        assert_eq!(errors(&raw), vec![(ClaimField::Description, "control_character")]);
+        let raw = ClaimInput { description: Some("first\r\nsecond\tline".into()), ..input("no_receipt") };
+        assert!(raw.validate(Currency::CNY, now()).is_ok());
     }
 
     #[test]
@@ -1033,6 +1063,7 @@ mod tests {
             ClaimProblem::TerminalIdInvalid,
             ClaimProblem::TooLong { max: 1 },
             ClaimProblem::FullCardNumber,
+            ClaimProblem::ControlCharacter,
         ];
         let codes: Vec<&str> = problems.iter().map(ClaimProblem::code).collect();
         assert_eq!(codes, ClaimProblem::OWN_CODES);

@@ -14,3 +14,4 @@ pub mod limits;
 pub mod money;
 pub mod records;
 pub mod role;
+pub mod screen;

@@ -925,7 +925,13 @@ mod tests {
         assert!(is_merchant_id("ABCdef123456789"));
         assert!(!is_merchant_id(""));
         assert!(!is_merchant_id("１２３"));
+        assert!(is_merchant_id("851424736185314"));
+        assert!(!is_merchant_id("8514247361853140"));
+        assert!(!is_merchant_id("85142-473"));
         assert!(is_terminal_id("T0000001"));
+        assert!(is_terminal_id("03503484"));
+        assert!(!is_terminal_id("0350348"));
+        assert!(!is_terminal_id("0350348x9"));
         assert!(is_rrn("ABC123456789"));
         assert!(is_auth_code("A1B2C3"));
         assert!(is_response_code("N7"));

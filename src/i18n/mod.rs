@@ -125,6 +125,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("mail.toml", include_str!("mail.toml")),
     ("actions.toml", include_str!("actions.toml")),
     ("queue.toml", include_str!("queue.toml")),
+    ("screen.toml", include_str!("screen.toml")),
 ];
 
 #[derive(Debug)]

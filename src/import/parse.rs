@@ -7,10 +7,8 @@
 
 use std::io::{BufRead, BufReader, Read};
 
-use crate::domain::card::contains_full_card_number;
-use crate::domain::records::{
-    FieldError, JournalFields, JournalRow, SettlementEntry, SettlementFields, is_merchant_id,
-};
+use crate::domain::records::{FieldError, JournalFields, JournalRow, SettlementEntry, SettlementFields};
+use crate::domain::screen::{Shape, contains_full_card_number, holds_card_number};
 
 /// Journal columns, in the order of `JournalFields`.
 pub const JOURNAL_COLUMNS: [&str; 17] = [
@@ -346,8 +344,8 @@ impl<R: Read, const N: usize> Table<R, N> {
 
         let mut problems = Vec::new();
         for (at, value) in self.record.iter().enumerate() {
-            let exempt = Some(at) == self.merchant_id_at && is_merchant_id(value);
-            if !exempt && contains_full_card_number(value) {
+            let shape = if Some(at) == self.merchant_id_at { Shape::MerchantIds } else { Shape::Line };
+            if holds_card_number(value, shape) {
                 // The value itself is never copied: it must not reach logs or screens.
                 problems.push(FieldError {
                     column: self.name_at.get(at).copied(),
@@ -753,6 +751,12 @@ receipt_printed,card,amount,currency,local_time,orig_trace_no,orig_batch_no,resp
         for column in ["terminal_event", "response_code", "auth_code", "rrn", "local_time"] {
             let err = one_journal_error(&journal_with(column, "4111 1111 1111 1111"));
             assert_eq!(codes(&err), vec![(Some(column), FULL_CARD_NUMBER)], "{column}");
+        }
+        for typed in
+            ["4111.1111.1111.1111", "４１１１１１１１１１１１１１１１", "４１１１　１１１１　１１１１　１１１１"]
+        {
+            let err = one_journal_error(&journal_with("terminal_event", typed));
+            assert_eq!(codes(&err), vec![(Some("terminal_event"), FULL_CARD_NUMBER)], "{typed}");
         }
         let quoted = journal_with("terminal_event", "\"card: 4111-1111-1111-1111, thanks\"");
         assert!(one_journal_error(&quoted).rejects_file());

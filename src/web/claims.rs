@@ -24,6 +24,7 @@ use crate::domain::role::Role;
 use crate::web::account::ClientIp;
 use crate::web::forms::FieldErrors;
 use crate::web::pages::message::MessagePage;
+use crate::web::screen::Refused;
 use crate::web::session::{self, CurrentUser};
 use crate::web::{AppError, AppState, PageContext};
 
@@ -120,6 +121,7 @@ pub async fn submit(
     ctx: PageContext,
     user: Option<Extension<CurrentUser>>,
     Path(kind): Path<String>,
+    refused: Refused,
     Form(form): Form<ClaimForm>,
 ) -> Result<Response, AppError> {
     let kind = ClaimKind::parse(&kind).ok_or_else(AppError::not_found)?;
@@ -163,24 +165,9 @@ pub async fn submit(
             }
         },
     };
-    let (Ok(claim), Some(email)) = (claim, email) else {
-        // A refused card number is not shown again: clear every field that held one.
-        let mut form = form;
-        for (field, value) in [
-            ("card_last4", &mut form.card_last4),
-            ("card_first6", &mut form.card_first6),
-            ("amount", &mut form.amount),
-            ("expected_amount", &mut form.expected_amount),
-            ("merchant_id", &mut form.merchant_id),
-            ("terminal_id", &mut form.terminal_id),
-            ("merchant_name", &mut form.merchant_name),
-            ("description", &mut form.description),
-        ] {
-            if crate::domain::card::contains_full_card_number(value) {
-                debug_assert!(errors.get(field).is_some(), "validation refuses every card number");
-                value.clear();
-            }
-        }
+    // Fields refused at the door arrive emptied: say why, in place of "required".
+    refused.explain(&mut errors, ctx.lang);
+    let (Ok(claim), Some(email), true) = (claim, email, errors.is_empty()) else {
         let page = FormPage { ctx, kind, form, errors, currencies: CURRENCIES, signed_in: user.is_some() };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };

@@ -27,10 +27,9 @@ pub struct PageContext {
 impl PageContext {
     pub fn new(parts: &Parts, state: &AppState) -> PageContext {
         let csrf = parts.extensions.get::<SessionToken>().map(|s| state.keys.csrf_token(s)).unwrap_or_default();
-        let path = match parts.uri.path_and_query() {
-            Some(pq) if parts.method == axum::http::Method::GET => pq.as_str().to_owned(),
-            _ => parts.uri.path().to_owned(),
-        };
+        // Never a refused value: error pages are built from the request as it arrived.
+        let query = if parts.method == axum::http::Method::GET { parts.uri.query() } else { None };
+        let path = super::screen::echoable_path(parts.uri.path(), query);
         let user = parts.extensions.get::<CurrentUser>().cloned();
         let lang =
             user.as_ref().and_then(|u| u.lang).unwrap_or_else(|| negotiate(&parts.headers, state.config.default_lang));

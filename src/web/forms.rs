@@ -16,6 +16,12 @@ impl FieldErrors {
         self.add(field, lang.t_args(&format!("error.{code}"), args));
     }
 
+    /// Sets the field's only message, dropping any other it had.
+    pub fn replace(&mut self, field: &str, message: impl Into<String>) {
+        self.0.retain(|(f, _)| f != field);
+        self.add(field, message);
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.iter().find(|(f, _)| f == field).map(|(_, m)| m.as_str())
     }

@@ -38,6 +38,7 @@ pub mod pages;
 pub mod queue;
 pub mod records;
 pub mod roles;
+pub mod screen;
 pub mod security;
 pub mod session;
 
@@ -62,6 +63,26 @@ impl AppState {
         crate::cases::MatchContext::new(&self.config)
     }
 }
+
+/// The forms whose pages show them again when a field is refused at the door (`screen::guard`):
+/// their handlers take `screen::Refused` and answer 4xx with the refused fields emptied, the
+/// others kept. A refused value on any other route is answered by the guard itself.
+pub const FORMS_SHOWN_AGAIN: &[(&str, &str)] = &[
+    ("POST", "/login"),
+    ("POST", "/register"),
+    ("POST", "/password/forgot"),
+    ("POST", "/password/reset"),
+    ("POST", "/claims/new/{kind}"),
+    ("POST", "/cases/{id}/act/{action}"),
+    ("POST", "/cases/{id}/assign"),
+    ("GET", "/merchant/cases"),
+    ("GET", "/agent/cases"),
+    ("GET", "/records"),
+    ("POST", "/admin/users"),
+    ("POST", "/admin/merchants"),
+    ("POST", "/admin/terminals"),
+    ("POST", "/admin/tokens"),
+];
 
 /// Form bodies are small; file uploads raise this on their own routes.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -168,17 +189,21 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .nest_service("/static", static_files)
         .fallback(error::not_found)
+        // Inside the error renderer, so a refusal is a page in the visitor's language.
+        .layer(middleware::from_fn_with_state(state.clone(), screen::guard))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
         // Outside the error renderer, so error pages know the visitor (language, CSRF token, user).
         .layer(middleware::from_fn_with_state(state.clone(), session::load))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(
             ServiceBuilder::new()
+                .map_request(screen::scrub_request_id::<axum::body::Body>)
                 .layer(SetRequestIdLayer::x_request_id(RandomRequestId))
                 .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
-                    // The path only: query strings can carry one-time tokens.
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id)
+                    // The path only: query strings can carry one-time tokens. A path holding a
+                    // card number is logged as the route it matched.
+                    tracing::info_span!("request", method = %req.method(), path = %screen::path_for_log(req), id)
                 }))
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(CatchPanicLayer::new())

@@ -15,7 +15,6 @@ use serde::Deserialize;
 
 use crate::db::cases::desk_users;
 use crate::db::queue::{self, Assignee, OPEN_STATES, QueueCursor, QueueRow, QueueSearch};
-use crate::domain::card::contains_full_card_number;
 use crate::domain::case_state::CaseState;
 use crate::domain::claim::ClaimKind;
 use crate::domain::finding::Finding;
@@ -24,6 +23,7 @@ use crate::domain::records::{is_merchant_id, is_rrn, is_terminal_id};
 use crate::i18n::Lang;
 use crate::web::case::page::local_time;
 use crate::web::forms::FieldErrors;
+use crate::web::screen::Refused;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
 
@@ -203,22 +203,6 @@ fn check(
         // Another merchant's id narrows to nothing rather than saying it exists.
         (Audience::Merchant, Some(m)) => Some(if user.merchants.contains(&m) { vec![m] } else { Vec::new() }),
     };
-
-    // Last, so it replaces the field's other message: never type a full card number, and the
-    // page does not show it back.
-    for (name, value) in [
-        ("terminal_id", &form.terminal_id),
-        ("merchant_id", &form.merchant_id),
-        ("case", &form.case),
-        ("last4", &form.last4),
-        ("rrn", &form.rrn),
-    ] {
-        // Some real 15-digit MIDs pass Luhn by chance: a well-formed MID is not a card number.
-        let a_merchant_id = name == "merchant_id" && is_merchant_id(value);
-        if !a_merchant_id && contains_full_card_number(value) {
-            errors.add(name, lang.t("browse.error.full_card_number"));
-        }
-    }
     if errors.is_empty() { Ok(search) } else { Err(errors) }
 }
 
@@ -306,18 +290,20 @@ pub async fn merchant_queue(
     State(state): State<AppState>,
     ctx: PageContext,
     Extension(user): Extension<CurrentUser>,
+    refused: Refused,
     Query(form): Query<QueueForm>,
 ) -> Result<Response, AppError> {
-    show(state, ctx, user, form, Audience::Merchant).await
+    show(state, ctx, user, form, refused, Audience::Merchant).await
 }
 
 pub async fn desk_console(
     State(state): State<AppState>,
     ctx: PageContext,
     Extension(user): Extension<CurrentUser>,
+    refused: Refused,
     Query(form): Query<QueueForm>,
 ) -> Result<Response, AppError> {
-    show(state, ctx, user, form, Audience::Desk).await
+    show(state, ctx, user, form, refused, Audience::Desk).await
 }
 
 async fn show(
@@ -325,6 +311,7 @@ async fn show(
     ctx: PageContext,
     user: CurrentUser,
     form: QueueForm,
+    refused: Refused,
     audience: Audience,
 ) -> Result<Response, AppError> {
     let mut form = form.trimmed();
@@ -369,14 +356,14 @@ async fn show(
         ctx,
     };
 
-    let search = match check(&form, audience, &user, now, lang) {
+    // A field refused at the door arrives emptied (it is never shown again): say why, in place
+    // of what the check says about the empty field.
+    let checked = check(&form, audience, &user, now, lang)
+        .and_then(|search| if refused.is_empty() { Ok(search) } else { Err(FieldErrors::default()) });
+    let search = match checked {
         Ok(search) => search,
-        Err(errors) => {
-            for (name, value) in form.fields_mut() {
-                if errors.get(name).is_some() && contains_full_card_number(value) {
-                    value.clear();
-                }
-            }
+        Err(mut errors) => {
+            refused.explain(&mut errors, lang);
             page.ctx.path = form.href(path, None);
             page.form = form;
             page.errors = errors;

@@ -19,7 +19,6 @@ use serde::Deserialize;
 use crate::db::browse::{self, Cursor, RecordKind, Search};
 use crate::db::merchants;
 use crate::db::records::{StoredJournal, StoredSettlement};
-use crate::domain::card::contains_full_card_number;
 use crate::domain::money::{Currency, Money};
 use crate::domain::records::{
     Direction, JournalRow, SettlementEntry, TerminalEvent, TxnStatus, TxnType, is_merchant_id, is_rrn, is_six_digits,
@@ -28,6 +27,7 @@ use crate::domain::records::{
 use crate::domain::role::Role;
 use crate::i18n::{Lang, format};
 use crate::web::forms::FieldErrors;
+use crate::web::screen::Refused;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
 
@@ -192,25 +192,6 @@ fn check(form: &SearchForm, tz: &TimeZone, lang: Lang) -> Result<Asked, FieldErr
         cursor
     });
 
-    // Checked last, so it overrides the field's other message: a full card number typed into any
-    // field is answered with the one thing to know, and the page never shows it back.
-    for (name, value) in [
-        ("rrn", &form.rrn),
-        ("trace_no", &form.trace_no),
-        ("terminal_id", &form.terminal_id),
-        ("merchant_id", &form.merchant_id),
-        ("last4", &form.last4),
-        ("amount", &form.amount),
-        ("from", &form.from),
-        ("to", &form.to),
-    ] {
-        // Some real 15-digit MIDs pass Luhn by chance: a well-formed MID is not a card number.
-        let a_merchant_id = name == "merchant_id" && is_merchant_id(value);
-        if !a_merchant_id && contains_full_card_number(value) {
-            errors.replace_key(lang, name, "browse.error.full_card_number");
-        }
-    }
-
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -218,25 +199,14 @@ fn check(form: &SearchForm, tz: &TimeZone, lang: Lang) -> Result<Asked, FieldErr
     Ok(Asked { kind, merchant_id, search })
 }
 
-/// Small additions to the shared [`FieldErrors`] for this page.
+/// A small addition to the shared [`FieldErrors`] for this page.
 trait AddKey {
     fn add_key(&mut self, lang: Lang, field: &str, key: &str);
-    /// Sets the field's only message, dropping any other it had.
-    fn replace_key(&mut self, lang: Lang, field: &str, key: &str);
 }
 
 impl AddKey for FieldErrors {
     fn add_key(&mut self, lang: Lang, field: &str, key: &str) {
         self.add(field, lang.t(key));
-    }
-
-    fn replace_key(&mut self, lang: Lang, field: &str, key: &str) {
-        let mut kept = FieldErrors::default();
-        for (f, message) in self.all().iter().filter(|(f, _)| f != field) {
-            kept.add(f, message.clone());
-        }
-        kept.add(field, lang.t(key));
-        *self = kept;
     }
 }
 
@@ -384,12 +354,20 @@ pub async fn browse(
     State(state): State<AppState>,
     ctx: PageContext,
     Extension(user): Extension<CurrentUser>,
+    refused: Refused,
     Query(form): Query<SearchForm>,
 ) -> Result<Response, AppError> {
     let form = form.trimmed();
     let staff = user.role.is_staff();
     let tz = &state.config.timezone;
-    let checked = check(&form, tz, ctx.lang);
+    // A field refused at the door arrives emptied (it is never shown again): say why, in place
+    // of what the check says about the empty field.
+    let checked = check(&form, tz, ctx.lang)
+        .and_then(|asked| if refused.is_empty() { Ok(asked) } else { Err(FieldErrors::default()) })
+        .map_err(|mut errors| {
+            refused.explain(&mut errors, ctx.lang);
+            errors
+        });
 
     // Reach first: a merchant user learns nothing about other merchants, not even whether a
     // field typed for them was well-formed.
@@ -432,9 +410,7 @@ pub async fn browse(
         Ok(asked) => asked,
         Err(errors) => {
             page.kind = RecordKind::parse(&form.kind).unwrap_or(RecordKind::Journal);
-            page.form = without_card_numbers(form, &errors);
-            // The language switch sends the visitor back to this page's address, which would
-            // carry a refused card number along with it.
+            page.form = form;
             page.ctx.path = page.form.query(None);
             page.errors = errors;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
@@ -470,28 +446,6 @@ pub async fn browse(
     page.newest_href = search.before.map(|_| form.query(None));
     page.form = form;
     Ok(page.into_response())
-}
-
-/// The form to show again, minus any field that held a full card number: it must not travel
-/// back to the browser, not even into the input it came from.
-fn without_card_numbers(mut form: SearchForm, errors: &FieldErrors) -> SearchForm {
-    let card_message =
-        |field: &str| Lang::ALL.iter().any(|l| errors.get(field) == Some(l.t("browse.error.full_card_number")));
-    for (name, value) in [
-        ("rrn", &mut form.rrn),
-        ("trace_no", &mut form.trace_no),
-        ("terminal_id", &mut form.terminal_id),
-        ("merchant_id", &mut form.merchant_id),
-        ("last4", &mut form.last4),
-        ("amount", &mut form.amount),
-        ("from", &mut form.from),
-        ("to", &mut form.to),
-    ] {
-        if card_message(name) {
-            value.clear();
-        }
-    }
-    form
 }
 
 fn journal_line(stored: StoredJournal, lang: Lang, tz: &TimeZone) -> Result<JournalLine, AppError> {
@@ -716,25 +670,11 @@ mod tests {
     }
 
     #[test]
-    fn a_full_card_number_gets_its_own_message_and_is_not_shown_again() {
-        let f = form(&[("last4", "6228480012345671"), ("rrn", "6228 4800 1234 5671")]);
-        let errors = check(&f, &shanghai(), Lang::En).unwrap_err();
-        assert_eq!(errors.get("last4"), Some(Lang::En.t("browse.error.full_card_number")));
-        assert_eq!(errors.get("rrn"), Some(Lang::En.t("browse.error.full_card_number")));
-        assert_eq!(errors.all().len(), 2, "one message per field");
-        let shown = without_card_numbers(f, &errors);
-        assert_eq!((shown.last4.as_str(), shown.rrn.as_str()), ("", ""));
-    }
-
-    #[test]
     fn a_merchant_id_that_happens_to_pass_luhn_is_still_a_merchant_id() {
-        // A sample merchant's real MID; 15 digits that pass the Luhn check.
-        assert!(contains_full_card_number("835883278854443"));
+        // A sample merchant's real MID; 15 digits that pass the Luhn check (the screen lets it
+        // through in this field: `domain::screen`).
         let asked = check(&form(&[("merchant_id", "835883278854443")]), &shanghai(), Lang::En).unwrap();
         assert_eq!(asked.merchant_id.as_deref(), Some("835883278854443"));
-        // Spaced or longer, it is no MID: refused as the card number it may be.
-        let errors = check(&form(&[("merchant_id", "6228480012345671")]), &shanghai(), Lang::En).unwrap_err();
-        assert_eq!(errors.get("merchant_id"), Some(Lang::En.t("browse.error.full_card_number")));
     }
 
     #[test]
@@ -774,7 +714,7 @@ mod tests {
             .chain([Direction::Debit, Direction::Credit].map(direction_key))
             .chain(["browse.receipt.yes", "browse.receipt.no", "browse.error.kind", "browse.error.last4"])
             .chain(["browse.error.time", "browse.error.range_reversed", "browse.error.cursor", "browse.cancels"])
-            .chain(["browse.error.full_card_number", "browse.amount"]);
+            .chain(["browse.amount"]);
         for key in keys {
             assert!(crate::i18n::catalog().contains(key), "{key} is not in the catalog");
         }

@@ -17,6 +17,7 @@ mod one_case;
 mod queues;
 mod records_browser;
 mod refresh;
+mod screening;
 mod smtp_server;
 mod translations;
 mod workflow;

@@ -58,11 +58,13 @@ fn offered_actions() -> Vec<ActionKind> {
 /// Every problem a typed action field can have (`action.error.<code>`).
 fn input_problems() -> Vec<InputProblem> {
     use InputProblem::*;
-    let listed = [Required, TooLong, FullCardNumber, SixDigits, Rrn, Amount, StatedAmount, AboveDebit, Choice];
+    let listed =
+        [Required, TooLong, FullCardNumber, ControlCharacter, SixDigits, Rrn, Amount, StatedAmount, AboveDebit, Choice];
     // A new variant stops this compiling until it is added to the list above.
     for p in listed {
         match p {
-            Required | TooLong | FullCardNumber | SixDigits | Rrn | Amount | StatedAmount | AboveDebit | Choice => {}
+            Required | TooLong | FullCardNumber | ControlCharacter | SixDigits | Rrn | Amount | StatedAmount
+            | AboveDebit | Choice => {}
         }
     }
     listed.to_vec()
@@ -99,6 +101,7 @@ fn error_codes() -> Vec<String> {
         AccountError::PasswordTooLong,
         AccountError::PasswordIsEmail,
         AccountError::PasswordsDiffer,
+        AccountError::EmailFullCardNumber,
     ];
     for e in accounts {
         match e {
@@ -106,7 +109,8 @@ fn error_codes() -> Vec<String> {
             | AccountError::PasswordTooShort
             | AccountError::PasswordTooLong
             | AccountError::PasswordIsEmail
-            | AccountError::PasswordsDiffer => {}
+            | AccountError::PasswordsDiffer
+            | AccountError::EmailFullCardNumber => {}
         }
     }
     let money = [

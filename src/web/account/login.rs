@@ -15,6 +15,7 @@ use crate::domain::role::Role;
 use crate::web::error::{refusal_message, retry_after_header};
 use crate::web::forms::FieldErrors;
 use crate::web::pages::lang::safe_next;
+use crate::web::screen::Refused;
 use crate::web::session::{self, SessionToken};
 use crate::web::{AppError, AppState, PageContext};
 
@@ -60,6 +61,7 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     ctx: PageContext,
+    refused: Refused,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let email_norm = form.email.trim().to_lowercase();
@@ -70,6 +72,10 @@ pub async fn submit(
     };
     let refuse = |status: StatusCode, key: &str| Ok((status, page_with(ctx.t(key).to_owned())).into_response());
 
+    // Refused at the door and emptied: said before any look-up.
+    if let Some(refusal) = refused.first() {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, refusal.message_key());
+    }
     // Checked before the password, so a refused guess learns nothing; only failures are recorded,
     // after the password is checked, so signing in successfully never uses up anything.
     let limits = state.limits.sign_in(&state.db, &email_norm, client).await?;

@@ -18,6 +18,7 @@ use crate::i18n::Lang;
 use crate::mail;
 use crate::web::forms::FieldErrors;
 use crate::web::pages::message::MessagePage;
+use crate::web::screen::Refused;
 use crate::web::{AppError, AppState, PageContext};
 
 const RESET_PURPOSE: &str = "password_reset";
@@ -45,13 +46,17 @@ pub async fn submit_forgot(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     ctx: PageContext,
+    refused: Refused,
     Form(form): Form<ForgotForm>,
 ) -> Result<Response, AppError> {
     let email = match EmailAddress::parse(&form.email) {
-        Ok(email) => email,
-        Err(e) => {
+        Ok(email) if refused.is_empty() => email,
+        parsed => {
             let mut errors = FieldErrors::default();
-            errors.add_code(ctx.lang, "email", e.code(), &e.args());
+            if let Err(e) = parsed {
+                errors.add_code(ctx.lang, "email", e.code(), &e.args());
+            }
+            refused.explain(&mut errors, ctx.lang);
             return Ok(
                 (StatusCode::UNPROCESSABLE_ENTITY, ForgotPage { ctx, email: form.email, errors }).into_response()
             );
@@ -134,8 +139,14 @@ pub struct ResetForm {
 pub async fn submit_reset(
     State(state): State<AppState>,
     ctx: PageContext,
+    refused: Refused,
     Form(form): Form<ResetForm>,
 ) -> Result<Response, AppError> {
+    if !refused.is_empty() {
+        let mut errors = FieldErrors::default();
+        refused.explain(&mut errors, ctx.lang);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, ResetPage { ctx, token: form.token, errors }).into_response());
+    }
     let token_hash = token::digest(&form.token);
     let Some(row) = email_tokens::peek(&state.db, &token_hash, RESET_PURPOSE).await? else {
         return Ok(MessagePage::link_invalid(ctx).into_response());

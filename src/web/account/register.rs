@@ -18,6 +18,7 @@ use crate::domain::role::Role;
 use crate::mail;
 use crate::web::forms::FieldErrors;
 use crate::web::pages::message::MessagePage;
+use crate::web::screen::Refused;
 use crate::web::{AppError, AppState, PageContext};
 
 pub const VERIFY_PURPOSE: &str = "verify_email";
@@ -49,6 +50,7 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(client): ClientIp,
     ctx: PageContext,
+    refused: Refused,
     Form(form): Form<RegisterForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
@@ -62,6 +64,7 @@ pub async fn submit(
             }
         }
     }
+    refused.explain(&mut errors, ctx.lang);
     let email = match email {
         Ok(email) if errors.is_empty() => email,
         _ => {

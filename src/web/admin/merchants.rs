@@ -9,7 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::db::merchants::{self, MerchantRow, NewMerchant, TerminalRow};
+use crate::domain::records::{is_merchant_id, is_terminal_id};
 use crate::web::forms::FieldErrors;
+use crate::web::screen::Refused;
 use crate::web::{AppError, AppState, PageContext};
 
 pub struct MerchantView {
@@ -38,16 +40,6 @@ pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<Mer
     page(&state, ctx, FieldErrors::default()).await
 }
 
-/// Merchant ids: up to 15 letters or digits (DESIGN.md §2).
-pub fn valid_merchant_id(id: &str) -> bool {
-    (1..=15).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
-/// Terminal ids: exactly 8 letters or digits.
-pub fn valid_terminal_id(id: &str) -> bool {
-    id.len() == 8 && id.bytes().all(|b| b.is_ascii_alphanumeric())
-}
-
 #[derive(Deserialize)]
 pub struct MerchantForm {
     #[serde(default)]
@@ -61,17 +53,19 @@ pub struct MerchantForm {
 pub async fn create(
     State(state): State<AppState>,
     ctx: PageContext,
+    refused: Refused,
     Form(form): Form<MerchantForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
     let id = form.merchant_id.trim();
-    if !valid_merchant_id(id) {
+    if !is_merchant_id(id) {
         errors.add("merchant_id", ctx.t("admin.error.merchant_id"));
     }
     let (name_zh, name_en) = (form.name_zh.trim(), form.name_en.trim());
     if name_zh.is_empty() || name_en.is_empty() || name_zh.chars().count() > 100 || name_en.chars().count() > 100 {
         errors.add("name", ctx.t("admin.error.merchant_names"));
     }
+    refused.explain(&mut errors, ctx.lang);
     if !errors.is_empty() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, errors).await?).into_response());
     }
@@ -92,36 +86,21 @@ pub struct TerminalForm {
 pub async fn add_terminal(
     State(state): State<AppState>,
     ctx: PageContext,
+    refused: Refused,
     Form(form): Form<TerminalForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
     let (mid, tid) = (form.merchant_id.trim(), form.terminal_id.trim());
     if merchants::get_merchant(&state.db, mid).await?.is_none() {
         errors.add("terminal", ctx.t("admin.error.merchant_unknown"));
-    } else if !valid_terminal_id(tid) {
+    } else if !is_terminal_id(tid) {
         errors.add("terminal", ctx.t("admin.error.terminal_id"));
     }
+    refused.explain(&mut errors, ctx.lang);
     if !errors.is_empty() {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, errors).await?).into_response());
     }
     let location: String = form.location.trim().chars().take(100).collect();
     merchants::upsert_terminal(&state.db, mid, tid, &location).await?;
     Ok(Redirect::to("/admin/merchants").into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn identifier_formats() {
-        assert!(valid_merchant_id("851424736185314"));
-        assert!(valid_merchant_id("A1"));
-        assert!(!valid_merchant_id("8514247361853140"));
-        assert!(!valid_merchant_id("85142-473"));
-        assert!(!valid_merchant_id(""));
-        assert!(valid_terminal_id("03503484"));
-        assert!(!valid_terminal_id("0350348"));
-        assert!(!valid_terminal_id("0350348x9"));
-    }
 }

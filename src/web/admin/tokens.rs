@@ -14,6 +14,7 @@ use crate::auth::token;
 use crate::db::api_tokens::{self, ApiTokenRow};
 use crate::domain::role::Role;
 use crate::web::forms::FieldErrors;
+use crate::web::screen::Refused;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
 
@@ -70,13 +71,21 @@ pub async fn create(
     State(state): State<AppState>,
     ctx: PageContext,
     Extension(me): Extension<CurrentUser>,
+    refused: Refused,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, AppError> {
     let role = Role::parse(&form.role);
     let merchant_ids = split_ids(&form.merchants);
-    if let Some(p) = token_request_problem(&state.db, &form.name, role, &merchant_ids).await? {
+    let problem = token_request_problem(&state.db, &form.name, role, &merchant_ids).await?;
+    if problem.is_some() || !refused.is_empty() {
         let mut errors = FieldErrors::default();
-        errors.add("form", ctx.t_args(p.key, &p.args));
+        if let Some(p) = problem {
+            errors.add("form", ctx.t_args(p.key, &p.args));
+        }
+        // The page shows one message for the whole form.
+        if let Some(refusal) = refused.first() {
+            errors.replace("form", ctx.t(refusal.message_key()));
+        }
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, errors, None).await?).into_response());
     }
     let role = role.expect("checked above");

@@ -14,6 +14,7 @@ use crate::db::users::{self, UserRow};
 use crate::domain::account::{EmailAddress, check_new_password};
 use crate::domain::role::Role;
 use crate::web::forms::FieldErrors;
+use crate::web::screen::Refused;
 use crate::web::{AppError, AppState, PageContext};
 
 pub struct UserView {
@@ -64,6 +65,7 @@ pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<Use
 pub async fn create(
     State(state): State<AppState>,
     ctx: PageContext,
+    refused: Refused,
     Form(form): Form<NewUserForm>,
 ) -> Result<Response, AppError> {
     let lang = ctx.lang;
@@ -84,6 +86,7 @@ pub async fn create(
     {
         errors.add("merchants", ctx.t_args(p.key, &p.args));
     }
+    refused.explain(&mut errors, lang);
     let (Some(email), Some(role), true) = (email, role, errors.is_empty()) else {
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, form, errors).await?).into_response());
     };

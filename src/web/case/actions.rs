@@ -12,6 +12,7 @@ use crate::db::cases;
 use crate::domain::case_input::{CaseFacts, check};
 use crate::domain::case_state::{ActionKind, Actor};
 use crate::web::forms::FieldErrors;
+use crate::web::screen::Refused;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
 
@@ -24,6 +25,7 @@ pub async fn act(
     ctx: PageContext,
     Extension(user): Extension<CurrentUser>,
     Path((id, action)): Path<(i64, String)>,
+    refused: Refused,
     axum::Form(form): axum::Form<ActForm>,
 ) -> Result<Response, AppError> {
     let case = cases::get(&state.db, id).await?.filter(|c| may_see(&user, c)).ok_or_else(AppError::not_found)?;
@@ -57,8 +59,10 @@ pub async fn act(
     } else {
         None
     };
+    // Fields refused at the door arrive emptied (never shown again): say why.
+    refused.explain(&mut errors, ctx.lang);
     let (Some(input), true) = (input, errors.is_empty()) else {
-        let feedback = Feedback::invalid(kind, errors, form.without_card_numbers());
+        let feedback = Feedback::invalid(kind, errors, form);
         return case_page::render(&state, ctx, &user, id, feedback).await;
     };
 
@@ -75,9 +79,16 @@ pub async fn assign(
     ctx: PageContext,
     Extension(user): Extension<CurrentUser>,
     Path(id): Path<i64>,
+    refused: Refused,
     axum::Form(form): axum::Form<ActForm>,
 ) -> Result<Response, AppError> {
     let case = cases::get(&state.db, id).await?.filter(|c| may_see(&user, c)).ok_or_else(AppError::not_found)?;
+    if !refused.is_empty() {
+        // An emptied assignee would read as "nobody": refuse instead of unassigning.
+        let mut errors = FieldErrors::default();
+        refused.explain(&mut errors, ctx.lang);
+        return case_page::render(&state, ctx, &user, case.id, Feedback::invalid_assign(errors, form)).await;
+    }
     let version: i64 = form.version.trim().parse().map_err(|_| bad_request())?;
     let desk = cases::desk_users(&state.db).await?;
     let assignee = match form.assignee.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
@@ -89,7 +100,7 @@ pub async fn assign(
                 None => {
                     let mut errors = FieldErrors::default();
                     errors.add("assignee", ctx.t("action.error.choice"));
-                    let feedback = Feedback::invalid_assign(errors, form.without_card_numbers());
+                    let feedback = Feedback::invalid_assign(errors, form);
                     return case_page::render(&state, ctx, &user, case.id, feedback).await;
                 }
             }

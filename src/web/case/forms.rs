@@ -54,17 +54,6 @@ impl ActForm {
         named_fields!(self, &).into_iter().find(|(n, _)| *n == name).and_then(|(_, v)| v.as_deref())
     }
 
-    /// The form as it may be shown again: a field holding a full card number is emptied (the
-    /// validation refused it and said why; the number itself is never echoed).
-    pub fn without_card_numbers(mut self) -> ActForm {
-        for (_, value) in named_fields!(self, &mut) {
-            if value.as_deref().is_some_and(crate::domain::card::contains_full_card_number) {
-                *value = None;
-            }
-        }
-        self
-    }
-
     pub(super) fn claim_input(&self, kind: &str, currency: &str) -> ClaimInput {
         ClaimInput {
             kind: Some(kind.to_owned()),
