@@ -371,8 +371,14 @@ impl<R: Read, const N: usize> Table<R, N> {
     fn start_line(&self) -> u64 {
         let bytes = self.record.as_slice().as_bytes();
         // `contains` on bytes is a memchr; almost no record has a quoted line break.
-        let inner_breaks = if bytes.contains(&b'\n') { bytes.iter().filter(|&&b| b == b'\n').count() } else { 0 };
-        self.csv.get_ref().lines_begun - inner_breaks as u64
+        let mut inner_breaks = if bytes.contains(&b'\n') { bytes.iter().filter(|&&b| b == b'\n').count() } else { 0 };
+        let counter = self.csv.get_ref();
+        // A quote left open runs to the end of the file, through its last line break; no line
+        // begins after that break, so it is not one the record spans.
+        if counter.reached_end && counter.at_line_start && inner_breaks > 0 {
+            inner_breaks -= 1;
+        }
+        counter.lines_begun - inner_breaks as u64
     }
 
     /// The value of known column number `column` in the current record; `""` when
@@ -392,18 +398,30 @@ struct LineCounter<R> {
     inner: BufReader<R>,
     lines_begun: u64,
     at_line_start: bool,
+    /// The parser asked for more and the file had none: only a record that the end of the
+    /// file closed (an open quote) is returned after that.
+    reached_end: bool,
 }
 
 impl<R: Read> LineCounter<R> {
     fn new(reader: R) -> Self {
-        LineCounter { inner: BufReader::with_capacity(64 * 1024, reader), lines_begun: 0, at_line_start: true }
+        LineCounter {
+            inner: BufReader::with_capacity(64 * 1024, reader),
+            lines_begun: 0,
+            at_line_start: true,
+            reached_end: false,
+        }
     }
 }
 
 impl<R: Read> Read for LineCounter<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         let buf = self.inner.fill_buf()?;
-        if buf.is_empty() || out.is_empty() {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if buf.is_empty() {
+            self.reached_end = true;
             return Ok(0);
         }
         let line_len = find_newline(buf).map_or(buf.len(), |at| at + 1);
@@ -548,6 +566,20 @@ receipt_printed,card,amount,currency,local_time,orig_trace_no,orig_batch_no,resp
         let lines: Vec<u64> =
             journal(&text).unwrap().iter().map(|r| r.as_ref().map_or_else(|e| e.line, |(line, _)| *line)).collect();
         assert_eq!(lines, vec![2, 4, 6, 7]);
+    }
+
+    #[test]
+    fn a_quote_left_open_is_reported_on_the_line_it_opens() {
+        // Found by fuzzing (fuzz/fuzz_targets/journal_reader.rs): the open quote swallows the
+        // file's last line break, which began no line, and the row was put on line 2.
+        for (tail, line) in [("\"open\nstill open\n", 3), ("\"open\nstill open", 3), ("\"open\r\n", 3)] {
+            let rows = journal(&format!("{JOURNAL_HEADER}\n{JOURNAL_ROW}\n{tail}")).unwrap();
+            let lines: Vec<u64> = rows.iter().map(|r| r.as_ref().map_or_else(|e| e.line, |(line, _)| *line)).collect();
+            assert_eq!(lines, vec![2, line], "{tail:?}");
+        }
+        // A closed quote ending in a line break is not affected.
+        let text = format!("{JOURNAL_HEADER}\n{JOURNAL_ROW}\n\"closed\n\"");
+        assert_eq!(journal(&text).unwrap()[1].as_ref().unwrap_err().line, 3);
     }
 
     #[test]
