@@ -12,7 +12,7 @@
 
 use crate::domain::card::contains_full_card_number;
 use crate::domain::case_state::ActionKind;
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::{Currency, Money, MoneyError};
 
 /// Longest reason or note kept, in characters.
 pub const NOTE_MAX_CHARS: usize = 2000;
@@ -260,6 +260,10 @@ pub fn check(
         match text {
             Some(t) => match Money::parse(&t, facts.currency) {
                 Ok(m) => Some(m),
+                Err(MoneyError::FullCardNumber) => {
+                    fail(field, InputProblem::FullCardNumber);
+                    None
+                }
                 Err(_) => {
                     fail(field, InputProblem::Amount);
                     None
@@ -363,6 +367,9 @@ mod tests {
         };
         assert_eq!(errors(ActionKind::MerchantContest, &f), vec![("reason", InputProblem::FullCardNumber)]);
         assert_eq!(errors(ActionKind::MarkExecuted, &f), vec![("batch_no", InputProblem::FullCardNumber)]);
+        // Zero padding hides it from the text screen, not from the amount as kept.
+        let f = ActionForm { reason: Some("ok".into()), amount: Some("00004111111111111111".into()), ..form() };
+        assert_eq!(errors(ActionKind::ApproveRefund, &f), vec![("amount", InputProblem::FullCardNumber)]);
     }
 
     #[test]

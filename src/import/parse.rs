@@ -150,7 +150,13 @@ impl RowError {
     /// True when this row makes the whole file unacceptable: a full card number
     /// (which must not be stored anywhere), text that is not UTF-8, or a read failure.
     pub fn rejects_file(&self) -> bool {
-        self.problems.iter().any(|p| matches!(p.code, FULL_CARD_NUMBER | ROW_NOT_UTF8 | READ_FAILED))
+        self.file_problem().is_some()
+    }
+
+    /// The problem that makes the whole file unacceptable, when there is one. Not always the
+    /// first: an amount that reads as a card number is found after the fields before it.
+    pub fn file_problem(&self) -> Option<&FieldError> {
+        self.problems.iter().find(|p| matches!(p.code, FULL_CARD_NUMBER | ROW_NOT_UTF8 | READ_FAILED))
     }
 
     pub fn has_full_card_number(&self) -> bool {
@@ -791,6 +797,17 @@ receipt_printed,card,amount,currency,local_time,orig_trace_no,orig_batch_no,resp
         let text = format!("{SETTLEMENT_HEADER}\n{}\n", SETTLEMENT_ROW.replace("CLR000000172", "4111111111111111"));
         let err = settlement(&text).unwrap().remove(0).unwrap_err();
         assert_eq!(codes(&err), vec![(Some("entry_id"), FULL_CARD_NUMBER)]);
+    }
+
+    #[test]
+    fn zero_padded_card_number_in_the_amount_rejects_the_file() {
+        // 20 digits are not a card number as text, but the amount kept would be 4111111111111111.00.
+        let text = journal_with("amount", "00004111111111111111").replace(",27161971,", ",2716197,");
+        let err = one_journal_error(&text);
+        assert_eq!(codes(&err), vec![(Some("terminal_id"), "terminal_id_invalid"), (Some("amount"), FULL_CARD_NUMBER)]);
+        assert!(err.rejects_file());
+        assert_eq!(err.file_problem().map(|p| p.column), Some(Some("amount")));
+        assert!(!format!("{err:?}").contains("4111"));
     }
 
     #[test]
