@@ -49,6 +49,7 @@ fn produced_codes() -> BTreeMap<String, Args> {
         MoneyError::Negative,
         MoneyError::TooManyDecimals { max: 2, currency: Currency::CNY },
         MoneyError::TooLarge,
+        MoneyError::FullCardNumber,
     ] {
         add(&mut codes, err.code(), err.args());
     }

@@ -11,7 +11,7 @@
 //! - a customer appealing says why; withdrawing or confirming the money arrived may add a note.
 
 use crate::domain::case_state::ActionKind;
-use crate::domain::money::{Currency, Money};
+use crate::domain::money::{Currency, Money, MoneyError};
 use crate::domain::records::{is_rrn, is_six_digits};
 use crate::domain::screen::{self, Refusal, Shape};
 
@@ -263,6 +263,10 @@ pub fn check(
         match text {
             Some(t) => match Money::parse(&t, facts.currency) {
                 Ok(m) => Some(m),
+                Err(MoneyError::FullCardNumber) => {
+                    fail(field, InputProblem::FullCardNumber);
+                    None
+                }
                 Err(_) => {
                     fail(field, InputProblem::Amount);
                     None
@@ -366,6 +370,9 @@ mod tests {
         };
         assert_eq!(errors(ActionKind::MerchantContest, &f), vec![("reason", InputProblem::FullCardNumber)]);
         assert_eq!(errors(ActionKind::MarkExecuted, &f), vec![("batch_no", InputProblem::FullCardNumber)]);
+        // Zero padding hides it from the text screen, not from the amount as kept.
+        let f = ActionForm { reason: Some("ok".into()), amount: Some("00004111111111111111".into()), ..form() };
+        assert_eq!(errors(ActionKind::ApproveRefund, &f), vec![("amount", InputProblem::FullCardNumber)]);
     }
 
     #[test]

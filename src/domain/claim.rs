@@ -531,7 +531,12 @@ impl ClaimInput {
                 merchant_name,
                 description,
             }),
-            _ => Err(errors),
+            _ => {
+                // Fields are checked in the order their values depend on each other (the
+                // currency before the amounts), not in the order they are shown.
+                errors.sort_by_key(|e| ClaimField::ALL.iter().position(|f| *f == e.field));
+                Err(errors)
+            }
         }
     }
 }
@@ -796,6 +801,22 @@ mod tests {
                 (ClaimField::MerchantName, "text_too_long"),
                 (ClaimField::Description, "text_too_long"),
             ]
+        );
+    }
+
+    #[test]
+    fn problems_come_in_field_order() {
+        // Found by fuzzing (fuzz/fuzz_targets/claim.rs): the currency is checked before the
+        // amounts, and the card-number screen before everything, but the list is in field order.
+        let raw = ClaimInput { amount: None, currency: Some("XXX".into()), ..input("no_receipt") };
+        assert_eq!(
+            errors(&raw),
+            vec![(ClaimField::Amount, "field_required"), (ClaimField::Currency, "currency_unknown")]
+        );
+        let raw = ClaimInput { kind: Some("chargeback".into()), description: Some(CARD.into()), ..input("no_receipt") };
+        assert_eq!(
+            errors(&raw),
+            vec![(ClaimField::Kind, "claim_kind_unknown"), (ClaimField::Description, "full_card_number")]
         );
     }
 

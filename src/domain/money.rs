@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::domain::card::contains_full_card_number;
+
 /// An ISO 4217 currency that has a minor-unit exponent.
 ///
 /// Codes without one (gold `XAU`, `XXX`, SDR `XDR`, …) are refused, because an
@@ -55,6 +57,9 @@ pub enum MoneyError {
     TooManyDecimals { max: u32, currency: Currency },
     #[error("amount does not fit in 64-bit minor units")]
     TooLarge,
+    /// The amount, as it would be stored and shown, is a full card number.
+    #[error("amount reads as a full card number")]
+    FullCardNumber,
 }
 
 impl MoneyError {
@@ -64,13 +69,15 @@ impl MoneyError {
             MoneyError::Negative => "amount_negative",
             MoneyError::TooManyDecimals { .. } => "amount_too_many_decimals",
             MoneyError::TooLarge => "amount_too_large",
+            // The code every layer already uses for a card number, so it gets the same handling.
+            MoneyError::FullCardNumber => "full_card_number",
         }
     }
 
     pub fn args(&self) -> Vec<(&'static str, String)> {
         match self {
             MoneyError::Invalid { currency } => vec![("example", example_amount(*currency))],
-            MoneyError::Negative | MoneyError::TooLarge => Vec::new(),
+            MoneyError::Negative | MoneyError::TooLarge | MoneyError::FullCardNumber => Vec::new(),
             MoneyError::TooManyDecimals { max, currency } => {
                 vec![("max", max.to_string()), ("currency", currency.code().to_owned())]
             }
@@ -104,10 +111,19 @@ impl Money {
     /// digit. No whitespace, signs, exponents or grouping, because a file that
     /// writes "1,000.00" or "1e3" was produced by something we cannot trust to
     /// have kept the exact value. Never goes through floating point.
+    ///
+    /// An amount that reads as a full card number once written out is refused: callers screen
+    /// the raw text, but zero padding hides a number there ("0000" + 16 digits is a 20-digit
+    /// run, which is not a card number) that the stored and shown amount would reveal.
     pub fn parse(text: &str, currency: Currency) -> Result<Money, MoneyError> {
-        parse_minor(text, currency.exponent())
+        let money = parse_minor(text, currency.exponent())
             .map(|minor| Money::new(minor, currency))
-            .map_err(|e| e.with_currency(currency))
+            .map_err(|e| e.with_currency(currency))?;
+        // A card number has 13 digits at least: smaller amounts need no formatting to rule out.
+        if money.minor >= 1_000_000_000_000 && contains_full_card_number(&money.major_string()) {
+            return Err(MoneyError::FullCardNumber);
+        }
+        Ok(money)
     }
 
     /// The amount in major units without grouping: "128.50", "0.01", JPY "1280".
@@ -295,6 +311,22 @@ mod tests {
         assert_eq!(Money::parse("9223372036854775807", Currency::JPY).unwrap().minor, i64::MAX);
         assert_eq!(Money::parse("9223372036854775808", Currency::JPY), Err(MoneyError::TooLarge));
         assert_eq!(MoneyError::TooLarge.code(), "amount_too_large");
+    }
+
+    #[test]
+    fn an_amount_that_reads_as_a_card_number_is_refused() {
+        // Found by fuzzing (fuzz/fuzz_targets/amount.rs): 20 digits pass the card-number screen,
+        // but the amount is stored and shown as 2000000493860908.000, a Luhn-valid 16 digits.
+        let kwd = cur("KWD");
+        assert!(!contains_full_card_number("00002000000493860908"));
+        assert_eq!(Money::parse("00002000000493860908", kwd), Err(MoneyError::FullCardNumber));
+        assert_eq!(cny("00004111111111111111"), Err(MoneyError::FullCardNumber));
+        assert_eq!(Money::parse("4111111111111111", Currency::JPY), Err(MoneyError::FullCardNumber));
+        assert_eq!(MoneyError::FullCardNumber.code(), "full_card_number");
+        assert!(MoneyError::FullCardNumber.args().is_empty());
+        // Large amounts that fail Luhn are still amounts.
+        assert_eq!(Money::parse("4111111111111112", Currency::JPY).unwrap().minor, 4_111_111_111_111_112);
+        assert_eq!(cny("00004111111111111112"), Ok(411_111_111_111_111_200));
     }
 
     #[test]

@@ -530,8 +530,13 @@ pub fn parse_instant(text: &str) -> Option<(Timestamp, Offset)> {
             at += 1 + digits;
         }
     }
-    // A leap second (":60") is read as the last second of the minute, as jiff does.
-    let second = second.min(59);
+    // A leap second (":60") is read as the last second of the minute, as jiff does; past
+    // that the text is not a time.
+    let second = match second {
+        0..=59 => second,
+        60 => 59,
+        _ => return None,
+    };
     let offset = match &b[at..] {
         b"Z" | b"z" => Offset::UTC,
         [sign @ (b'+' | b'-'), rest @ ..] if rest.len() == 5 && rest[2] == b':' => {
@@ -844,6 +849,10 @@ mod tests {
             "2026-11-08T16:28:11.Z",
             "2026-11-08T24:00:00Z",
             "2026-11-08T16:61:00Z",
+            // Found by fuzzing (fuzz/fuzz_targets/time.rs): seconds past the leap second were
+            // read as :59.
+            "2026-11-05T09:31:61Z",
+            "2026-11-05T09:31:90.123267Z",
             "2026-11-08T16:28:11+24:00",
             "2026-11-08T16:28:11Z[Asia/Shanghai]",
             "2026-11-08T16:28:11+08:00[Asia/Shanghai]",

@@ -305,8 +305,7 @@ async fn run<T: ImportRow>(
                 report.bad_rows += 1;
                 if bad.rejects_file() {
                     // A full card number or unreadable bytes: the file is refused as a whole.
-                    let first = bad.problems.first().map(|p| problem(bad.line, p));
-                    report.file_problem = first;
+                    report.file_problem = bad.file_problem().map(|p| problem(bad.line, p));
                 } else {
                     for p in &bad.problems {
                         push_limited(&mut report.problems, problem(bad.line, p));

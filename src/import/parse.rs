@@ -148,7 +148,13 @@ impl RowError {
     /// True when this row makes the whole file unacceptable: a full card number
     /// (which must not be stored anywhere), text that is not UTF-8, or a read failure.
     pub fn rejects_file(&self) -> bool {
-        self.problems.iter().any(|p| matches!(p.code, FULL_CARD_NUMBER | ROW_NOT_UTF8 | READ_FAILED))
+        self.file_problem().is_some()
+    }
+
+    /// The problem that makes the whole file unacceptable, when there is one. Not always the
+    /// first: an amount that reads as a card number is found after the fields before it.
+    pub fn file_problem(&self) -> Option<&FieldError> {
+        self.problems.iter().find(|p| matches!(p.code, FULL_CARD_NUMBER | ROW_NOT_UTF8 | READ_FAILED))
     }
 
     pub fn has_full_card_number(&self) -> bool {
@@ -291,10 +297,7 @@ impl<R: Read, const N: usize> Table<R, N> {
                 return Err(FileError::BlankColumnName { position: at + 1 });
             }
             let Some(known) = columns.iter().position(|c| *c == name) else {
-                return Err(FileError::UnknownColumn {
-                    column: name.chars().take(MAX_ECHOED_NAME).collect(),
-                    allowed: layout.allowed,
-                });
+                return Err(FileError::UnknownColumn { column: echoed_name(name), allowed: layout.allowed });
             };
             if index_of[known].is_some() {
                 return Err(FileError::DuplicateColumn { column: columns[known] });
@@ -369,8 +372,14 @@ impl<R: Read, const N: usize> Table<R, N> {
     fn start_line(&self) -> u64 {
         let bytes = self.record.as_slice().as_bytes();
         // `contains` on bytes is a memchr; almost no record has a quoted line break.
-        let inner_breaks = if bytes.contains(&b'\n') { bytes.iter().filter(|&&b| b == b'\n').count() } else { 0 };
-        self.csv.get_ref().lines_begun - inner_breaks as u64
+        let mut inner_breaks = if bytes.contains(&b'\n') { bytes.iter().filter(|&&b| b == b'\n').count() } else { 0 };
+        let counter = self.csv.get_ref();
+        // A quote left open runs to the end of the file, through its last line break; no line
+        // begins after that break, so it is not one the record spans.
+        if counter.reached_end && counter.at_line_start && inner_breaks > 0 {
+            inner_breaks -= 1;
+        }
+        counter.lines_begun - inner_breaks as u64
     }
 
     /// The value of known column number `column` in the current record; `""` when
@@ -390,18 +399,30 @@ struct LineCounter<R> {
     inner: BufReader<R>,
     lines_begun: u64,
     at_line_start: bool,
+    /// The parser asked for more and the file had none: only a record that the end of the
+    /// file closed (an open quote) is returned after that.
+    reached_end: bool,
 }
 
 impl<R: Read> LineCounter<R> {
     fn new(reader: R) -> Self {
-        LineCounter { inner: BufReader::with_capacity(64 * 1024, reader), lines_begun: 0, at_line_start: true }
+        LineCounter {
+            inner: BufReader::with_capacity(64 * 1024, reader),
+            lines_begun: 0,
+            at_line_start: true,
+            reached_end: false,
+        }
     }
 }
 
 impl<R: Read> Read for LineCounter<R> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         let buf = self.inner.fill_buf()?;
-        if buf.is_empty() || out.is_empty() {
+        if out.is_empty() {
+            return Ok(0);
+        }
+        if buf.is_empty() {
+            self.reached_end = true;
             return Ok(0);
         }
         let line_len = find_newline(buf).map_or(buf.len(), |at| at + 1);
@@ -435,6 +456,17 @@ fn find_newline(bytes: &[u8]) -> Option<usize> {
         base += 8;
     }
     chunks.remainder().iter().position(|&b| b == b'\n').map(|at| base + at)
+}
+
+/// An unknown column's name as it may be echoed: at most `MAX_ECHOED_NAME` characters, and no
+/// full card number. The whole name passed the card-number check, but cutting it can shorten a
+/// run of 20 digits (some other reference) to one of card-number length: such a tail goes too.
+fn echoed_name(name: &str) -> String {
+    let mut echoed: String = name.chars().take(MAX_ECHOED_NAME).collect();
+    while contains_full_card_number(&echoed) {
+        echoed.pop();
+    }
+    echoed
 }
 
 fn file_error(err: &csv::Error, line: u64) -> FileError {
@@ -549,6 +581,20 @@ receipt_printed,card,amount,currency,local_time,orig_trace_no,orig_batch_no,resp
     }
 
     #[test]
+    fn a_quote_left_open_is_reported_on_the_line_it_opens() {
+        // Found by fuzzing (fuzz/fuzz_targets/journal_reader.rs): the open quote swallows the
+        // file's last line break, which began no line, and the row was put on line 2.
+        for (tail, line) in [("\"open\nstill open\n", 3), ("\"open\nstill open", 3), ("\"open\r\n", 3)] {
+            let rows = journal(&format!("{JOURNAL_HEADER}\n{JOURNAL_ROW}\n{tail}")).unwrap();
+            let lines: Vec<u64> = rows.iter().map(|r| r.as_ref().map_or_else(|e| e.line, |(line, _)| *line)).collect();
+            assert_eq!(lines, vec![2, line], "{tail:?}");
+        }
+        // A closed quote ending in a line break is not affected.
+        let text = format!("{JOURNAL_HEADER}\n{JOURNAL_ROW}\n\"closed\n\"");
+        assert_eq!(journal(&text).unwrap()[1].as_ref().unwrap_err().line, 3);
+    }
+
+    #[test]
     fn same_text_parses_to_equal_rows() {
         let text = format!("{JOURNAL_HEADER}\n{JOURNAL_ROW}\n{JOURNAL_ROW}\n");
         let rows = journal(&text).unwrap();
@@ -611,6 +657,18 @@ receipt_printed,card,amount,currency,local_time,orig_trace_no,orig_batch_no,resp
         assert!(matches!(journal(&upper), Err(FileError::UnknownColumn { column, .. }) if column == "Trace_No"));
         let long = format!("{JOURNAL_HEADER},{}", "x".repeat(500));
         assert!(matches!(journal(&long), Err(FileError::UnknownColumn { column, .. }) if column.len() == 40));
+    }
+
+    #[test]
+    fn a_cut_column_name_does_not_echo_a_card_number() {
+        // Found by fuzzing (fuzz/fuzz_targets/journal_reader.rs): 20 digits are not a card
+        // number, but the first 40 characters end in 16 that pass Luhn.
+        let name = format!("{}41111111111111110000", "x".repeat(24));
+        let Err(FileError::UnknownColumn { column, .. }) = journal(&format!("{JOURNAL_HEADER},{name}")) else {
+            panic!("the column is unknown");
+        };
+        assert!(name.starts_with(&column) && column.starts_with("xxxx"), "{column}");
+        assert!(!contains_full_card_number(&column), "{column}");
     }
 
     #[test]
@@ -763,6 +821,17 @@ receipt_printed,card,amount,currency,local_time,orig_trace_no,orig_batch_no,resp
         let text = format!("{SETTLEMENT_HEADER}\n{}\n", SETTLEMENT_ROW.replace("CLR000000172", "4111111111111111"));
         let err = settlement(&text).unwrap().remove(0).unwrap_err();
         assert_eq!(codes(&err), vec![(Some("entry_id"), FULL_CARD_NUMBER)]);
+    }
+
+    #[test]
+    fn zero_padded_card_number_in_the_amount_rejects_the_file() {
+        // 20 digits are not a card number as text, but the amount kept would be 4111111111111111.00.
+        let text = journal_with("amount", "00004111111111111111").replace(",27161971,", ",2716197,");
+        let err = one_journal_error(&text);
+        assert_eq!(codes(&err), vec![(Some("terminal_id"), "terminal_id_invalid"), (Some("amount"), FULL_CARD_NUMBER)]);
+        assert!(err.rejects_file());
+        assert_eq!(err.file_problem().map(|p| p.column), Some(Some("amount")));
+        assert!(!format!("{err:?}").contains("4111"));
     }
 
     #[test]

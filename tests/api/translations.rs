@@ -118,13 +118,15 @@ fn error_codes() -> Vec<String> {
         MoneyError::Negative,
         MoneyError::TooManyDecimals { max: 2, currency: Currency::CNY },
         MoneyError::TooLarge,
+        MoneyError::FullCardNumber,
     ];
     for e in &money {
         match e {
             MoneyError::Invalid { .. }
             | MoneyError::Negative
             | MoneyError::TooManyDecimals { .. }
-            | MoneyError::TooLarge => {}
+            | MoneyError::TooLarge
+            | MoneyError::FullCardNumber => {}
         }
     }
     let cards = [CardError::NotMasked];
