@@ -204,8 +204,24 @@ pub async fn submit(
         (Filed::New(_), false) => "/claims/sent".to_owned(),
         (Filed::Existing(_), false) => "/claims/sent?already=1".to_owned(),
     };
-    Ok(Redirect::to(&to).into_response())
+    let mut response = Redirect::to(&to).into_response();
+    if user.is_none() {
+        // The next page names the address the link went to; it travels in the visitor's own
+        // browser for a few minutes, never in the URL (logs, history, referrers).
+        let cookie = cookie::Cookie::build((SENT_TO_COOKIE, email.as_str().to_owned()))
+            .path("/claims/sent")
+            .max_age(cookie::time::Duration::minutes(10))
+            .http_only(true)
+            .secure(state.config.secure_cookies())
+            .same_site(cookie::SameSite::Lax)
+            .build();
+        response.headers_mut().append(header::SET_COOKIE, cookie.to_string().parse()?);
+    }
+    Ok(response)
 }
+
+/// The address a claim filed without an account was sent to, for the page after the redirect.
+const SENT_TO_COOKIE: &str = "claim_sent_to";
 
 #[derive(Deserialize)]
 pub struct SentQuery {
@@ -214,10 +230,19 @@ pub struct SentQuery {
 }
 
 /// After filing without an account: the case waits for the emailed link.
-pub async fn show_sent(ctx: PageContext, axum::extract::Query(q): axum::extract::Query<SentQuery>) -> MessagePage {
-    match q.already {
+pub async fn show_sent(
+    ctx: PageContext,
+    headers: axum::http::HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<SentQuery>,
+) -> MessagePage {
+    let page = match q.already {
         Some(_) => MessagePage::new(ctx, "claims.sent.title", "claims.sent.already"),
         None => MessagePage::new(ctx, "claims.sent.title", "claims.sent.body"),
+    };
+    // Only an address that still parses (and so passed the screen) is shown.
+    match session::read_cookie(&headers, SENT_TO_COOKIE).and_then(|e| EmailAddress::parse(&e).ok()) {
+        Some(email) => page.with_detail(email.as_str()),
+        None => page,
     }
 }
 

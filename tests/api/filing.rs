@@ -121,6 +121,7 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
     let told = visitor.get("/claims/sent").await;
     assert_eq!(told.status, 200);
     assert!(told.select_text("h1").contains("邮件"), "the page says to check the email");
+    assert_eq!(told.select_text(".detail"), "walk-in@example.com", "the page names where the link went");
     let outbox = app.outbox().await;
     let mail = outbox.iter().find(|n| n.event == "claim_received").expect("the link is mailed");
     assert_eq!(mail.recipient, "walk-in@example.com");
