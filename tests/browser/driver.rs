@@ -263,9 +263,17 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         // Also when a test fails before `end`: leave no chromedriver, and no Chromium, behind.
-        let group = format!("-{}", self.driver.id());
+        let id = self.driver.id();
+        let group = format!("-{id}");
         let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.driver.wait();
+        // A killed process takes a moment to leave, and a Chromium helper forked while the
+        // signal went out escapes it: wait for the group to empty, killing again (at most 10 s).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while processes_in(id) > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        }
     }
 }
 
