@@ -95,13 +95,17 @@ pub struct Claimed {
     pub attempts: i32,
 }
 
-/// Leases up to `limit` due notices until `lease_until`, oldest first.
+/// Leases up to `limit` due notices until `lease_until`, the longest waiting first.
 ///
 /// One statement both picks and leases, so two senders can never lease the same notice: on
 /// PostgreSQL `FOR UPDATE SKIP LOCKED` makes a concurrent sender skip rows another is leasing
 /// (instead of waiting for them or taking them too); on SQLite every write holds the database's
 /// single write lock, so the statement is atomic as it stands — even across processes.
 /// A lease that ran out (its sender died) makes the notice due again.
+///
+/// Ordered by `next_attempt_at` (the `outbox_due` index), not by id: by id, the first notices
+/// of a backlog that kept failing within the retry interval came back ahead of the rest every
+/// time, and the later ones waited for the whole outage.
 pub async fn claim_due(db: &Db, now: i64, lease_until: i64, limit: i64) -> Result<Vec<Claimed>, DbError> {
     const RETURNING: &str = "RETURNING id, notice_key, event, recipient, subject, body_text, body_html, attempts";
     let mut rows: Vec<Claimed> = match db {
@@ -111,7 +115,7 @@ pub async fn claim_due(db: &Db, now: i64, lease_until: i64, limit: i64) -> Resul
                  WHERE id IN (SELECT id FROM outbox
                               WHERE status = 'pending' AND next_attempt_at <= $2
                                 AND (lease_until IS NULL OR lease_until < $2)
-                              ORDER BY id LIMIT $3)
+                              ORDER BY next_attempt_at, id LIMIT $3)
                  {RETURNING}"
             ))
             .bind(lease_until)
@@ -126,7 +130,7 @@ pub async fn claim_due(db: &Db, now: i64, lease_until: i64, limit: i64) -> Resul
                  WHERE id IN (SELECT id FROM outbox
                               WHERE status = 'pending' AND next_attempt_at <= $2
                                 AND (lease_until IS NULL OR lease_until < $2)
-                              ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+                              ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
                  {RETURNING}"
             ))
             .bind(lease_until)
