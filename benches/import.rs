@@ -118,8 +118,8 @@ impl Rows for JournalRow {
             let mut q = sqlx::query(sql);
             for r in rows {
                 q = q
-                    .bind(&r.merchant_id)
-                    .bind(&r.terminal_id)
+                    .bind(r.merchant_id.as_str())
+                    .bind(r.terminal_id.as_str())
                     .bind(&r.batch_no)
                     .bind(&r.trace_no)
                     .bind(r.rrn.as_deref())
@@ -172,10 +172,10 @@ impl Rows for SettlementEntry {
             for r in rows {
                 q = q
                     .bind(&r.entry_id)
-                    .bind(&r.merchant_id)
-                    .bind(&r.terminal_id)
+                    .bind(r.merchant_id.as_str())
+                    .bind(r.terminal_id.as_str())
                     .bind(&r.trace_no)
-                    .bind(&r.rrn)
+                    .bind(r.rrn.as_str())
                     .bind(r.card.as_str())
                     .bind(r.card.last4())
                     .bind(r.direction.as_str())

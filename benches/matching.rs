@@ -572,8 +572,8 @@ async fn claim_mix(pool: &Pool, rng: &mut StdRng, n: usize, max_id: i64, tz: &ji
             amount,
             expected_amount,
             occurred,
-            merchant_id: rng.random_bool(0.3).then(|| debit.merchant_id.clone()),
-            terminal_id: rng.random_bool(0.1).then(|| debit.terminal_id.clone()),
+            merchant_id: rng.random_bool(0.3).then(|| debit.merchant_id.to_string()),
+            terminal_id: rng.random_bool(0.1).then(|| debit.terminal_id.to_string()),
             merchant_name: None,
             description: None,
         };

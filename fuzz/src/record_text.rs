@@ -32,11 +32,11 @@ pub fn rfc3339(at: Timestamp, offset: Offset) -> String {
 pub fn journal_record(row: &JournalRow) -> [String; 17] {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     [
-        row.merchant_id.clone(),
-        row.terminal_id.clone(),
+        row.merchant_id.to_string(),
+        row.terminal_id.to_string(),
         row.batch_no.clone(),
         row.trace_no.clone(),
-        opt(&row.rrn),
+        row.rrn.as_ref().map(|r| r.to_string()).unwrap_or_default(),
         opt(&row.auth_code),
         row.txn_type.as_str().to_owned(),
         row.status.as_str().to_owned(),
@@ -56,17 +56,17 @@ pub fn journal_record(row: &JournalRow) -> [String; 17] {
 pub fn settlement_record(entry: &SettlementEntry) -> [String; 12] {
     [
         entry.entry_id.clone(),
-        entry.merchant_id.clone(),
-        entry.terminal_id.clone(),
+        entry.merchant_id.to_string(),
+        entry.terminal_id.to_string(),
         entry.trace_no.clone(),
-        entry.rrn.clone(),
+        entry.rrn.to_string(),
         entry.card.as_str().to_owned(),
         entry.direction.as_str().to_owned(),
         entry.amount.major_string(),
         entry.amount.currency.code().to_owned(),
         rfc3339(entry.txn_time, entry.txn_offset),
         entry.settled_on.to_string(),
-        entry.orig_rrn.clone().unwrap_or_default(),
+        entry.orig_rrn.as_ref().map(|r| r.to_string()).unwrap_or_default(),
     ]
 }
 

@@ -130,7 +130,7 @@ async fn resolve_if_credited(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) ->
     .await?;
     let extra = Extra {
         credit_date: Some(credit.settled_on.to_string()),
-        credit_rrn: Some(credit.rrn.clone()),
+        credit_rrn: Some(credit.rrn.to_string()),
         ..Extra::default()
     };
     notify::queue(&mut tx, ctx, case.id, &notices(&Action::CreditImported, to), event, &extra).await?;

@@ -444,9 +444,9 @@ pub async fn journal_around(db: &Db, debit: &SettlementEntry) -> Result<Vec<Jour
          SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $2 AND terminal_id = $3 AND orig_trace_no = $4"
     );
     let rows: Vec<StoredJournal> = db_read!(db, |c| sqlx::query_as(&sql)
-        .bind(&debit.rrn)
-        .bind(&debit.merchant_id)
-        .bind(&debit.terminal_id)
+        .bind(debit.rrn.as_str())
+        .bind(debit.merchant_id.as_str())
+        .bind(debit.terminal_id.as_str())
         .bind(&debit.trace_no)
         .fetch_all(c)
         .await)?;

@@ -15,6 +15,7 @@ use sqlx::FromRow;
 use super::{Backend, Db, DbError, Tx, corrupt, now_unix};
 use crate::db::{db_tx, db_write};
 use crate::domain::card::MaskedCard;
+use crate::domain::ids::{MerchantId, Rrn, TerminalId};
 use crate::domain::money::{Currency, Money};
 use crate::domain::records::{Direction, JournalRow, SettlementEntry, TerminalEvent, TxnStatus, TxnType};
 
@@ -75,11 +76,11 @@ pub fn settlement_insert_sql(rows: usize, backend: Backend) -> String {
 /// Binds one journal row's values in `JOURNAL_COLUMNS` order.
 macro_rules! bind_journal {
     ($q:expr, $r:expr, $import_id:expr) => {
-        $q.bind(&$r.merchant_id)
-            .bind(&$r.terminal_id)
+        $q.bind($r.merchant_id.as_str())
+            .bind($r.terminal_id.as_str())
             .bind(&$r.batch_no)
             .bind(&$r.trace_no)
-            .bind($r.rrn.as_deref())
+            .bind($r.rrn.as_ref().map(|r| r.as_str()))
             .bind($r.auth_code.as_deref())
             .bind($r.txn_type.as_str())
             .bind($r.status.as_str())
@@ -101,10 +102,10 @@ macro_rules! bind_journal {
 macro_rules! bind_settlement {
     ($q:expr, $r:expr, $import_id:expr) => {
         $q.bind(&$r.entry_id)
-            .bind(&$r.merchant_id)
-            .bind(&$r.terminal_id)
+            .bind($r.merchant_id.as_str())
+            .bind($r.terminal_id.as_str())
             .bind(&$r.trace_no)
-            .bind(&$r.rrn)
+            .bind($r.rrn.as_str())
             .bind($r.card.as_str())
             .bind($r.card.last4())
             .bind($r.direction.as_str())
@@ -113,7 +114,7 @@ macro_rules! bind_settlement {
             .bind($r.txn_time.as_second())
             .bind($r.txn_offset.seconds())
             .bind($r.settled_on.to_string())
-            .bind($r.orig_rrn.as_deref())
+            .bind($r.orig_rrn.as_ref().map(|r| r.as_str()))
             .bind($import_id)
     };
 }
@@ -210,8 +211,8 @@ pub async fn insert_journal_batch(
     import_id: i64,
 ) -> Result<Vec<bool>, DbError> {
     insert_rows!(tx, sql, rows, import_id, bind_journal, |r| (
-        r.merchant_id.clone(),
-        r.terminal_id.clone(),
+        r.merchant_id.to_string(),
+        r.terminal_id.to_string(),
         r.batch_no.clone(),
         r.trace_no.clone()
     ))
@@ -260,11 +261,11 @@ impl StoredJournal {
     pub fn into_domain(self) -> Result<JournalRow, DbError> {
         let currency = Currency::from_code(&self.currency).ok_or_else(|| corrupt("currency"))?;
         Ok(JournalRow {
-            merchant_id: self.merchant_id,
-            terminal_id: self.terminal_id,
+            merchant_id: MerchantId::parse(&self.merchant_id).ok_or_else(|| corrupt("merchant_id"))?,
+            terminal_id: TerminalId::parse(&self.terminal_id).ok_or_else(|| corrupt("terminal_id"))?,
             batch_no: self.batch_no,
             trace_no: self.trace_no,
-            rrn: self.rrn,
+            rrn: self.rrn.map(|r| Rrn::parse(&r).ok_or_else(|| corrupt("rrn"))).transpose()?,
             auth_code: self.auth_code,
             txn_type: TxnType::parse(&self.txn_type).ok_or_else(|| corrupt("txn_type"))?,
             status: TxnStatus::parse(&self.status).ok_or_else(|| corrupt("status"))?,
@@ -310,17 +311,17 @@ impl StoredSettlement {
         let currency = Currency::from_code(&self.currency).ok_or_else(|| corrupt("currency"))?;
         Ok(SettlementEntry {
             entry_id: self.entry_id,
-            merchant_id: self.merchant_id,
-            terminal_id: self.terminal_id,
+            merchant_id: MerchantId::parse(&self.merchant_id).ok_or_else(|| corrupt("merchant_id"))?,
+            terminal_id: TerminalId::parse(&self.terminal_id).ok_or_else(|| corrupt("terminal_id"))?,
             trace_no: self.trace_no,
-            rrn: self.rrn,
+            rrn: Rrn::parse(&self.rrn).ok_or_else(|| corrupt("rrn"))?,
             card: MaskedCard::parse(&self.card).map_err(|_| corrupt("card"))?,
             direction: Direction::parse(&self.direction).ok_or_else(|| corrupt("direction"))?,
             amount: Money::new(self.amount_minor, currency),
             txn_time: Timestamp::from_second(self.txn_time).map_err(|_| corrupt("txn_time"))?,
             txn_offset: Offset::from_seconds(self.txn_offset).map_err(|_| corrupt("txn_offset"))?,
             settled_on: self.settled_on.parse().map_err(|_| corrupt("settled_on"))?,
-            orig_rrn: self.orig_rrn,
+            orig_rrn: self.orig_rrn.map(|r| Rrn::parse(&r).ok_or_else(|| corrupt("orig_rrn"))).transpose()?,
         })
     }
 }

@@ -163,14 +163,19 @@ impl Remedy {
     }
 
     fn pay_back(kind: RemedyKind, amount: Money, debit: &SettlementEntry) -> Remedy {
-        Remedy { kind, amount: Some(amount), debit_rrn: Some(debit.rrn.clone()), needs_merchant_confirmation: false }
+        Remedy {
+            kind,
+            amount: Some(amount),
+            debit_rrn: Some(debit.rrn.to_string()),
+            needs_merchant_confirmation: false,
+        }
     }
 
     fn receipt(debit: &SettlementEntry) -> Remedy {
         Remedy {
             kind: RemedyKind::Receipt,
             amount: None,
-            debit_rrn: Some(debit.rrn.clone()),
+            debit_rrn: Some(debit.rrn.to_string()),
             needs_merchant_confirmation: false,
         }
     }
@@ -707,10 +712,10 @@ fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
         facts.extend([
             ("debit_time", time_text(d.txn_time, d.txn_offset)),
             ("debit_amount", d.amount.to_string()),
-            ("merchant_id", d.merchant_id.clone()),
-            ("terminal_id", d.terminal_id.clone()),
+            ("merchant_id", d.merchant_id.to_string()),
+            ("terminal_id", d.terminal_id.to_string()),
             ("trace_no", d.trace_no.clone()),
-            ("rrn", d.rrn.clone()),
+            ("rrn", d.rrn.to_string()),
             ("settled_on", d.settled_on.to_string()),
         ]);
         if let Some(j) = &c.journal {
@@ -722,7 +727,7 @@ fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
         let d = &candidates[k].debit;
         facts.extend([
             ("other_time", time_text(d.txn_time, d.txn_offset)),
-            ("other_rrn", d.rrn.clone()),
+            ("other_rrn", d.rrn.to_string()),
             ("other_trace_no", d.trace_no.clone()),
         ]);
     }
@@ -732,7 +737,7 @@ fn finish(o: Outcome, claim: &Claim, candidates: &[Candidate]) -> Decision {
         facts.extend([
             ("credit_date", e.settled_on.to_string()),
             ("credit_time", time_text(e.txn_time, e.txn_offset)),
-            ("credit_rrn", e.rrn.clone()),
+            ("credit_rrn", e.rrn.to_string()),
             ("credit_amount", e.amount.to_string()),
             ("credited_total", Money::new(credited_total(c), c.debit.amount.currency).to_string()),
         ]);
@@ -760,6 +765,7 @@ mod tests {
     use super::*;
     use crate::domain::card::MaskedCard;
     use crate::domain::claim::{ClaimInput, ClaimProblem, Occurred};
+    use crate::domain::ids::{MerchantId, Rrn, TerminalId};
     use crate::domain::money::Currency;
 
     // ------------------------------------------------------------------ builders
@@ -790,10 +796,10 @@ mod tests {
     fn debit(rrn: &str, trace: &str, time: &str) -> SettlementEntry {
         SettlementEntry {
             entry_id: format!("CLR{rrn}"),
-            merchant_id: "851424736185314".into(),
-            terminal_id: "55024556".into(),
+            merchant_id: MerchantId::parse("851424736185314").unwrap(),
+            terminal_id: TerminalId::parse("55024556").unwrap(),
             trace_no: trace.into(),
-            rrn: rrn.into(),
+            rrn: Rrn::parse(rrn).unwrap(),
             card: MaskedCard::parse("622848******0325").unwrap(),
             direction: Direction::Debit,
             amount: cny(497_019),
@@ -807,7 +813,7 @@ mod tests {
     fn credit(of: &SettlementEntry, rrn: &str, minor: i64, time: &str) -> SettlementEntry {
         SettlementEntry {
             entry_id: format!("CLR{rrn}"),
-            rrn: rrn.into(),
+            rrn: Rrn::parse(rrn).unwrap(),
             trace_no: "000999".into(),
             direction: Direction::Credit,
             amount: Money::new(minor, of.amount.currency),
@@ -845,7 +851,7 @@ mod tests {
     fn cancel_row(kind: TxnType, of: &JournalRow, trace: &str) -> JournalRow {
         JournalRow {
             trace_no: trace.into(),
-            rrn: Some(format!("9{}", &trace[..5]).repeat(2)),
+            rrn: Some(Rrn::parse(&format!("9{}", &trace[..5]).repeat(2)).unwrap()),
             txn_type: kind,
             status: TxnStatus::Approved,
             orig_trace_no: Some(of.trace_no.clone()),
@@ -1045,7 +1051,11 @@ mod tests {
         assert!(is_candidate(&with(Some("851424736185314"), Some("55024556")), &d, &tz));
         assert!(!is_candidate(&with(Some("851424736185314"), Some("03503484")), &d, &tz));
         // Ids copied from a slip in the other case still match.
-        let lettered = SettlementEntry { merchant_id: "M851424AB".into(), terminal_id: "AB24556C".into(), ..d };
+        let lettered = SettlementEntry {
+            merchant_id: MerchantId::parse("M851424AB").unwrap(),
+            terminal_id: TerminalId::parse("AB24556C").unwrap(),
+            ..d
+        };
         assert!(is_candidate(&with(Some("m851424ab"), Some("ab24556c")), &lettered, &tz));
     }
 
@@ -1094,12 +1104,12 @@ mod tests {
             ..sale(&d, TxnStatus::Approved)
         };
         assert!(journal_matches(&d, &j));
-        let other = JournalRow { rrn: Some("000004267972".into()), ..sale(&d, TxnStatus::Approved) };
+        let other = JournalRow { rrn: Some(Rrn::parse("000004267972").unwrap()), ..sale(&d, TxnStatus::Approved) };
         assert!(!journal_matches(&d, &other));
         // §3.2: the same RRN at another merchant or terminal is another transaction.
-        let other_merchant = JournalRow { merchant_id: "821838866205910".into(), ..j.clone() };
+        let other_merchant = JournalRow { merchant_id: MerchantId::parse("821838866205910").unwrap(), ..j.clone() };
         assert!(!journal_matches(&d, &other_merchant));
-        let other_terminal = JournalRow { terminal_id: "74222276".into(), ..j.clone() };
+        let other_terminal = JournalRow { terminal_id: TerminalId::parse("74222276").unwrap(), ..j.clone() };
         assert!(!journal_matches(&d, &other_terminal));
         assert_eq!(find_journal(&d, &[other_merchant, other_terminal]), None);
     }
@@ -1119,8 +1129,8 @@ mod tests {
         assert!(!journal_matches(&d, &shifted(601)));
         assert!(!journal_matches(&d, &shifted(-601)));
         let differs = [
-            JournalRow { merchant_id: "851424736185315".into(), ..base.clone() },
-            JournalRow { terminal_id: "55024557".into(), ..base.clone() },
+            JournalRow { merchant_id: MerchantId::parse("851424736185315").unwrap(), ..base.clone() },
+            JournalRow { terminal_id: TerminalId::parse("55024557").unwrap(), ..base.clone() },
             JournalRow { trace_no: "002252".into(), ..base.clone() },
             JournalRow { card: MaskedCard::parse("622849******0325").unwrap(), ..base.clone() },
             JournalRow { amount: cny(497_018), ..base.clone() },
@@ -1169,9 +1179,9 @@ mod tests {
         let d = debit("000004267971", "000996", T0);
         let s = sale(&d, TxnStatus::Approved);
         let r = cancel_row(TxnType::Refund, &s, "000997");
-        let other_terminal = JournalRow { terminal_id: "55024557".into(), ..r.clone() };
+        let other_terminal = JournalRow { terminal_id: TerminalId::parse("55024557").unwrap(), ..r.clone() };
         assert!(!cancels(&s, &other_terminal));
-        let other_merchant = JournalRow { merchant_id: "851424736185315".into(), ..r.clone() };
+        let other_merchant = JournalRow { merchant_id: MerchantId::parse("851424736185315").unwrap(), ..r.clone() };
         assert!(!cancels(&s, &other_merchant));
         let other_trace = JournalRow { orig_trace_no: Some("000995".into()), ..r.clone() };
         assert!(!cancels(&s, &other_trace));
@@ -1197,16 +1207,17 @@ mod tests {
         let d = debit("000004267971", "000996", T0);
         let c = credit(&d, "000004268057", 497_019, "2026-11-07T05:00:00Z");
         assert!(is_credit_for(&d, &c));
-        let other = SettlementEntry { orig_rrn: Some("000004267972".into()), ..c.clone() };
+        let other = SettlementEntry { orig_rrn: Some(Rrn::parse("000004267972").unwrap()), ..c.clone() };
         assert!(!is_credit_for(&d, &other));
         let a_debit = SettlementEntry { direction: Direction::Debit, ..c.clone() };
         assert!(!is_credit_for(&d, &a_debit));
         let usd = SettlementEntry { amount: Money::new(497_019, Currency::from_code("USD").unwrap()), ..c.clone() };
         assert!(!is_credit_for(&d, &usd));
         // §3.2: a credit returns a debit of its own merchant only (another terminal may refund).
-        let other_merchant = SettlementEntry { merchant_id: "821838866205910".into(), ..c.clone() };
+        let other_merchant =
+            SettlementEntry { merchant_id: MerchantId::parse("821838866205910").unwrap(), ..c.clone() };
         assert!(!is_credit_for(&d, &other_merchant));
-        let other_terminal = SettlementEntry { terminal_id: "74222276".into(), ..c.clone() };
+        let other_terminal = SettlementEntry { terminal_id: TerminalId::parse("74222276").unwrap(), ..c.clone() };
         assert!(is_credit_for(&d, &other_terminal));
     }
 
@@ -1402,11 +1413,11 @@ mod tests {
     fn duplicate_clusters_are_per_card_and_terminal() {
         let a = dup("000004268074", "000266", T0, TxnStatus::Approved);
         let mut other_terminal = dup("000004268119", "000267", T0, TxnStatus::Approved);
-        other_terminal.debit.terminal_id = "55024557".into();
+        other_terminal.debit.terminal_id = TerminalId::parse("55024557").unwrap();
         let d = decide(&claim(ClaimKind::DuplicateCharge), &[a.clone(), other_terminal]);
         assert_eq!(d.finding, Finding::SingleDebit);
         let mut other_merchant = dup("000004268119", "000267", T0, TxnStatus::Approved);
-        other_merchant.debit.merchant_id = "851424736185315".into();
+        other_merchant.debit.merchant_id = MerchantId::parse("851424736185315").unwrap();
         let d = decide(&claim(ClaimKind::DuplicateCharge), &[a.clone(), other_merchant]);
         assert_eq!(d.finding, Finding::SingleDebit);
         let mut other_card = dup("000004268119", "000267", T0, TxnStatus::Approved);
@@ -1785,8 +1796,10 @@ mod tests {
     #[test]
     fn credits_for_other_debits_or_currencies_are_ignored() {
         let mut c = journaled(debit("000004268322", "004386", T0), TxnStatus::Approved);
-        let stray =
-            SettlementEntry { orig_rrn: Some("000004268999".into()), ..credit(&c.debit, "000004268500", 497_019, T0) };
+        let stray = SettlementEntry {
+            orig_rrn: Some(Rrn::parse("000004268999").unwrap()),
+            ..credit(&c.debit, "000004268500", 497_019, T0)
+        };
         let foreign = SettlementEntry {
             amount: Money::new(497_019, Currency::from_code("USD").unwrap()),
             ..credit(&c.debit, "000004268501", 497_019, T0)
@@ -2018,11 +2031,11 @@ mod tests {
         rows("journal.csv")
             .iter()
             .map(|r| JournalRow {
-                merchant_id: r["merchant_id"].clone(),
-                terminal_id: r["terminal_id"].clone(),
+                merchant_id: MerchantId::parse(&r["merchant_id"]).unwrap(),
+                terminal_id: TerminalId::parse(&r["terminal_id"]).unwrap(),
                 batch_no: r["batch_no"].clone(),
                 trace_no: r["trace_no"].clone(),
-                rrn: opt(r, "rrn"),
+                rrn: opt(r, "rrn").map(|v| Rrn::parse(&v).unwrap()),
                 auth_code: opt(r, "auth_code"),
                 txn_type: TxnType::parse(&r["txn_type"]).unwrap(),
                 status: TxnStatus::parse(&r["status"]).unwrap(),
@@ -2045,17 +2058,17 @@ mod tests {
             .iter()
             .map(|r| SettlementEntry {
                 entry_id: r["entry_id"].clone(),
-                merchant_id: r["merchant_id"].clone(),
-                terminal_id: r["terminal_id"].clone(),
+                merchant_id: MerchantId::parse(&r["merchant_id"]).unwrap(),
+                terminal_id: TerminalId::parse(&r["terminal_id"]).unwrap(),
                 trace_no: r["trace_no"].clone(),
-                rrn: r["rrn"].clone(),
+                rrn: Rrn::parse(&r["rrn"]).unwrap(),
                 card: MaskedCard::parse(&r["card"]).unwrap(),
                 direction: Direction::parse(&r["direction"]).unwrap(),
                 amount: money(r),
                 txn_time: r["txn_time"].parse().unwrap(),
                 txn_offset: offset_of(&r["txn_time"]),
                 settled_on: r["settled_on"].parse().unwrap(),
-                orig_rrn: opt(r, "orig_rrn"),
+                orig_rrn: opt(r, "orig_rrn").map(|v| Rrn::parse(&v).unwrap()),
             })
             .collect()
     }

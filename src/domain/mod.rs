@@ -10,6 +10,7 @@ pub mod claim;
 pub mod codes;
 pub mod evidence;
 pub mod finding;
+pub mod ids;
 pub mod limits;
 pub mod money;
 pub mod records;

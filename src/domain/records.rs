@@ -6,6 +6,7 @@ use jiff::tz::Offset;
 
 use crate::domain::card::MaskedCard;
 use crate::domain::codes::code_enum;
+use crate::domain::ids::{MerchantId, Rrn, TerminalId};
 use crate::domain::money::{self, Currency, MinorError, Money, MoneyError};
 
 code_enum! {
@@ -116,11 +117,11 @@ pub struct SettlementFields<'a> {
 /// One line of a terminal journal (§3.1). Key: merchant, terminal, batch, trace.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JournalRow {
-    pub merchant_id: String,
-    pub terminal_id: String,
+    pub merchant_id: MerchantId,
+    pub terminal_id: TerminalId,
     pub batch_no: String,
     pub trace_no: String,
-    pub rrn: Option<String>,
+    pub rrn: Option<Rrn>,
     pub auth_code: Option<String>,
     pub txn_type: TxnType,
     pub status: TxnStatus,
@@ -139,17 +140,17 @@ pub struct JournalRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SettlementEntry {
     pub entry_id: String,
-    pub merchant_id: String,
-    pub terminal_id: String,
+    pub merchant_id: MerchantId,
+    pub terminal_id: TerminalId,
     pub trace_no: String,
-    pub rrn: String,
+    pub rrn: Rrn,
     pub card: MaskedCard,
     pub direction: Direction,
     pub amount: Money,
     pub txn_time: Timestamp,
     pub txn_offset: Offset,
     pub settled_on: Date,
-    pub orig_rrn: Option<String>,
+    pub orig_rrn: Option<Rrn>,
 }
 
 impl JournalRow {
@@ -157,11 +158,11 @@ impl JournalRow {
     pub fn from_fields(f: &JournalFields<'_>) -> Result<JournalRow, Vec<FieldError>> {
         let mut errors = Vec::new();
         let e = &mut errors;
-        let merchant_id = check(e, "merchant_id", f.merchant_id, is_merchant_id, "merchant_id_invalid");
-        let terminal_id = check(e, "terminal_id", f.terminal_id, is_terminal_id, "terminal_id_invalid");
+        let merchant_id = check_parsed(e, "merchant_id", f.merchant_id, MerchantId::parse, "merchant_id_invalid");
+        let terminal_id = check_parsed(e, "terminal_id", f.terminal_id, TerminalId::parse, "terminal_id_invalid");
         let batch_no = check(e, "batch_no", f.batch_no, is_six_digits, "batch_no_invalid");
         let trace_no = check(e, "trace_no", f.trace_no, is_six_digits, "trace_no_invalid");
-        let rrn = check_optional(e, "rrn", f.rrn, is_rrn, "rrn_invalid");
+        let rrn = check_optional_parsed(e, "rrn", f.rrn, Rrn::parse, "rrn_invalid");
         let auth_code = check_optional(e, "auth_code", f.auth_code, is_auth_code, "auth_code_invalid");
         let txn_type = check_parsed(e, "txn_type", f.txn_type, TxnType::parse, "txn_type_invalid");
         let status = check_parsed(e, "status", f.status, TxnStatus::parse, "status_invalid");
@@ -261,16 +262,16 @@ impl SettlementEntry {
         let mut errors = Vec::new();
         let e = &mut errors;
         let entry_id = check(e, "entry_id", f.entry_id, is_entry_id, "entry_id_invalid");
-        let merchant_id = check(e, "merchant_id", f.merchant_id, is_merchant_id, "merchant_id_invalid");
-        let terminal_id = check(e, "terminal_id", f.terminal_id, is_terminal_id, "terminal_id_invalid");
+        let merchant_id = check_parsed(e, "merchant_id", f.merchant_id, MerchantId::parse, "merchant_id_invalid");
+        let terminal_id = check_parsed(e, "terminal_id", f.terminal_id, TerminalId::parse, "terminal_id_invalid");
         let trace_no = check(e, "trace_no", f.trace_no, is_six_digits, "trace_no_invalid");
-        let rrn = check(e, "rrn", f.rrn, is_rrn, "rrn_invalid");
+        let rrn = check_parsed(e, "rrn", f.rrn, Rrn::parse, "rrn_invalid");
         let card = check_card(e, f.card);
         let direction = check_parsed(e, "direction", f.direction, Direction::parse, "direction_invalid");
         let amount = check_amount(e, f.amount, f.currency);
         let txn_time = check_time(e, "txn_time", f.txn_time, "txn_time_invalid");
         let settled_on = check_parsed(e, "settled_on", f.settled_on, parse_date, "settled_on_invalid");
-        let orig_rrn = check_optional(e, "orig_rrn", f.orig_rrn, is_rrn, "orig_rrn_invalid");
+        let orig_rrn = check_optional_parsed(e, "orig_rrn", f.orig_rrn, Rrn::parse, "orig_rrn_invalid");
         if f.orig_rrn.is_empty() && direction == Some(Direction::Credit) {
             e.push(FieldError::new("orig_rrn", "orig_rrn_required"));
         }
@@ -413,6 +414,24 @@ fn check_optional(
         errors.push(FieldError::new(column, code));
         None
     }
+}
+
+fn check_optional_parsed<T>(
+    errors: &mut Errors,
+    column: &'static str,
+    text: &str,
+    parse: fn(&str) -> Option<T>,
+    code: &'static str,
+) -> Option<Option<T>> {
+    if text.is_empty() {
+        return Some(None);
+    }
+    let value = parse(text);
+    if value.is_none() {
+        errors.push(FieldError::new(column, code));
+        return None;
+    }
+    Some(value)
 }
 
 fn check_parsed<T>(

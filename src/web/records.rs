@@ -465,11 +465,11 @@ fn journal_line(stored: StoredJournal, lang: Lang, tz: &TimeZone) -> Result<Jour
         amount: format::money(row.amount, lang),
         card: row.card.as_str().to_owned(),
         cancels,
-        merchant_id: row.merchant_id,
-        terminal_id: row.terminal_id,
+        merchant_id: row.merchant_id.into(),
+        terminal_id: row.terminal_id.into(),
         batch_no: row.batch_no,
         trace_no: row.trace_no,
-        rrn: row.rrn,
+        rrn: row.rrn.map(String::from),
         auth_code: row.auth_code,
         response_code: row.response_code,
     })
@@ -485,11 +485,11 @@ fn settlement_line(stored: StoredSettlement, lang: Lang, tz: &TimeZone) -> Resul
         card: entry.card.as_str().to_owned(),
         settled_on: entry.settled_on.to_string(),
         entry_id: entry.entry_id,
-        merchant_id: entry.merchant_id,
-        terminal_id: entry.terminal_id,
+        merchant_id: entry.merchant_id.into(),
+        terminal_id: entry.terminal_id.into(),
         trace_no: entry.trace_no,
-        rrn: entry.rrn,
-        orig_rrn: entry.orig_rrn,
+        rrn: entry.rrn.into(),
+        orig_rrn: entry.orig_rrn.map(String::from),
     })
 }
 

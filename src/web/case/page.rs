@@ -178,9 +178,9 @@ pub(crate) fn local_time(unix: i64, tz: &jiff::tz::TimeZone) -> String {
 
 fn matched_view(d: &SettlementEntry) -> MatchedView {
     MatchedView {
-        rrn: d.rrn.clone(),
-        merchant_id: d.merchant_id.clone(),
-        terminal_id: d.terminal_id.clone(),
+        rrn: d.rrn.to_string(),
+        merchant_id: d.merchant_id.to_string(),
+        terminal_id: d.terminal_id.to_string(),
         trace_no: d.trace_no.clone(),
         card: d.card.as_str().to_owned(),
         amount: d.amount.to_string(),
@@ -389,7 +389,7 @@ async fn render_with(
                     let merchant = crate::db::merchants::get_merchant(&state.db, &row.merchant_id).await?;
                     let merchant_name = merchant
                         .map(|m| if ctx.lang.code() == "en" { m.name_en } else { m.name_zh })
-                        .unwrap_or_else(|| row.merchant_id.clone());
+                        .unwrap_or_else(|| row.merchant_id.to_string());
                     let time = rfc3339(row.local_time, row.local_offset).replace('T', " ");
                     let amount = row.amount.to_string();
                     Some(Receipt { merchant_name, row, time, amount })
