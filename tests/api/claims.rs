@@ -3,22 +3,9 @@
 use redress::domain::role::Role;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, post_json};
 
 use crate::helpers::SAMPLES;
-
-async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> (u16, Value) {
-    let res = reqwest::Client::new()
-        .post(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .header("accept-language", "en")
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap())
-}
 
 async fn get(app: &TestApp, token: &str, path: &str) -> (u16, Value) {
     let res = reqwest::Client::new().get(format!("{}{path}", app.base)).bearer_auth(token).send().await.unwrap();
@@ -37,7 +24,7 @@ async fn every_sample_claim_gets_its_expected_finding() {
     for line in claims.lines().filter(|l| !l.trim().is_empty()) {
         let mut claim: Value = serde_json::from_str(line).unwrap();
         let expect = claim.as_object_mut().unwrap().remove("expect").unwrap();
-        let (status, case) = post(&app, &bank, "/api/v1/claims", &claim).await;
+        let (status, case) = post_json(&app, &bank, "/api/v1/claims", &claim).await;
         assert_eq!(status, 201, "{claim} → {case}");
         let matched: Vec<&str> =
             case["matched"].as_array().unwrap().iter().map(|m| m["rrn"].as_str().unwrap()).collect();
@@ -67,7 +54,7 @@ async fn a_case_has_the_designed_json_shape() {
     app.import_samples().await;
     let bank = app.token(Role::Customer, &[]).await;
     let body = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
-    let (status, case) = post(&app, &bank, "/api/v1/claims", &body).await;
+    let (status, case) = post_json(&app, &bank, "/api/v1/claims", &body).await;
     assert_eq!(status, 201);
     assert!(case["id"].is_i64());
     assert_eq!(case["kind"], "no_receipt");
@@ -84,7 +71,7 @@ async fn a_case_has_the_designed_json_shape() {
 async fn invalid_claims_name_every_field_and_card_numbers_are_refused() {
     let app = TestApp::spawn().await;
     let bank = app.token(Role::Customer, &[]).await;
-    let (status, body) = post(&app, &bank, "/api/v1/claims", &json!({"kind": "wrong_amount", "card_last4": "12a4", "amount": "10.00", "expected_amount": "12.00", "occurred_at": "yesterday"})).await;
+    let (status, body) = post_json(&app, &bank, "/api/v1/claims", &json!({"kind": "wrong_amount", "card_last4": "12a4", "amount": "10.00", "expected_amount": "12.00", "occurred_at": "yesterday"})).await;
     assert_eq!(status, 422);
     assert_eq!(body["error"], "invalid_claim");
     let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
@@ -93,7 +80,7 @@ async fn invalid_claims_name_every_field_and_card_numbers_are_refused() {
     }
 
     let pan = "6228 4804 0256 4890 018";
-    let (status, body) = post(&app, &bank, "/api/v1/claims", &json!({"kind": "no_receipt", "card_last4": "0018", "amount": "10.00", "occurred_at": "2026-11-12", "contact_email": "a@example.com", "description": format!("my card is {pan}")})).await;
+    let (status, body) = post_json(&app, &bank, "/api/v1/claims", &json!({"kind": "no_receipt", "card_last4": "0018", "amount": "10.00", "occurred_at": "2026-11-12", "contact_email": "a@example.com", "description": format!("my card is {pan}")})).await;
     assert_eq!(status, 422);
     assert!(body.to_string().contains("full card number"), "{body}");
     assert!(!body.to_string().contains("4890"), "the number is never echoed");
@@ -107,7 +94,7 @@ async fn only_those_involved_see_a_case() {
     app.import_samples().await;
     let bank = app.token(Role::Customer, &[]).await;
     let body = json!({"kind": "no_receipt", "card_last4": "2015", "amount": "954.82", "occurred_at": "2026-11-12T13:20+08:00", "contact_email": "holder1@example.com"});
-    let (_, case) = post(&app, &bank, "/api/v1/claims", &body).await;
+    let (_, case) = post_json(&app, &bank, "/api/v1/claims", &body).await;
     let path = format!("/api/v1/cases/{}", case["id"]);
 
     let other_bank = app.token(Role::Customer, &[]).await;
@@ -120,5 +107,5 @@ async fn only_those_involved_see_a_case() {
     assert_eq!(get(&app, &agent, &path).await.0, 200);
     assert_eq!(get(&app, &agent, "/api/v1/cases/999999").await.0, 404);
     // Only a customer-role token files claims.
-    assert_eq!(post(&app, &agent, "/api/v1/claims", &body).await.0, 403);
+    assert_eq!(post_json(&app, &agent, "/api/v1/claims", &body).await.0, 403);
 }

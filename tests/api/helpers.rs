@@ -550,3 +550,18 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Posts `body` as JSON to the API at `path` with the bearer `token`, asking for English; returns
+/// the status and the JSON answer.
+pub async fn post_json(app: &TestApp, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+    let res = reqwest::Client::new()
+        .post(format!("{}{path}", app.base))
+        .bearer_auth(token)
+        .header("accept-language", "en")
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap())
+}

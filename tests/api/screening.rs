@@ -16,7 +16,7 @@ use rand::{Rng, SeedableRng};
 use reqwest::header::HeaderValue;
 use serde_json::json;
 
-use crate::helpers::{Browser, Page, SAMPLES, TestApp, postgres_url};
+use crate::helpers::{Browser, Page, SAMPLES, TestApp, post_json, postgres_url};
 
 /// The Visa test number: what people are told never to type, typed anyway.
 const PAN: &str = "4111111111111111";
@@ -251,19 +251,6 @@ async fn customer_with_case(app: &TestApp) -> (Browser, String) {
         .await;
     assert_eq!(filed.status, 303, "{}", filed.body);
     (me, filed.header("location").to_owned())
-}
-
-async fn post_json(app: &TestApp, token: &str, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-    let res = reqwest::Client::new()
-        .post(format!("{}{path}", app.base))
-        .bearer_auth(token)
-        .header("accept-language", "en")
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap())
 }
 
 fn good_claim_form(extra: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
