@@ -1991,10 +1991,10 @@ mod tests {
         }
     }
 
-    // ------------------------------------------------------------------ the shared samples
+    // ------------------------------------------------------------------ the samples
 
-    // In the real crate the samples are at "/../shared/samples/".
-    const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
+    // The samples ship with the repository, so a clone tests on its own.
+    const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/samples/");
 
     fn rows(file: &str) -> Vec<HashMap<String, String>> {
         let mut reader = csv::Reader::from_path(format!("{SAMPLES}{file}")).unwrap();

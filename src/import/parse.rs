@@ -482,8 +482,8 @@ mod tests {
     use super::*;
     use crate::domain::records::{Direction, TxnType};
 
-    /// From this scratch crate the samples are two levels up; in the main crate, one.
-    const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
+    /// The samples ship with the repository (tests/fixtures/samples).
+    const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/samples/");
 
     const JOURNAL_HEADER: &str = "merchant_id,terminal_id,batch_no,trace_no,rrn,auth_code,txn_type,status,\
 receipt_printed,card,amount,currency,local_time,orig_trace_no,orig_batch_no,response_code,terminal_event";

@@ -229,7 +229,7 @@ fn import_from_the_command_line_reports_and_fails_on_rejection() {
     let db = ScratchDb::new();
     let dir = tempfile::tempdir().unwrap();
     let env = [("REDRESS_DATABASE_URL", db.url.as_str()), ("LANG", "en_US.UTF-8")];
-    let journal = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/journal.csv");
+    let journal = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/samples/journal.csv");
     let (code, out, err) = redress(&["import", "journal", journal], &env);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("Imported journal.csv.") && out.contains("344 rows: 344 new"), "{out}");

@@ -274,7 +274,7 @@ impl TestApp {
 }
 
 /// The project's shared sample files.
-pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/");
+pub const SAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/samples/");
 
 pub fn postgres_url() -> Option<String> {
     std::env::var("REDRESS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())
