@@ -24,7 +24,9 @@ pub struct Config {
     pub default_lang: Lang,
     pub timezone_name: String,
     pub timezone: jiff::tz::TimeZone,
-    pub static_dir: PathBuf,
+    /// A folder served at `/static` instead of the files built into the binary
+    /// (`REDRESS_STATIC_DIR`, for trying out a stylesheet without rebuilding).
+    pub static_dir: Option<PathBuf>,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you run).
     pub trust_proxy: bool,
     /// Key for signing CSRF tokens; when unset one is generated and kept in the database.
@@ -33,6 +35,8 @@ pub struct Config {
     pub calendar: Calendar,
     /// Business days each party has (`REDRESS_DEADLINE_*_DAYS`).
     pub deadlines: Deadlines,
+    /// The bearer token `/metrics` asks for; unset, `/metrics` does not exist (`REDRESS_METRICS_TOKEN`).
+    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -100,7 +104,7 @@ impl Config {
         let timezone = jiff::tz::TimeZone::get(&timezone_name)
             .map_err(|_| err("REDRESS_TIMEZONE", format!("unknown time zone {timezone_name:?}, e.g. Asia/Shanghai")))?;
 
-        let static_dir = PathBuf::from(get("REDRESS_STATIC_DIR").unwrap_or_else(|| "static".into()));
+        let static_dir = get("REDRESS_STATIC_DIR").map(PathBuf::from);
 
         let trust_proxy = match get("REDRESS_TRUST_PROXY").as_deref() {
             None | Some("false") | Some("0") => false,
@@ -128,7 +132,13 @@ impl Config {
             agent_decision: days("REDRESS_DEADLINE_AGENT_DAYS", 5)?,
         };
 
+        let metrics_token = get("REDRESS_METRICS_TOKEN").map(Secret::new);
+        if metrics_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
+            return Err(err("REDRESS_METRICS_TOKEN", "must be at least 16 characters".into()));
+        }
+
         Ok(Config {
+            metrics_token,
             calendar,
             deadlines,
             database_url: SecretUrl::new(database_url),

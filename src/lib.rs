@@ -14,6 +14,8 @@ pub mod domain;
 pub mod i18n;
 pub mod import;
 pub mod mail;
+pub mod metrics;
+pub mod pack;
 pub mod secret;
 pub mod startup;
 pub mod telemetry;

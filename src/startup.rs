@@ -101,7 +101,10 @@ pub async fn app_state(config: Config, db: Db) -> anyhow::Result<AppState> {
         // Kept in the database so every process (and every restart) signs alike.
         None => db::settings::get_or_insert(&db, "secret_key", || hex::encode(rand::random::<[u8; 32]>())).await?,
     };
-    let static_version = static_version(&config.static_dir);
+    let static_version = static_version(config.static_dir.as_deref());
+    if config.metrics_token.is_some() {
+        crate::metrics::install();
+    }
     Ok(AppState {
         db,
         config: Arc::new(config),
@@ -111,17 +114,34 @@ pub async fn app_state(config: Config, db: Db) -> anyhow::Result<AppState> {
     })
 }
 
-/// A short hash of the static files' names and contents, for cache-busting URLs.
-fn static_version(dir: &std::path::Path) -> String {
-    let mut files: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
-    files.sort();
+/// A short hash of the static files' names and contents, for cache-busting URLs: the files
+/// built into the binary, or those of `REDRESS_STATIC_DIR` when it is set.
+fn static_version(dir: Option<&std::path::Path>) -> String {
+    let files: Vec<(String, Vec<u8>)> = match dir {
+        None => crate::web::assets::all(),
+        Some(dir) => {
+            let mut paths: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
+            paths.sort();
+            let files: Vec<_> = paths
+                .into_iter()
+                .filter(|p| p.is_file())
+                .map(|p| {
+                    (
+                        p.file_name().unwrap_or_default().to_string_lossy().into_owned(),
+                        std::fs::read(&p).unwrap_or_default(),
+                    )
+                })
+                .collect();
+            if files.is_empty() {
+                tracing::warn!(dir = %dir.display(), "no static files found in REDRESS_STATIC_DIR");
+            }
+            files
+        }
+    };
     let mut hash = Sha256::new();
-    for path in files.iter().filter(|p| p.is_file()) {
-        hash.update(path.file_name().unwrap_or_default().as_encoded_bytes());
-        hash.update(std::fs::read(path).unwrap_or_default());
-    }
-    if files.is_empty() {
-        tracing::warn!(dir = %dir.display(), "no static files found (REDRESS_STATIC_DIR)");
+    for (name, content) in &files {
+        hash.update(name.as_bytes());
+        hash.update(content);
     }
     hex::encode(&hash.finalize()[..5])
 }

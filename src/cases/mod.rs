@@ -133,9 +133,11 @@ pub async fn file(db: &Db, ctx: &MatchContext<'_>, filing: &Filing<'_>) -> anyho
     }
     let claim = filing.claim;
     let contact = filing.contact;
+    let matching = std::time::Instant::now();
     let found = candidates(db, claim, ctx.tz).await?;
     let list: Vec<Candidate> = found.iter().map(|(_, c)| c.clone()).collect();
     let decision = decide(claim, &list);
+    crate::metrics::matching(matching.elapsed());
     let email_norm = contact.email.trim().to_lowercase();
 
     // §6: the same customer's open case on the same payment is the case; nothing new is filed.

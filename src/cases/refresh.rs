@@ -64,9 +64,11 @@ fn system_transition(case: &CaseRow, action: &Action) -> anyhow::Result<(CaseSta
 /// Matches a case again; records a new finding only when it differs (no repeated notices).
 async fn rematch(db: &Db, ctx: &MatchContext<'_>, case: &CaseRow) -> anyhow::Result<bool> {
     let Some(claim) = stored_claim(case) else { return Ok(false) };
+    let matching = std::time::Instant::now();
     let found = candidates(db, &claim, ctx.tz).await?;
     let list: Vec<_> = found.iter().map(|(_, c)| c.clone()).collect();
     let decision = decide(&claim, &list);
+    crate::metrics::matching(matching.elapsed());
     if case.finding == Some(decision.finding) {
         return Ok(false);
     }

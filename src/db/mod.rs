@@ -25,6 +25,7 @@ pub mod outbox;
 pub mod queue;
 pub mod records;
 pub mod settings;
+pub mod stats;
 pub mod users;
 
 #[derive(Clone, Debug)]

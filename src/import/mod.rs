@@ -189,10 +189,13 @@ pub async fn import(
     reader: impl Read + Send + 'static,
     bytes_read: Option<Arc<AtomicU64>>,
 ) -> Result<ImportReport, DbError> {
-    match request.kind {
+    let started = std::time::Instant::now();
+    let report = match request.kind {
         Kind::Journal => run::<JournalRow>(db, request, Box::new(reader), bytes_read).await,
         Kind::Settlement => run::<SettlementEntry>(db, request, Box::new(reader), bytes_read).await,
-    }
+    }?;
+    crate::metrics::import(&report, started.elapsed());
+    Ok(report)
 }
 
 fn problem(line: u64, e: &crate::domain::records::FieldError) -> Problem {

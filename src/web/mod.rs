@@ -23,6 +23,7 @@ use crate::db::Db;
 pub mod account;
 pub mod admin;
 pub mod api;
+pub mod assets;
 pub mod case;
 pub mod charts;
 pub mod claims;
@@ -34,6 +35,7 @@ pub mod forms;
 pub mod guard;
 pub mod health;
 pub mod imports;
+pub mod metrics;
 pub mod pages;
 pub mod queue;
 pub mod records;
@@ -94,12 +96,19 @@ const EVIDENCE_LIMIT: usize = 64 * 1024 * 1024;
 const UPLOAD_LIMIT: usize = 1 << 30;
 
 pub fn router(state: AppState) -> Router {
-    let static_files = ServiceBuilder::new()
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("public, max-age=31536000, immutable"),
-        ))
-        .service(ServeDir::new(&state.config.static_dir));
+    // Built into the binary, so it runs from any directory; REDRESS_STATIC_DIR overrides.
+    let static_files: Router<AppState> = match &state.config.static_dir {
+        Some(dir) => Router::new().nest_service(
+            "/static",
+            ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=31536000, immutable"),
+                ))
+                .service(ServeDir::new(dir)),
+        ),
+        None => Router::new().route("/static/{*path}", get(assets::serve)),
+    };
 
     let customer = Router::new()
         .route("/my", get(case::page::my_cases))
@@ -140,6 +149,7 @@ pub fn router(state: AppState) -> Router {
         .route("/cases/{id}", get(case::page::show))
         .route("/cases/{id}/act/{action}", post(case::actions::act))
         .route("/cases/{id}/assign", post(case::actions::assign))
+        .route("/cases/{id}/pack.pdf", get(case::pack::download))
         .route("/cases/{id}/evidence", post(evidence::upload).layer(DefaultBodyLimit::max(EVIDENCE_LIMIT)))
         .route("/cases/{id}/evidence/{evidence_id}", get(evidence::download))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::SIGNED_IN, r, n)));
@@ -187,7 +197,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .nest_service("/static", static_files)
+        .route("/metrics", get(metrics::show))
+        .merge(static_files)
         .fallback(error::not_found)
         // Inside the error renderer, so a refusal is a page in the visitor's language.
         .layer(middleware::from_fn_with_state(state.clone(), screen::guard))
@@ -210,6 +221,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(CompressionLayer::new())
                 .layer(middleware::from_fn_with_state(state.clone(), security::headers)),
         )
+        // Outermost, so the time is the whole answer's and every status is counted.
+        .layer(middleware::from_fn(metrics::track))
         .with_state(state)
 }
 

@@ -499,6 +499,30 @@ impl Server {
     }
 
     pub async fn start_with(database_url: &str, smtp_url: &str, env: &[(&str, &str)], log: &std::path::Path) -> Server {
+        Server::launch(None, database_url, smtp_url, env, log).await
+    }
+
+    /// `redress serve` started in the folder `cwd` (not the repository), with no mail server.
+    pub async fn start_in(
+        cwd: &std::path::Path,
+        database_url: &str,
+        env: &[(&str, &str)],
+        log: &std::path::Path,
+    ) -> Server {
+        Server::launch(Some(cwd), database_url, "smtp://127.0.0.1:9", env, log).await
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn launch(
+        cwd: Option<&std::path::Path>,
+        database_url: &str,
+        smtp_url: &str,
+        env: &[(&str, &str)],
+        log: &std::path::Path,
+    ) -> Server {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr = format!("127.0.0.1:{port}");
         let mut command = Command::new(env!("CARGO_BIN_EXE_redress"));
@@ -516,6 +540,9 @@ impl Server {
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap());
+        if let Some(dir) = cwd {
+            command.current_dir(dir);
+        }
         let child = command.spawn().unwrap();
         let server = Server { child, base: format!("http://{addr}") };
         let client = reqwest::Client::new();

@@ -356,7 +356,7 @@ pub async fn render(
 /// Which notes a viewer reads in the history. Merchant staff never read the customer's own
 /// words (DESIGN.md §1); customers read what the desk and the merchant tell them, not the
 /// desk's working notes on assignment.
-fn note_visible(viewer: Role, actor: &str, action: &str) -> bool {
+pub(crate) fn note_visible(viewer: Role, actor: &str, action: &str) -> bool {
     match viewer {
         Role::Agent | Role::Admin => true,
         Role::Merchant => actor != "customer",
