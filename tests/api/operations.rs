@@ -137,6 +137,8 @@ async fn the_evidence_pack_is_a_pdf_in_the_readers_language_for_the_customer_and
     assert!(text.contains("银行卡交易争议证据材料"), "the title in Chinese:\n{text}");
     assert!(text.contains("中国银联客服热线 95516"), "where to go next:\n{text}");
     assert!(text.contains("4502"), "the reason code for a reversal due:\n{text}");
+    assert!(text.contains("未收到银行应答"), "the terminal's own record of the payment:\n{text}");
+    assert!(!text.contains("reversal_due") && !text.contains("no_response"), "codes stay out:\n{text}");
     assert!(text.contains("¥954.82") || text.contains("954.82"), "{text}");
     // The font is embedded (a subset), so any reader draws the Chinese.
     let dir = tempfile::tempdir().unwrap();
@@ -206,4 +208,41 @@ async fn the_binary_serves_its_built_in_static_files_from_any_directory_and_logs
     assert!(!lines.is_empty());
     let ids: Vec<&str> = lines.iter().filter_map(|l| l["span"]["id"].as_str()).collect();
     assert!(ids.iter().any(|id| id.len() == 16), "{lines:?}");
+}
+
+#[tokio::test]
+async fn the_shipped_settlement_update_resolves_a_demo_case_when_the_demo_agent_uploads_it() {
+    let app = TestApp::spawn().await;
+    redress::demo::load_all(&app.db, &app.config).await.unwrap();
+    // The demo case on the payment the update returns (RRN 000004267530), waiting for its reversal.
+    let mut waiting = None;
+    for id in 1..=redress::db::cases::count(&app.db).await.unwrap() {
+        let debits = redress::db::cases::matched_debits(&app.db, id).await.unwrap();
+        if debits.iter().any(|d| d.rrn.as_str() == "000004267530") {
+            waiting = Some(id);
+        }
+    }
+    let id = waiting.expect("a demo case rests on the debit the update returns");
+    assert_eq!(crate::helpers::case(&app, id).await.state.as_str(), "reversal_pending");
+
+    let agent = app.browser();
+    assert_eq!(agent.login("agent@redress.demo", redress::demo::PASSWORD).await.status, 303);
+    let csrf = agent.get("/imports").await.csrf();
+    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/demo/settlement-update.csv")).unwrap();
+    let form = reqwest::multipart::Form::new().text("kind", "settlement").part(
+        "file",
+        reqwest::multipart::Part::text(file).file_name("settlement-update.csv").mime_str("text/csv").unwrap(),
+    );
+    let res = agent
+        .client
+        .post(agent.url(&format!("/imports?_csrf={csrf}")))
+        .header("origin", &app.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    assert_eq!(crate::helpers::case(&app, id).await.state.as_str(), "resolved");
+    assert_eq!(crate::helpers::mails(&app, "money_arrived", "customer@redress.demo").await.len(), 1);
 }

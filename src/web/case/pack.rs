@@ -27,9 +27,10 @@ pub async fn download(
     let lang = ctx.lang;
     let mut records = Vec::new();
     for debit in cases::matched_debits(&state.db, id).await? {
-        let journal =
-            cases::journal_sale(&state.db, debit.merchant_id.as_str(), debit.terminal_id.as_str(), debit.rrn.as_str())
-                .await?;
+        // The journal row joined as matching joins it (§3.2): by RRN, or for a payment that got
+        // no answer, by trace, card, amount and time.
+        let around = cases::journal_around(&state.db, &debit).await?;
+        let journal = crate::domain::finding::find_journal(&debit, &around).cloned();
         let merchant_name = db::merchants::get_merchant(&state.db, debit.merchant_id.as_str())
             .await?
             .map(|m| if lang.code() == "en" { m.name_en } else { m.name_zh });
@@ -42,7 +43,9 @@ pub async fn download(
             let at = jiff::Timestamp::from_second(e.at).ok()?;
             Some(TimelineEntry {
                 at,
-                note: e.note.filter(|_| note_visible(user.role, &e.actor, &e.action)),
+                // The system's notes are codes (the finding it recorded); the pack says the
+                // finding in words above.
+                note: e.note.filter(|_| e.actor != "system" && note_visible(user.role, &e.actor, &e.action)),
                 actor: e.actor,
                 action: e.action,
                 to_state: e.to_state,
