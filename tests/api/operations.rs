@@ -150,6 +150,7 @@ async fn the_evidence_pack_is_a_pdf_in_the_readers_language_for_the_customer_and
     assert!(embedded.iter().any(|l| l.contains("DroidSansFallback")), "{fonts}");
 
     let (_, _, english) = download(&me, &pack_path, "en").await;
+    std::fs::write(concat!(env!("CARGO_MANIFEST_DIR"), "/target/evidence-pack-en.pdf"), &english).unwrap();
     let text = pdf_text(&english);
     assert!(text.contains("Card dispute evidence pack") && text.contains(&rrn), "{text}");
 
