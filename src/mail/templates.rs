@@ -28,7 +28,8 @@ pub(super) struct CaseView<'a> {
 
 impl<'a> CaseView<'a> {
     pub fn new(lang: Lang, event: Event, n: &'a CaseNotice) -> CaseView<'a> {
-        let kind_key = format!("email.kind.{}", n.kind);
+        // The same words the site uses for the kind (issue 15 item 4): one catalog key.
+        let kind_key = format!("kind.{}", n.kind);
         let kind = if catalog().contains(&kind_key) { lang.t(&kind_key).to_owned() } else { n.kind.clone() };
         let mut view = CaseView {
             lang,

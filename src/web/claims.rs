@@ -18,7 +18,7 @@ use crate::cases::{self, CLAIM_ACCESS_PURPOSE, Contact, Filed};
 use crate::db::email_tokens::{self};
 use crate::db::users::{self, CreateUserError, NewUser};
 use crate::domain::account::EmailAddress;
-use crate::domain::claim::{ClaimInput, ClaimKind};
+use crate::domain::claim::{ClaimInput, ClaimKind, Occurred};
 use crate::domain::money::Currency;
 use crate::domain::role::Role;
 use crate::web::account::ClientIp;
@@ -101,18 +101,7 @@ pub async fn show_form(ctx: PageContext, Path(kind): Path<String>) -> Result<For
 
 /// A date, and optionally a time read in the deployment's zone, as the claim's `occurred_at`.
 fn occurred_text(form: &ClaimForm, tz: &jiff::tz::TimeZone) -> String {
-    let (date, time) = (form.date.trim(), form.time.trim());
-    if time.is_empty() {
-        return date.to_owned();
-    }
-    match format!("{date}T{time}").parse::<jiff::civil::DateTime>() {
-        Ok(local) => match local.to_zoned(tz.clone()) {
-            Ok(z) => z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-            Err(_) => format!("{date}T{time}"),
-        },
-        // Left as typed: validation names the field.
-        Err(_) => format!("{date}T{time}"),
-    }
+    Occurred::text_from_parts(&form.date, &form.time, tz)
 }
 
 pub async fn submit(

@@ -159,7 +159,7 @@ fn check(form: &SearchForm, tz: &TimeZone, lang: Lang) -> Result<Asked, FieldErr
     };
     let amount = match (given(&form.amount), currency) {
         (Some(text), Some(currency)) => {
-            Money::parse(&text, currency).map_err(|e| errors.add_code(lang, "amount", e.code(), &e.args())).ok()
+            Money::parse_input(&text, currency).map_err(|e| errors.add_code(lang, "amount", e.code(), &e.args())).ok()
         }
         _ => None,
     };

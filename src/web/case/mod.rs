@@ -3,4 +3,5 @@
 
 pub mod actions;
 pub mod forms;
+pub mod notes;
 pub mod page;
