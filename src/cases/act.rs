@@ -167,7 +167,11 @@ pub async fn act(db: &Db, ctx: &MatchContext<'_>, step: Step<'_>) -> Result<Case
     if input.overrides_finding {
         cases::flag_override(&mut tx, event).await?;
     }
-    let extra = Extra { reason: input.note.clone(), ..Extra::default() };
+    let extra = Extra {
+        reason: input.note.clone(),
+        decided: matches!(kind, ActionKind::ApproveRefund | ActionKind::ApproveReversal),
+        ..Extra::default()
+    };
     notify::queue(&mut tx, ctx, case_id, &notices(&action, to), event, &extra).await?;
 
     let state = match rematch {

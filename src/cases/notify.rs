@@ -16,6 +16,9 @@ pub struct Extra {
     pub credit_rrn: Option<String>,
     /// The words of the person acting: a reason, a question.
     pub reason: Option<String>,
+    /// The desk approved a refund or reversal: the customer is told of the decision, not of
+    /// the matcher's finding (which may say the merchant was asked).
+    pub decided: bool,
 }
 
 /// Queues `events` for the case as it now stands; `occurrence` (the audit event's id) keeps a
@@ -44,7 +47,12 @@ fn facts(ctx: &MatchContext<'_>, case: &CaseRow, state: CaseState, lang: Lang, e
     CaseNotice {
         case_url: mail::case_url(ctx.base_url, case.id),
         amount: Some(format::money(case.amount(), lang)),
-        explanation: explanation(case, lang, ctx.tz).map(|(_, text)| text),
+        explanation: if extra.decided {
+            Some(decision_words(case, lang, extra))
+        } else {
+            explanation(case, lang, ctx.tz).map(|(_, text)| text)
+        },
+        decided: extra.decided,
         remedy: PendingRemedy::parse(case.remedy_kind.as_str()),
         remedy_amount: case.remedy_amount().map(|m| format::money(m, lang)),
         deadline: case.deadline_at.map(|t| format::unix_deadline(t, ctx.tz, lang)),
@@ -53,6 +61,21 @@ fn facts(ctx: &MatchContext<'_>, case: &CaseRow, state: CaseState, lang: Lang, e
         reason: extra.reason.clone(),
         ..CaseNotice::new(case.id, case.kind.as_str(), state)
     }
+}
+
+/// The desk's decision in words: what comes back to the card, then the desk's own reason.
+fn decision_words(case: &CaseRow, lang: Lang, extra: &Extra) -> String {
+    let remedy = match case.remedy_kind.as_str() {
+        "reversal" => lang.t("email.remedy.reversal"),
+        _ => lang.t("email.remedy.refund"),
+    };
+    let amount = case.remedy_amount().map(|m| format::money(m, lang)).unwrap_or_default();
+    let mut text = lang.t_args("reading.email.decided.explain", &[("remedy", remedy.to_owned()), ("amount", amount)]);
+    if let Some(reason) = extra.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+        text.push_str("\n\n");
+        text.push_str(reason);
+    }
+    text
 }
 
 /// Email addresses and languages for one kind of recipient.

@@ -53,7 +53,10 @@ impl<'a> CaseView<'a> {
                     PendingRemedy::Reversal => lang.t("email.remedy.reversal"),
                 }),
         };
-        view.subject = view.t(subject_key(event));
+        view.subject = match (event, n.decided) {
+            (Event::Finding, true) => view.t("reading.email.decided.subject"),
+            _ => view.t(subject_key(event)),
+        };
         view.action = view.t("email.case.open");
         view
     }
@@ -106,6 +109,11 @@ impl<'a> CaseView<'a> {
     /// The reason given by a person (agent, system), one entry per paragraph.
     pub fn reason(&self) -> Vec<&str> {
         paragraphs(self.n.reason.as_deref().unwrap_or(""))
+    }
+
+    /// The opening line of a `finding` email: the records were checked, or the desk decided.
+    pub fn finding_intro(&self) -> String {
+        self.t(if self.n.decided { "reading.email.decided.intro" } else { "email.finding.intro" })
     }
 
     /// The sentence that tells the customer what happens next after a finding.

@@ -625,7 +625,9 @@ mod tests {
         assert_eq!(s(&[("amount", "1280"), ("currency", "jpy")]), Some(Money::new(1280, Currency::JPY)));
         assert_eq!(errors_of(&[("amount", "12.345")]), ["amount"]);
         assert_eq!(errors_of(&[("amount", "12.5"), ("currency", "JPY")]), ["amount"]);
-        assert_eq!(errors_of(&[("amount", "1,000")]), ["amount"]);
+        // Amounts as a bank SMS writes them (DESIGN.md §8); commas must group thousands.
+        assert_eq!(s(&[("amount", "¥1,000")]), Some(Money::new(100_000, Currency::CNY)));
+        assert_eq!(errors_of(&[("amount", "12,00")]), ["amount"]);
         assert_eq!(errors_of(&[("amount", "1e3")]), ["amount"]);
         assert_eq!(errors_of(&[("amount", "10"), ("currency", "XAU")]), ["currency"]);
     }

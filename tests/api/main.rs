@@ -15,6 +15,7 @@ mod limits;
 mod mail;
 mod one_case;
 mod queues;
+mod reading;
 mod records_browser;
 mod refresh;
 mod screening;

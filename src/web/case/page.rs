@@ -84,6 +84,8 @@ pub struct CasePage {
     /// The progress tracker, the next step's words (a catalog key for this viewer) and, while
     /// money is on its way, the day it should arrive and what to do if it does not (§11).
     tracker: Vec<TrackerStep>,
+    /// What a wrong-amount claim says the terminal showed.
+    expected_amount: Option<String>,
     next_step: String,
     expected_by: Option<String>,
     if_not_arrived: &'static str,
@@ -213,7 +215,7 @@ pub struct TrackerStep {
     pub status_label: String,
 }
 
-fn tracker_view(case: &CaseRow, visited: &[CaseState]) -> Vec<TrackerStep> {
+pub(crate) fn tracker_view(case: &CaseRow, visited: &[CaseState]) -> Vec<TrackerStep> {
     let money_owed = matches!(case.remedy_kind.as_str(), "refund" | "reversal");
     progress::tracker(case.state, visited, money_owed)
         .into_iter()
@@ -227,7 +229,7 @@ fn tracker_view(case: &CaseRow, visited: &[CaseState]) -> Vec<TrackerStep> {
 
 /// What happens next, in the words of the one reading: the customer is told what they wait
 /// for, staff what they must do (issue 15 item 6: staff never read the customer's voice).
-fn next_step_key(state: CaseState, viewer: Role) -> String {
+pub(crate) fn next_step_key(state: CaseState, viewer: Role) -> String {
     let audience = match viewer {
         Role::Customer => return format!("cases.next.{}", state.as_str()),
         Role::Merchant => "merchant",
@@ -558,6 +560,7 @@ async fn render_with(
         deadline: case.deadline_at.map(|t| format::unix_deadline(t, tz, ctx.lang)),
         occurred: format::claimed_time(&case.occurred_at, tz, ctx.lang),
         tracker: tracker_view(&case, &visited),
+        expected_amount: case.expected_minor.map(|m| format::money(Money::new(m, case.currency), ctx.lang)),
         next_step: next_step_key(case.state, user.role),
         expected_by: progress::awaits_money(case.state)
             .then(|| case.deadline_at.map(|t| format::unix_deadline(t, tz, ctx.lang)))
