@@ -141,7 +141,12 @@ async fn a_customer_without_an_account_follows_the_emailed_link_to_the_case() {
     s.check_accessible("en").await;
     fill_claim(&s, 1, Some("walkin@example.com")).await;
     assert!(s.body_text().await.contains("walkin@example.com"), "the page says where the link went");
-    s.shot("check-your-email").await;
+    // The result at once, without an account: the finding, the progress and when the money is due.
+    assert!(s.path().await.starts_with("/claims/status/"), "{}", s.path().await);
+    assert_eq!(s.text(".finding h2").await, Lang::En.t("finding.reversal_due.title"));
+    assert!(s.exists(".tracker [aria-current=step]").await && s.exists(".expected-by").await);
+    s.check_accessible("en").await;
+    s.shot("status-without-account").await;
 
     let mail = app
         .outbox()
