@@ -483,7 +483,7 @@ fn settlement_line(stored: StoredSettlement, lang: Lang, tz: &TimeZone) -> Resul
         direction: lang.t(direction_key(entry.direction)),
         amount: format::money(entry.amount, lang),
         card: entry.card.as_str().to_owned(),
-        settled_on: entry.settled_on.to_string(),
+        settled_on: format::date(entry.settled_on, lang),
         entry_id: entry.entry_id,
         merchant_id: entry.merchant_id.into(),
         terminal_id: entry.terminal_id.into(),

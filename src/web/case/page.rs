@@ -198,6 +198,16 @@ impl CasePage {
         }
     }
 
+    /// The finding's words were written when the claim was checked; once the case is over (or
+    /// the money it promised has come) they are history, and the page says so (issue 15 item 4).
+    fn finding_is_history(&self) -> bool {
+        let money = matches!(self.case.remedy_kind.as_str(), "refund" | "reversal");
+        match self.case.state {
+            CaseState::Resolved => money,
+            s => !s.is_open(),
+        }
+    }
+
     /// A file's size as people read it: `12.4 KB`, never `0 KB` for a small file.
     fn file_size(&self, bytes: &i64) -> String {
         format::file_size(*bytes)
