@@ -178,3 +178,65 @@ async fn the_outbox_names_events_in_words_with_their_time() {
         assert!(line.contains("2026") || line.contains(", "), "{line}");
     }
 }
+
+#[tokio::test]
+async fn an_ambiguous_case_is_narrowed_by_the_customer_and_matched_again() {
+    let app = with_samples().await;
+    let customer = app.signed_in(Role::Customer, "holder6@example.com", &[]).await;
+    // Sample claim 6: two debits of ¥1,683.65 on cards ending 3894 fit.
+    let claim = [("card_last4", "3894"), ("amount", "1683.65"), ("date", "2026-11-11"), ("time", "19:20")];
+    let filed = customer.post_form("/claims/new/no_receipt", &claim).await;
+    let case_path = filed.header("location").to_owned();
+    let id: i64 = case_path.trim_start_matches("/cases/").parse().unwrap();
+    assert_eq!(case(&app, id).await.finding.map(|f| f.as_str()), Some("ambiguous"));
+    let page = customer.get(&case_path).await;
+    // Not a dead end: the page says what to add, and offers the form to add it.
+    assert_eq!(page.select_text(".next-step"), redress::i18n::Lang::ZhCn.t("reading.next.customer.ambiguous"));
+    assert!(page.has("form[action$='/act/add_info']"), "{}", page.body);
+    let version = page.field_value("version");
+    let narrowed = customer
+        .post_form(
+            &format!("{case_path}/act/add_info"),
+            &[
+                ("version", &version),
+                ("card_last4", "3894"),
+                ("card_first6", "622848"),
+                ("amount", "1683.65"),
+                ("occurred_date", "2026-11-11"),
+                ("occurred_time", "19:20"),
+            ],
+        )
+        .await;
+    assert_eq!(narrowed.status, 303, "{}", narrowed.body);
+    let after = case(&app, id).await;
+    assert_ne!(after.finding.map(|f| f.as_str()), Some("ambiguous"), "matched again to one debit");
+    let page = customer.get(&case_path).await;
+    assert_eq!(page.count("section[aria-labelledby=records-title] tbody tr"), 1);
+    assert!(events(&app, id).await.iter().any(|(action, _)| action == "add_info"));
+}
+
+#[tokio::test]
+async fn a_desk_approval_is_mailed_as_the_desks_decision_not_as_what_the_records_showed() {
+    let app = with_samples().await;
+    let id = file(&app, 6).await; // ambiguous: the desk decides
+    let agent = app.signed_in(Role::Agent, "desk@bank.example", &[]).await;
+    let page = agent.get(&format!("/cases/{id}")).await;
+    let version = page.field_value("version");
+    let done = agent
+        .post_form(
+            &format!("/cases/{id}/act/approve_refund"),
+            &[("version", &version), ("amount", "¥1,683.65"), ("reason", "The slip matches.")],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let mail = mails(&app, "finding", "holder6@example.com").await;
+    let mail = mail.first().expect("the customer is told");
+    assert_eq!(
+        mail.subject,
+        redress::i18n::Lang::ZhCn.t("reading.email.decided.subject").replace("{case}", &format!("#{id}"))
+    );
+    assert!(mail.body_text.contains("¥1,683.65"), "{}", mail.body_text);
+    assert!(mail.body_text.contains("The slip matches."), "{}", mail.body_text);
+    let intro = redress::i18n::Lang::ZhCn.t("reading.email.decided.intro").replace("{case}", &format!("#{id}"));
+    assert!(mail.body_text.contains(&intro), "told the desk decided: {}", mail.body_text);
+}

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::cases::act::{applicable, guard_context, remedy_needs_stated_amount};
+use crate::cases::act::{applicable, guard_context, narrowable, remedy_needs_stated_amount};
 use crate::cases::view::explanation;
 use crate::db::cases::{self, CaseRow};
 use crate::domain::case_input::{Need, Needs, needs};
@@ -206,6 +206,11 @@ impl CasePage {
             CaseState::Resolved => money,
             s => !s.is_open(),
         }
+    }
+
+    /// The add-information form's lead: correct the claim, or (ambiguous) say which payment.
+    fn add_info_lead(&self) -> &'static str {
+        if narrowable(&self.case) { "reading.narrow.lead" } else { "cases.add_info.lead" }
     }
 
     /// A file's size as people read it: `12.4 KB`, never `0 KB` for a small file.
@@ -571,7 +576,11 @@ async fn render_with(
         occurred: format::claimed_time(&case.occurred_at, tz, ctx.lang),
         tracker: tracker_view(&case, &visited),
         expected_amount: case.expected_minor.map(|m| format::money(Money::new(m, case.currency), ctx.lang)),
-        next_step: next_step_key(case.state, user.role),
+        next_step: if user.role == Role::Customer && case.state == CaseState::UnderReview && narrowable(&case) {
+            "reading.next.customer.ambiguous".to_owned()
+        } else {
+            next_step_key(case.state, user.role)
+        },
         expected_by: progress::awaits_money(case.state)
             .then(|| case.deadline_at.map(|t| format::unix_deadline(t, tz, ctx.lang)))
             .flatten(),
