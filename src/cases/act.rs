@@ -76,8 +76,16 @@ pub fn applicable(case: &CaseRow, kind: ActionKind, matched: usize) -> Result<()
     match kind {
         ActionKind::MerchantConfirm if pending_remedy(case).is_none() => Err("no_remedy_to_confirm"),
         ActionKind::PickDebit if case.finding != Some(Finding::Ambiguous) || matched < 2 => Err("not_ambiguous"),
+        // Under review, the customer adds information only to narrow an ambiguous match.
+        ActionKind::AddInfo if case.state == CaseState::UnderReview && !narrowable(case) => Err("not_ambiguous"),
         _ => Ok(()),
     }
+}
+
+/// Several payments fit the claim and nobody else's case is involved: the customer can tell
+/// which (first six digits, exact time, terminal or shop) and the claim is matched again.
+pub fn narrowable(case: &CaseRow) -> bool {
+    case.finding == Some(Finding::Ambiguous) && case.review_reason.is_none()
 }
 
 /// `wrong_amount` keyed wrong: the refund waits for the merchant to state the right amount.
@@ -167,7 +175,11 @@ pub async fn act(db: &Db, ctx: &MatchContext<'_>, step: Step<'_>) -> Result<Case
     if input.overrides_finding {
         cases::flag_override(&mut tx, event).await?;
     }
-    let extra = Extra { reason: input.note.clone(), ..Extra::default() };
+    let extra = Extra {
+        reason: input.note.clone(),
+        decided: matches!(kind, ActionKind::ApproveRefund | ActionKind::ApproveReversal),
+        ..Extra::default()
+    };
     notify::queue(&mut tx, ctx, case_id, &notices(&action, to), event, &extra).await?;
 
     let state = match rematch {

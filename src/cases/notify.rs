@@ -1,13 +1,10 @@
 //! The email notices a case change causes (DESIGN.md §7), queued in the change's transaction.
 
-use jiff::Timestamp;
-
 use crate::cases::view::explanation;
 use crate::db::cases::{self, CaseRow};
 use crate::db::{DbError, Tx};
 use crate::domain::case_state::{CaseState, NoticeEvent, PendingRemedy, Recipient};
-use crate::domain::money::Money;
-use crate::i18n::Lang;
+use crate::i18n::{Lang, format};
 use crate::mail::{self, CaseNotice};
 
 use super::MatchContext;
@@ -19,10 +16,9 @@ pub struct Extra {
     pub credit_rrn: Option<String>,
     /// The words of the person acting: a reason, a question.
     pub reason: Option<String>,
-}
-
-fn money(m: Money) -> String {
-    m.to_string()
+    /// The desk approved a refund or reversal: the customer is told of the decision, not of
+    /// the matcher's finding (which may say the merchant was asked).
+    pub decided: bool,
 }
 
 /// Queues `events` for the case as it now stands; `occurrence` (the audit event's id) keeps a
@@ -50,19 +46,36 @@ pub async fn queue(
 fn facts(ctx: &MatchContext<'_>, case: &CaseRow, state: CaseState, lang: Lang, extra: &Extra) -> CaseNotice {
     CaseNotice {
         case_url: mail::case_url(ctx.base_url, case.id),
-        amount: Some(money(case.amount())),
-        explanation: explanation(case, lang, ctx.tz).map(|(_, text)| text),
+        amount: Some(format::money(case.amount(), lang)),
+        explanation: if extra.decided {
+            Some(decision_words(case, lang, extra))
+        } else {
+            explanation(case, lang, ctx.tz).map(|(_, text)| text)
+        },
+        decided: extra.decided,
         remedy: PendingRemedy::parse(case.remedy_kind.as_str()),
-        remedy_amount: case.remedy_amount().map(money),
-        deadline: case
-            .deadline_at
-            .and_then(|t| Timestamp::from_second(t).ok())
-            .map(|t| t.to_zoned(ctx.tz.clone()).strftime("%Y-%m-%d %H:%M").to_string()),
-        credit_date: extra.credit_date.clone(),
+        remedy_amount: case.remedy_amount().map(|m| format::money(m, lang)),
+        deadline: case.deadline_at.map(|t| format::unix_deadline(t, ctx.tz, lang)),
+        credit_date: extra.credit_date.as_deref().map(|d| format::fact("credit_date", d, ctx.tz, lang)),
         credit_rrn: extra.credit_rrn.clone(),
         reason: extra.reason.clone(),
         ..CaseNotice::new(case.id, case.kind.as_str(), state)
     }
+}
+
+/// The desk's decision in words: what comes back to the card, then the desk's own reason.
+fn decision_words(case: &CaseRow, lang: Lang, extra: &Extra) -> String {
+    let remedy = match case.remedy_kind.as_str() {
+        "reversal" => lang.t("email.remedy.reversal"),
+        _ => lang.t("email.remedy.refund"),
+    };
+    let amount = case.remedy_amount().map(|m| format::money(m, lang)).unwrap_or_default();
+    let mut text = lang.t_args("reading.email.decided.explain", &[("remedy", remedy.to_owned()), ("amount", amount)]);
+    if let Some(reason) = extra.reason.as_deref().filter(|r| !r.trim().is_empty()) {
+        text.push_str("\n\n");
+        text.push_str(reason);
+    }
+    text
 }
 
 /// Email addresses and languages for one kind of recipient.

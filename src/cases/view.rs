@@ -46,12 +46,8 @@ pub fn explanation(case: &CaseRow, lang: Lang, tz: &TimeZone) -> Option<(String,
         .unwrap_or_default()
         .into_iter()
         .map(|(k, v)| {
-            let text = v.as_str().unwrap_or_default();
-            // Facts kept before times were stored as RFC 3339 are shown as they were written.
-            let shown = match (k.ends_with("_time"), text.parse::<Timestamp>()) {
-                (true, Ok(at)) => lang.datetime(at, tz),
-                _ => text.to_owned(),
-            };
+            // Facts are kept in canonical form (RFC 3339, `954.82 CNY`); the reader gets §8's.
+            let shown = crate::i18n::format::fact(&k, v.as_str().unwrap_or_default(), tz, lang);
             (k, shown)
         })
         .collect();

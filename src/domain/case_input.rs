@@ -261,7 +261,7 @@ pub fn check(
     let money = |field: &'static str, value: &Option<String>, fail: &mut dyn FnMut(&'static str, InputProblem)| {
         let text = screened(field, value, fail);
         match text {
-            Some(t) => match Money::parse(&t, facts.currency) {
+            Some(t) => match Money::parse_input(&t, facts.currency) {
                 Ok(m) => Some(m),
                 Err(MoneyError::FullCardNumber) => {
                     fail(field, InputProblem::FullCardNumber);

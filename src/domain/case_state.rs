@@ -502,7 +502,9 @@ static RULES: &[Rule] = &[
     // action                       from                                                   who               to                          guard
     rule(ActionKind::Match,           &[Submitted],                                        SYSTEM,           To::MatchOutcome,           Guard::None),
     rule(ActionKind::Rematch,         &[AwaitingCustomer, AwaitingMerchant, UnderReview],  SYSTEM,           To::State(Submitted),       Guard::None),
-    rule(ActionKind::AddInfo,         &[AwaitingCustomer],                                 CUSTOMER,         To::State(Submitted),       Guard::None),
+    // From under_review only for an `ambiguous` finding (`cases::act::applicable`): the
+    // customer narrows it down and it is matched again (issue 15).
+    rule(ActionKind::AddInfo,         &[AwaitingCustomer, UnderReview],                    CUSTOMER,         To::State(Submitted),       Guard::None),
     rule(ActionKind::MerchantConfirm, &[AwaitingMerchant],                                 MERCHANT,         To::ConfirmedRemedy,        Guard::None),
     rule(ActionKind::MerchantContest, &[AwaitingMerchant],                                 MERCHANT,         To::State(UnderReview),     Guard::None),
     // From under_review the state stays: only the agents are told.
@@ -756,6 +758,7 @@ mod tests {
         under_review         ask_customer                 agent     -         awaiting_customer
         under_review         ask_customer                 admin     -         awaiting_customer
         under_review         pick_debit                   agent     -         submitted
+        under_review         add_info                     customer  -         submitted
         under_review         pick_debit                   admin     -         submitted
         under_review         deadline_passed              system    -         under_review
         under_review         rematch                      system    -         submitted

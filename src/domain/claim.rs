@@ -69,6 +69,34 @@ impl Occurred {
         text.parse::<Timestamp>().ok().map(Occurred::At)
     }
 
+    /// The `occurred_at` text from a form's date field and optional time field (`13:20`), the
+    /// time read in `tz` (DESIGN.md §8: people pick a date and a time, never type RFC 3339).
+    /// What does not read is passed on as typed, so validation names the problem.
+    pub fn text_from_parts(date: &str, time: &str, tz: &TimeZone) -> String {
+        let (date, time) = (date.trim(), time.trim());
+        if time.is_empty() {
+            return date.to_owned();
+        }
+        let typed = format!("{date}T{time}");
+        match typed.parse::<jiff::civil::DateTime>().map(|local| local.to_zoned(tz.clone())) {
+            Ok(Ok(z)) => z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            _ => typed,
+        }
+    }
+
+    /// A stored `occurred_at` text as a date field and a time field in `tz` (`2026-11-12`,
+    /// `13:20`), to fill a form again; text that does not read goes back in the date field.
+    pub fn parts_of_text(text: &str, tz: &TimeZone) -> (String, String) {
+        match Occurred::parse(text) {
+            Some(Occurred::At(at)) => {
+                let local = at.to_zoned(tz.clone());
+                (local.strftime("%Y-%m-%d").to_string(), local.strftime("%H:%M").to_string())
+            }
+            Some(Occurred::Day(day)) => (day.to_string(), String::new()),
+            None => (text.to_owned(), String::new()),
+        }
+    }
+
     /// The inclusive search window (§5).
     ///
     /// An instant gives `[t − 3 h, t + 3 h]`. A date gives `[start of that day in tz − 3 h,
@@ -437,7 +465,7 @@ impl ClaimInput {
                 return None;
             };
             let currency = currency?;
-            match Money::parse(v, currency) {
+            match Money::parse_input(v, currency) {
                 Ok(m) if m.minor > 0 => Some(m),
                 Ok(_) => {
                     fail(field, ClaimProblem::NotPositive);
@@ -1088,5 +1116,20 @@ mod tests {
         ];
         let codes: Vec<&str> = problems.iter().map(ClaimProblem::code).collect();
         assert_eq!(codes, ClaimProblem::OWN_CODES);
+    }
+
+    #[test]
+    fn a_date_and_a_time_field_make_the_occurred_text_and_back() {
+        let tz = TimeZone::get("Asia/Shanghai").unwrap();
+        let text = Occurred::text_from_parts("2026-11-12", "14:05", &tz);
+        assert_eq!(text, "2026-11-12T14:05:00+08:00");
+        assert_eq!(Occurred::parse(&text), Some(Occurred::At("2026-11-12T06:05:00Z".parse().unwrap())));
+        assert_eq!(Occurred::text_from_parts(" 2026-11-12 ", "", &tz), "2026-11-12");
+        assert_eq!(Occurred::text_from_parts("2026-11-12", "25:00", &tz), "2026-11-12T25:00");
+        assert_eq!(Occurred::parts_of_text(&text, &tz), ("2026-11-12".to_owned(), "14:05".to_owned()));
+        // A time kept in another offset is shown in the deployment's zone.
+        let utc = Occurred::parts_of_text("2026-11-12T05:20:36Z", &tz);
+        assert_eq!(utc, ("2026-11-12".to_owned(), "13:20".to_owned()));
+        assert_eq!(Occurred::parts_of_text("2026-11-12", &tz), ("2026-11-12".to_owned(), String::new()));
     }
 }

@@ -126,6 +126,28 @@ impl Money {
         Ok(money)
     }
 
+    /// Parses an amount as a person copies it from a bank SMS or statement (DESIGN.md §8):
+    /// `¥1,234.50`, `1,234.50元`, `RMB 1234.5`, `CNY 1,234.50`, full-width `１，２３４．５０`.
+    ///
+    /// Files keep the strict `parse`; this is for forms, where refusing what the bank wrote
+    /// only makes the person retype it. The currency written with the amount must be the one
+    /// chosen (`¥` is both yuan and yen), commas must group thousands (`12,00` is refused: in
+    /// some countries it means twelve), and the rest is `parse`'s exact decimal.
+    pub fn parse_input(text: &str, currency: Currency) -> Result<Money, MoneyError> {
+        let invalid = || MoneyError::Invalid { currency };
+        let folded: String = text.chars().map(fold_full_width).collect();
+        let mut rest = folded.trim();
+        let markers = currency_markers(currency);
+        if let Some(after) = strip_prefix_marker(rest, &markers) {
+            rest = after.trim_start();
+        }
+        if let Some(before) = strip_suffix_marker(rest, &markers) {
+            rest = before.trim_end();
+        }
+        let plain = ungroup(rest).ok_or_else(invalid)?;
+        Money::parse(&plain, currency)
+    }
+
     /// The amount in major units without grouping: "128.50", "0.01", JPY "1280".
     pub fn major_string(self) -> String {
         let exponent = self.currency.exponent();
@@ -165,6 +187,68 @@ impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.major_string(), self.currency.code())
     }
+}
+
+/// Full-width forms (`１２３．５`, `，`, `￥`, the ideographic space) as their ASCII twins.
+fn fold_full_width(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{FFE5}' => '¥',
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
+
+/// What may stand before or after an amount in `currency`: its code and, for yuan (and yen,
+/// which shares the sign), the signs and words banks write.
+fn currency_markers(currency: Currency) -> Vec<&'static str> {
+    let mut markers = vec![currency.code()];
+    if currency == Currency::CNY {
+        markers.extend(["人民币", "RMB", "¥", "元"]);
+    } else if currency == Currency::JPY {
+        markers.extend(["¥", "円"]);
+    }
+    markers
+}
+
+/// `text` without one of `markers` in front; codes match in any case ("rmb", "Cny").
+fn strip_prefix_marker<'a>(text: &'a str, markers: &[&str]) -> Option<&'a str> {
+    markers.iter().find_map(|m| {
+        let head = text.get(..m.len())?;
+        head.eq_ignore_ascii_case(m).then(|| &text[m.len()..])
+    })
+}
+
+/// `text` without one of `markers` behind it.
+fn strip_suffix_marker<'a>(text: &'a str, markers: &[&str]) -> Option<&'a str> {
+    markers.iter().find_map(|m| {
+        let at = text.len().checked_sub(m.len())?;
+        let tail = text.get(at..)?;
+        tail.eq_ignore_ascii_case(m).then(|| &text[..at])
+    })
+}
+
+/// `1,234,567.89` as `1234567.89`; `None` when commas do not group the whole part by threes.
+fn ungroup(text: &str) -> Option<String> {
+    if !text.contains(',') {
+        return Some(text.to_owned());
+    }
+    let (whole, fraction) = text.split_once('.').map_or((text, None), |(w, f)| (w, Some(f)));
+    let mut groups = whole.split(',');
+    let first = groups.next()?;
+    let first_ok = (1..=3).contains(&first.len()) && first.bytes().all(|b| b.is_ascii_digit());
+    let rest: Vec<&str> = groups.collect();
+    let rest_ok = rest.iter().all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()));
+    if !first_ok || !rest_ok || fraction.is_some_and(|f| f.contains(',')) {
+        return None;
+    }
+    let mut plain = first.to_owned();
+    rest.iter().for_each(|g| plain.push_str(g));
+    if let Some(f) = fraction {
+        plain.push('.');
+        plain.push_str(f);
+    }
+    Some(plain)
 }
 
 /// Parse failure before the currency is known to the error; see `parse_minor`.
@@ -368,6 +452,47 @@ mod tests {
                 assert_eq!(Money::parse(&money.major_string(), currency), Ok(money));
             }
         }
+    }
+
+    #[test]
+    fn input_accepts_what_a_bank_sms_writes() {
+        let cny = |text: &str| Money::parse_input(text, Currency::CNY).map(|m| m.minor);
+        for text in [
+            "¥1,234.50",
+            "￥1,234.50",
+            "1,234.50元",
+            "RMB 1234.5",
+            "rmb1234.50",
+            "CNY 1,234.50",
+            "1234.50 CNY",
+            "人民币1,234.50元",
+            "１，２３４．５０",
+            "￥１２３４．５",
+            " 1234.50 ",
+            "1234.5",
+        ] {
+            assert_eq!(cny(text), Ok(123_450), "{text:?}");
+        }
+        assert_eq!(cny("1,234,567"), Ok(123_456_700));
+        assert_eq!(Money::parse_input("¥1,280", Currency::JPY).map(|m| m.minor), Ok(1280));
+        assert_eq!(Money::parse_input("USD 12.50", Currency::USD).map(|m| m.minor), Ok(1250));
+    }
+
+    #[test]
+    fn input_still_refuses_what_is_not_one_exact_amount() {
+        let invalid = Err(MoneyError::Invalid { currency: Currency::CNY });
+        for text in
+            ["12,00", "1,23.00", ",123", "1,234,5", "¥", "元", "¥¥12", "USD 12", "12 USD", "1.2.3", "1e3", "abc"]
+        {
+            assert_eq!(Money::parse_input(text, Currency::CNY), invalid, "{text:?}");
+        }
+        assert_eq!(Money::parse_input("¥-5", Currency::CNY), Err(MoneyError::Negative));
+        assert_eq!(
+            Money::parse_input("¥1.005", Currency::CNY),
+            Err(MoneyError::TooManyDecimals { max: 2, currency: Currency::CNY })
+        );
+        // "¥" on a USD amount is a contradiction, not a sign to skip.
+        assert!(Money::parse_input("¥12.50", Currency::USD).is_err());
     }
 
     #[test]

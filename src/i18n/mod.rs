@@ -74,13 +74,9 @@ impl Lang {
     }
 
     /// An instant as a reader of this language writes it, in the zone `tz` (DESIGN.md §8):
-    /// `2026年11月5日 17:15:05` or `5 Nov 2026, 17:15:05`.
+    /// `2026年11月5日 17:15` or `5 Nov 2026, 17:15`. Kept for callers; see `format::datetime`.
     pub fn datetime(self, at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
-        let local = at.to_zoned(tz.clone());
-        match self {
-            Lang::ZhCn => local.strftime("%Y年%-m月%-d日 %H:%M:%S").to_string(),
-            Lang::En => local.strftime("%-d %b %Y, %H:%M:%S").to_string(),
-        }
+        format::datetime(at, tz, self)
     }
 
     /// A wait of `secs`, rounded up to what a person reads: `1 minute`, `25 minutes`, `3 hours`
@@ -127,6 +123,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("queue.toml", include_str!("queue.toml")),
     ("screen.toml", include_str!("screen.toml")),
     ("pack.toml", include_str!("pack.toml")),
+    ("reading.toml", include_str!("reading.toml")),
 ];
 
 #[derive(Debug)]
@@ -191,9 +188,9 @@ mod tests {
     fn times_are_written_in_the_zone_and_the_language_of_the_reader() {
         let at: jiff::Timestamp = "2026-11-05T09:15:08Z".parse().unwrap();
         let shanghai = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
-        assert_eq!(Lang::ZhCn.datetime(at, &shanghai), "2026年11月5日 17:15:08");
-        assert_eq!(Lang::En.datetime(at, &shanghai), "5 Nov 2026, 17:15:08");
-        assert_eq!(Lang::En.datetime(at, &jiff::tz::TimeZone::UTC), "5 Nov 2026, 09:15:08");
+        assert_eq!(Lang::ZhCn.datetime(at, &shanghai), "2026年11月5日 17:15");
+        assert_eq!(Lang::En.datetime(at, &shanghai), "5 Nov 2026, 17:15");
+        assert_eq!(Lang::En.datetime(at, &jiff::tz::TimeZone::UTC), "5 Nov 2026, 09:15");
     }
 
     #[test]

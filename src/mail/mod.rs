@@ -113,6 +113,9 @@ pub struct CaseNotice {
     pub credit_date: Option<String>,
     /// The RRN of the settlement credit, so the customer can find it on a statement.
     pub credit_rrn: Option<String>,
+    /// A person at the desk decided (a `finding` notice after an approval), not the matcher:
+    /// the email says so instead of "what we found" (issue 15 item 4).
+    pub decided: bool,
 }
 
 impl CaseNotice {
@@ -131,6 +134,7 @@ impl CaseNotice {
             reason: None,
             credit_date: None,
             credit_rrn: None,
+            decided: false,
         }
     }
 }

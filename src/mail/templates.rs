@@ -28,7 +28,8 @@ pub(super) struct CaseView<'a> {
 
 impl<'a> CaseView<'a> {
     pub fn new(lang: Lang, event: Event, n: &'a CaseNotice) -> CaseView<'a> {
-        let kind_key = format!("email.kind.{}", n.kind);
+        // The same words the site uses for the kind (issue 15 item 4): one catalog key.
+        let kind_key = format!("kind.{}", n.kind);
         let kind = if catalog().contains(&kind_key) { lang.t(&kind_key).to_owned() } else { n.kind.clone() };
         let mut view = CaseView {
             lang,
@@ -52,7 +53,10 @@ impl<'a> CaseView<'a> {
                     PendingRemedy::Reversal => lang.t("email.remedy.reversal"),
                 }),
         };
-        view.subject = view.t(subject_key(event));
+        view.subject = match (event, n.decided) {
+            (Event::Finding, true) => view.t("reading.email.decided.subject"),
+            _ => view.t(subject_key(event)),
+        };
         view.action = view.t("email.case.open");
         view
     }
@@ -105,6 +109,11 @@ impl<'a> CaseView<'a> {
     /// The reason given by a person (agent, system), one entry per paragraph.
     pub fn reason(&self) -> Vec<&str> {
         paragraphs(self.n.reason.as_deref().unwrap_or(""))
+    }
+
+    /// The opening line of a `finding` email: the records were checked, or the desk decided.
+    pub fn finding_intro(&self) -> String {
+        self.t(if self.n.decided { "reading.email.decided.intro" } else { "email.finding.intro" })
     }
 
     /// The sentence that tells the customer what happens next after a finding.

@@ -18,7 +18,7 @@ use crate::cases::{self, CLAIM_ACCESS_PURPOSE, Contact, Filed};
 use crate::db::email_tokens::{self};
 use crate::db::users::{self, CreateUserError, NewUser};
 use crate::domain::account::EmailAddress;
-use crate::domain::claim::{ClaimInput, ClaimKind};
+use crate::domain::claim::{ClaimInput, ClaimKind, Occurred};
 use crate::domain::money::Currency;
 use crate::domain::role::Role;
 use crate::web::account::ClientIp;
@@ -26,6 +26,8 @@ use crate::web::forms::FieldErrors;
 use crate::web::pages::message::MessagePage;
 use crate::web::screen::Refused;
 use crate::web::session::{self, CurrentUser};
+// The address a claim filed without an account was sent to, for the page after the redirect.
+use crate::web::status::SENT_TO_COOKIE;
 use crate::web::{AppError, AppState, PageContext};
 
 /// Currencies offered in the form (any ISO 4217 code is accepted through the API).
@@ -38,8 +40,20 @@ pub struct ChoosePage {
     kinds: [ClaimKind; 4],
 }
 
-pub async fn choose(ctx: PageContext) -> ChoosePage {
-    ChoosePage { ctx, kinds: ClaimKind::ALL }
+pub async fn choose(ctx: PageContext) -> Response {
+    if files_no_claims(&ctx) {
+        return staff_page(ctx).into_response();
+    }
+    ChoosePage { ctx, kinds: ClaimKind::ALL }.into_response()
+}
+
+/// Staff accounts file no claims (the form would only answer 403 on submit, issue 15 item 8).
+fn files_no_claims(ctx: &PageContext) -> bool {
+    ctx.user.as_ref().is_some_and(|u| u.role != Role::Customer)
+}
+
+fn staff_page(ctx: PageContext) -> (StatusCode, MessagePage) {
+    (StatusCode::FORBIDDEN, MessagePage::new(ctx, "reading.claims.staff.title", "reading.claims.staff.body"))
 }
 
 /// What the person typed, kept to show the form again.
@@ -92,27 +106,19 @@ impl FormPage {
     }
 }
 
-pub async fn show_form(ctx: PageContext, Path(kind): Path<String>) -> Result<FormPage, AppError> {
+pub async fn show_form(ctx: PageContext, Path(kind): Path<String>) -> Result<Response, AppError> {
     let kind = ClaimKind::parse(&kind).ok_or_else(AppError::not_found)?;
+    if files_no_claims(&ctx) {
+        return Ok(staff_page(ctx).into_response());
+    }
     let signed_in = ctx.user.is_some();
     let form = ClaimForm { currency: "CNY".into(), filing_token: token::generate(), ..Default::default() };
-    Ok(FormPage { ctx, kind, form, errors: FieldErrors::default(), currencies: CURRENCIES, signed_in })
+    Ok(FormPage { ctx, kind, form, errors: FieldErrors::default(), currencies: CURRENCIES, signed_in }.into_response())
 }
 
 /// A date, and optionally a time read in the deployment's zone, as the claim's `occurred_at`.
 fn occurred_text(form: &ClaimForm, tz: &jiff::tz::TimeZone) -> String {
-    let (date, time) = (form.date.trim(), form.time.trim());
-    if time.is_empty() {
-        return date.to_owned();
-    }
-    match format!("{date}T{time}").parse::<jiff::civil::DateTime>() {
-        Ok(local) => match local.to_zoned(tz.clone()) {
-            Ok(z) => z.strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-            Err(_) => format!("{date}T{time}"),
-        },
-        // Left as typed: validation names the field.
-        Err(_) => format!("{date}T{time}"),
-    }
+    Occurred::text_from_parts(&form.date, &form.time, tz)
 }
 
 pub async fn submit(
@@ -201,7 +207,8 @@ pub async fn submit(
     let to = match (filed, user.is_some()) {
         (Filed::New(id), true) => format!("/cases/{id}"),
         (Filed::Existing(id), true) => format!("/cases/{id}?notice=already_filed"),
-        (Filed::New(_), false) => "/claims/sent".to_owned(),
+        // Without an account, the result at once through a signed link (issue 15 item 5).
+        (Filed::New(id), false) => crate::web::status::link(&state.keys, id, jiff::Timestamp::now().as_second()),
         (Filed::Existing(_), false) => "/claims/sent?already=1".to_owned(),
     };
     let mut response = Redirect::to(&to).into_response();
@@ -209,7 +216,7 @@ pub async fn submit(
         // The next page names the address the link went to; it travels in the visitor's own
         // browser for a few minutes, never in the URL (logs, history, referrers).
         let cookie = cookie::Cookie::build((SENT_TO_COOKIE, email.as_str().to_owned()))
-            .path("/claims/sent")
+            .path("/claims")
             .max_age(cookie::time::Duration::minutes(10))
             .http_only(true)
             .secure(state.config.secure_cookies())
@@ -219,9 +226,6 @@ pub async fn submit(
     }
     Ok(response)
 }
-
-/// The address a claim filed without an account was sent to, for the page after the redirect.
-const SENT_TO_COOKIE: &str = "claim_sent_to";
 
 #[derive(Deserialize)]
 pub struct SentQuery {

@@ -43,6 +43,7 @@ pub mod roles;
 pub mod screen;
 pub mod security;
 pub mod session;
+pub mod status;
 
 pub use context::PageContext;
 pub use error::AppError;
@@ -169,6 +170,7 @@ pub fn router(state: AppState) -> Router {
         .route("/claims/new", get(claims::choose))
         .route("/claims/new/{kind}", get(claims::show_form).post(claims::submit))
         .route("/claims/sent", get(claims::show_sent))
+        .route("/claims/status/{id}", get(status::show))
         .route("/claims/confirm", get(claims::show_confirm).post(claims::confirm))
         .merge(signed_in)
         .merge(customer)

@@ -20,8 +20,7 @@ use crate::domain::claim::ClaimKind;
 use crate::domain::finding::Finding;
 use crate::domain::money::{Currency, Money};
 use crate::domain::records::{is_merchant_id, is_rrn, is_terminal_id};
-use crate::i18n::Lang;
-use crate::web::case::page::local_time;
+use crate::i18n::{Lang, format};
 use crate::web::forms::FieldErrors;
 use crate::web::screen::Refused;
 use crate::web::session::CurrentUser;
@@ -222,12 +221,12 @@ pub struct QueueItem {
     pub assignee: String,
 }
 
-fn item(row: QueueRow, now: i64, tz: &jiff::tz::TimeZone) -> QueueItem {
+fn item(row: QueueRow, now: i64, tz: &jiff::tz::TimeZone, lang: Lang) -> QueueItem {
     QueueItem {
         amount: Currency::from_code(&row.currency)
-            .map(|c| Money::new(row.amount_minor, c).to_string())
+            .map(|c| format::money(Money::new(row.amount_minor, c), lang))
             .unwrap_or_else(|| format!("{} {}", row.amount_minor, row.currency)),
-        deadline: row.deadline_at.map(|d| local_time(d, tz)).unwrap_or_default(),
+        deadline: row.deadline_at.map(|d| format::unix_deadline(d, tz, lang)).unwrap_or_default(),
         overdue: row.deadline_at.is_some_and(|d| d <= now),
         age_days: (now - row.created_at).max(0) / 86_400,
         assignee: row.assignee_email.unwrap_or_default(),
@@ -372,7 +371,7 @@ async fn show(
     };
     let result = queue::page(&state.db, &search, PAGE_SIZE).await?;
     let tz = &state.config.timezone;
-    page.items = result.rows.into_iter().map(|r| item(r, now, tz)).collect();
+    page.items = result.rows.into_iter().map(|r| item(r, now, tz, lang)).collect();
     page.next_href = result.next.map(|c| form.href(path, Some(c)));
     page.first_href = search.after.map(|_| form.href(path, None));
     page.form = form;

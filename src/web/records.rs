@@ -159,7 +159,7 @@ fn check(form: &SearchForm, tz: &TimeZone, lang: Lang) -> Result<Asked, FieldErr
     };
     let amount = match (given(&form.amount), currency) {
         (Some(text), Some(currency)) => {
-            Money::parse(&text, currency).map_err(|e| errors.add_code(lang, "amount", e.code(), &e.args())).ok()
+            Money::parse_input(&text, currency).map_err(|e| errors.add_code(lang, "amount", e.code(), &e.args())).ok()
         }
         _ => None,
     };
@@ -483,7 +483,7 @@ fn settlement_line(stored: StoredSettlement, lang: Lang, tz: &TimeZone) -> Resul
         direction: lang.t(direction_key(entry.direction)),
         amount: format::money(entry.amount, lang),
         card: entry.card.as_str().to_owned(),
-        settled_on: entry.settled_on.to_string(),
+        settled_on: format::date(entry.settled_on, lang),
         entry_id: entry.entry_id,
         merchant_id: entry.merchant_id.into(),
         terminal_id: entry.terminal_id.into(),
@@ -625,7 +625,9 @@ mod tests {
         assert_eq!(s(&[("amount", "1280"), ("currency", "jpy")]), Some(Money::new(1280, Currency::JPY)));
         assert_eq!(errors_of(&[("amount", "12.345")]), ["amount"]);
         assert_eq!(errors_of(&[("amount", "12.5"), ("currency", "JPY")]), ["amount"]);
-        assert_eq!(errors_of(&[("amount", "1,000")]), ["amount"]);
+        // Amounts as a bank SMS writes them (DESIGN.md §8); commas must group thousands.
+        assert_eq!(s(&[("amount", "¥1,000")]), Some(Money::new(100_000, Currency::CNY)));
+        assert_eq!(errors_of(&[("amount", "12,00")]), ["amount"]);
         assert_eq!(errors_of(&[("amount", "1e3")]), ["amount"]);
         assert_eq!(errors_of(&[("amount", "10"), ("currency", "XAU")]), ["currency"]);
     }

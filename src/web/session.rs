@@ -46,6 +46,19 @@ impl Keys {
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.mac("csrf", &session.0).finalize().into_bytes())
     }
 
+    /// The signature of a status link to case `case_id` that works until the Unix second
+    /// `until`: it shows that one case to whoever holds it, without signing in (issue 15).
+    pub fn case_status_sig(&self, case_id: i64, until: i64) -> String {
+        let data = format!("{case_id}:{until}");
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.mac("case_status", &data).finalize().into_bytes())
+    }
+
+    /// Checks a status link's signature in constant time (the expiry is the caller's to check).
+    pub fn verify_case_status(&self, case_id: i64, until: i64, given: &str) -> bool {
+        let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(given) else { return false };
+        self.mac("case_status", &format!("{case_id}:{until}")).verify_slice(&bytes).is_ok()
+    }
+
     /// Checks a submitted CSRF token in constant time.
     pub fn verify_csrf(&self, session: &SessionToken, given: &str) -> bool {
         let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(given) else { return false };

@@ -30,8 +30,9 @@ fn routes() -> Vec<(&'static str, String, &'static [Who])> {
         ("GET", "/register".into(), EVERYONE),
         ("GET", "/password/forgot".into(), EVERYONE),
         ("GET", "/my".into(), &[Customer]),
-        ("GET", "/claims/new".into(), EVERYONE),
-        ("GET", "/claims/new/no_receipt".into(), EVERYONE),
+        // Cardholders file claims; staff are told so at the form, not at its submit (issue 15).
+        ("GET", "/claims/new".into(), &[Anonymous, Customer]),
+        ("GET", "/claims/new/no_receipt".into(), &[Anonymous, Customer]),
         ("GET", "/cases/999999".into(), &[]),
         ("GET", "/imports".into(), &[MerchantA, MerchantB, Agent, Admin]),
         ("GET", "/records".into(), &[MerchantA, MerchantB, Agent, Admin]),

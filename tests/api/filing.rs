@@ -80,7 +80,7 @@ async fn a_signed_in_customer_files_each_kind_and_reads_the_finding_in_both_lang
         .await;
     assert_eq!(filed.status, 303);
     let page = me.get_with(filed.header("location"), &[("accept-language", "en")]).await;
-    assert!(page.select_text("#finding-title + p").contains("27307.53 CNY"), "the refund due is named");
+    assert!(page.select_text("#finding-title + p").contains("CNY 27,307.53"), "the refund due is named");
 }
 
 #[tokio::test]
@@ -117,10 +117,13 @@ async fn without_an_account_the_emailed_link_confirms_the_address_and_opens_the_
         )
         .await;
     // Redirect after POST (§6): reloading the next page files nothing again.
-    assert_eq!((sent.status.as_u16(), sent.header("location")), (303, "/claims/sent"));
-    let told = visitor.get("/claims/sent").await;
+    // The result at once, through the case's signed status link (issue 15).
+    assert_eq!(sent.status.as_u16(), 303);
+    let status = sent.header("location").to_owned();
+    assert!(status.starts_with("/claims/status/"), "{status}");
+    let told = visitor.get(&status).await;
     assert_eq!(told.status, 200);
-    assert!(told.select_text("h1").contains("邮件"), "the page says to check the email");
+    assert_eq!(told.select_text(".finding h2"), redress::i18n::Lang::ZhCn.t("finding.reversal_due.title"));
     assert_eq!(told.select_text(".detail"), "walk-in@example.com", "the page names where the link went");
     let outbox = app.outbox().await;
     let mail = outbox.iter().find(|n| n.event == "claim_received").expect("the link is mailed");

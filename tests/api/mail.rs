@@ -10,8 +10,9 @@ use std::time::Duration;
 use redress::db::Db;
 use redress::db::outbox;
 use redress::domain::case_state::{CaseState, PendingRemedy};
+use redress::domain::money::{Currency, Money};
 use redress::domain::role::Role;
-use redress::i18n::Lang;
+use redress::i18n::{Lang, format};
 use redress::mail::sender::{Sender, SenderSettings};
 use redress::mail::smtp::SmtpSettings;
 use redress::mail::{self, CaseNotice, Event};
@@ -156,15 +157,19 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
     for (i, event) in Event::ALL.into_iter().enumerate() {
         let case_id = 100 + i as i64;
         for lang in Lang::ALL {
+            // Facts as the one formatting layer writes them for this reader (DESIGN.md §8).
+            let cny = |minor| format::money(Money::new(minor, Currency::CNY), lang);
+            let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+            let due: jiff::Timestamp = "2026-12-02T00:00:00+08:00".parse().unwrap();
             let notice = CaseNotice {
                 case_url: mail::case_url(&base, case_id),
-                amount: Some("¥128.50".into()),
+                amount: Some(cny(12850)),
                 explanation: Some("Terminal 10000001 printed nothing; trace 000123 got no answer.".into()),
                 remedy: Some(PendingRemedy::Refund),
-                remedy_amount: Some("¥28.50".into()),
-                deadline: Some("2026-12-01 18:00".into()),
+                remedy_amount: Some(cny(2850)),
+                deadline: Some(format::deadline(due, &tz, lang)),
                 reason: Some("Merchant response".into()),
-                credit_date: Some("2026-12-03".into()),
+                credit_date: Some(format::date(jiff::civil::date(2026, 12, 3), lang)),
                 credit_rrn: Some("612345678901".into()),
                 ..CaseNotice::new(case_id, "wrong_amount", CaseState::RefundPending)
             };
@@ -258,7 +263,10 @@ async fn without_a_mail_server_notices_wait_in_the_outbox() {
     let page = admin.get("/admin/outbox").await;
     let notice = format!("#notice-{}", rows[0].id);
     assert_eq!(page.select_all("article.outbox-notice h2"), ["Confirm your email address for Redress"]);
-    assert!(page.select_text(&format!("{notice} > p.muted")).starts_with("verify_email · wait@example.com · en"));
+    // The event in words and the notice's language by its own name, never their codes.
+    let line = page.select_text(&format!("{notice} > p.muted"));
+    let event = redress::i18n::Lang::ZhCn.t("reading.event.verify_email");
+    assert!(line.contains(&format!("{event} · wait@example.com · English")), "{line}");
 }
 
 #[tokio::test]

@@ -16,6 +16,7 @@ mod mail;
 mod one_case;
 mod operations;
 mod queues;
+mod reading;
 mod records_browser;
 mod refresh;
 mod screening;

@@ -596,8 +596,9 @@ async fn control_characters_are_refused_with_a_clear_message_on_both_backends() 
         "en",
     )
     .await;
-    // Filed: redirected to the "check your email" page (no account here).
-    assert_eq!((page.status.as_u16(), page.header("location")), (303, "/claims/sent"), "{}", page.body);
+    // Filed: redirected to the case's status page (no account here).
+    assert_eq!(page.status.as_u16(), 303, "{}", page.body);
+    assert!(page.header("location").starts_with("/claims/status/"), "{}", page.header("location"));
 
     // A note on a case.
     let (me, case_path) = customer_with_case(&app).await;

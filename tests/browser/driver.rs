@@ -16,6 +16,36 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
+/// axe-core, vendored with its licence (MPL-2.0) in `tests/browser/axe/`.
+const AXE: &str = include_str!("axe/axe.min.js");
+
+/// The width of the phone the journeys check (issue 15 item 7).
+pub const PHONE_WIDTH: u32 = 390;
+
+/// Every code that has words for people: none may reach a zh-CN page.
+fn codes() -> Vec<String> {
+    use redress::domain::case_state::{ActionKind, CaseState, Event};
+    use redress::domain::claim::ClaimKind;
+    use redress::domain::finding::{Finding, ReviewReason};
+    let mut codes: Vec<String> = Vec::new();
+    codes.extend(CaseState::ALL.iter().map(|c| c.as_str().to_owned()));
+    codes.extend(Finding::ALL.iter().map(|c| c.as_str().to_owned()));
+    codes.extend(ReviewReason::ALL.iter().map(|c| c.as_str().to_owned()));
+    codes.extend(ClaimKind::ALL.iter().map(|c| c.as_str().to_owned()));
+    codes.extend(Event::ALL.iter().map(|c| c.as_str().to_owned()));
+    codes.extend(ActionKind::ALL.iter().map(|c| c.as_str().to_owned()));
+    codes.extend(
+        ["no_response", "declined", "approved", "paper_out", "printer_fault", "comm_timeout"].map(str::to_owned),
+    );
+    codes
+}
+
+/// A few characters either side of byte `at` of `text`, for a message.
+fn around(text: &str, at: usize) -> String {
+    let start = text[..at].char_indices().rev().nth(15).map_or(0, |(i, _)| i);
+    text[start..].chars().take(30).collect()
+}
+
 /// Two browsers at a time: each Chromium takes most of a core while it loads pages.
 static SLOTS: Semaphore = Semaphore::const_new(2);
 
@@ -239,6 +269,83 @@ impl Session {
         assert_eq!(report["lang"], lang, "html lang on {path}");
         assert!(report["title"].as_str().is_some_and(|t| !t.is_empty()), "a title on {path}");
         assert_eq!(report["unlabelled"], json!([]), "controls without a label on {path}");
+        // axe-core at a desk's width and a phone's (issue 15): no violation at either, and a
+        // phone never scrolls the page sideways.
+        for (width, height) in [(1280, 900), (PHONE_WIDTH, 844)] {
+            self.client.set_window_size(width, height).await.unwrap();
+            let violations = self.axe_violations().await;
+            assert_eq!(violations, json!([]), "axe-core at {width} px on {path}");
+            let wide = self.client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
+            assert!(wide.as_u64().is_some_and(|w| w <= u64::from(width)), "{path} is {wide} px wide at {width} px");
+        }
+        self.client.set_window_size(1280, 900).await.unwrap();
+        if lang == "zh-CN" {
+            self.check_reads_well().await;
+        }
+    }
+
+    /// axe-core's violations on the page shown: `[{id, nodes}]`, empty when there are none.
+    async fn axe_violations(&self) -> Value {
+        let loaded = self.client.execute("return typeof window.axe === 'object'", vec![]).await.unwrap();
+        if loaded != json!(true) {
+            // Injected by WebDriver, so the page's script policy (no inline script) still holds
+            // for the page itself.
+            let source = format!("{AXE}\nwindow.axe = axe; return true;");
+            self.client.execute(&source, vec![]).await.unwrap();
+        }
+        self.client
+            .execute_async(
+                r#"
+                const done = arguments[arguments.length - 1];
+                axe.run(document, { resultTypes: ['violations'] })
+                    .then(r => done(r.violations.map(v => ({ id: v.id, nodes: v.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
+                    .catch(e => done([{ id: 'axe-error', nodes: [String(e)] }]));
+                "#,
+                vec![],
+            )
+            .await
+            .unwrap()
+    }
+
+    /// What a zh-CN reader must never see (DESIGN.md §8, issue 15): a code instead of words, a
+    /// UTC or RFC 3339 time, an amount without `¥` (other currencies keep their code).
+    async fn check_reads_well(&self) {
+        let text = self.body_text().await;
+        let path = self.path().await;
+        let codes = codes();
+        let words = text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+        let raw: Vec<&str> = words.filter(|w| codes.iter().any(|c| c == w)).collect();
+        assert!(raw.is_empty(), "codes on {path}: {raw:?}\n{text}");
+        for (at, _) in text.match_indices(['T', '+']) {
+            let before = &text[..at];
+            let after = &text[at + 1..];
+            let digits = |s: &str, n: usize| s.len() >= n && s[..n].bytes().all(|b| b.is_ascii_digit() || b == b':');
+            let rfc3339 = before.ends_with(|c: char| c.is_ascii_digit())
+                && digits(after, 5)
+                && after.as_bytes().get(2) == Some(&b':');
+            assert!(!rfc3339, "a raw time on {path}: …{}…", around(&text, at));
+        }
+        assert!(!text.contains("UTC"), "UTC on {path}");
+        for (at, _) in text.match_indices('.') {
+            let (before, after) = (&text[..at], &text[at + 1..]);
+            let cents = after.len() >= 2 && after.as_bytes()[..2].iter().all(u8::is_ascii_digit);
+            if !cents
+                || !before.ends_with(|c: char| c.is_ascii_digit())
+                || after[2..].starts_with(|c: char| c.is_ascii_digit())
+            {
+                continue;
+            }
+            let number_start = before.trim_end_matches(|c: char| c.is_ascii_digit() || c == ',').len();
+            let lead = before[..number_start].trim_end_matches('-');
+            let marked = lead.ends_with('¥')
+                || lead
+                    .trim_end()
+                    .rsplit(' ')
+                    .next()
+                    .is_some_and(|w| w.len() == 3 && w != "CNY" && w.bytes().all(|b| b.is_ascii_uppercase()));
+            let percent = after[2..].starts_with('%');
+            assert!(marked || percent, "an amount without ¥ on {path}: …{}…", around(&text, at));
+        }
     }
 
     pub async fn sign_in(&mut self, email: &str, password: &str) {

@@ -110,7 +110,7 @@ async fn a_customer_files_each_kind_and_reads_the_finding_in_chinese_and_english
         let title = format!("finding.{finding}.title");
         assert_eq!(s.text(".finding h2").await, Lang::ZhCn.t(&title), "{kind}");
         if kind == "no_receipt" {
-            assert!(s.text(".finding").await.contains("2026年11月5日 17:15:08"), "{}", s.text(".finding").await);
+            assert!(s.text(".finding").await.contains("2026年11月5日 17:15"), "{}", s.text(".finding").await);
         }
         s.check_accessible("zh-CN").await;
         s.shot(&format!("{kind}-zh")).await;
@@ -119,8 +119,8 @@ async fn a_customer_files_each_kind_and_reads_the_finding_in_chinese_and_english
         assert_eq!(s.path().await, format!("/cases/{id}"), "the switch keeps the page");
         assert_eq!(s.text(".finding h2").await, Lang::En.t(&title));
         if kind == "no_receipt" {
-            // The host's time (09:15:08 UTC) is told in Beijing time, as each language writes it.
-            assert!(s.text(".finding").await.contains("5 Nov 2026, 17:15:08"));
+            // The host's time (09:15 UTC) is told in Beijing time, to the minute, as each language writes it.
+            assert!(s.text(".finding").await.contains("5 Nov 2026, 17:15"));
         }
         s.check_accessible("en").await;
         s.shot(&format!("{kind}-en")).await;
@@ -141,7 +141,12 @@ async fn a_customer_without_an_account_follows_the_emailed_link_to_the_case() {
     s.check_accessible("en").await;
     fill_claim(&s, 1, Some("walkin@example.com")).await;
     assert!(s.body_text().await.contains("walkin@example.com"), "the page says where the link went");
-    s.shot("check-your-email").await;
+    // The result at once, without an account: the finding, the progress and when the money is due.
+    assert!(s.path().await.starts_with("/claims/status/"), "{}", s.path().await);
+    assert_eq!(s.text(".finding h2").await, Lang::En.t("finding.reversal_due.title"));
+    assert!(s.exists(".tracker [aria-current=step]").await && s.exists(".expected-by").await);
+    s.check_accessible("en").await;
+    s.shot("status-without-account").await;
 
     let mail = app
         .outbox()

@@ -9,10 +9,16 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use crate::db::now_unix;
 use crate::db::outbox::{self, Counts, OutboxRow};
+use crate::i18n::{Lang, format};
 use crate::web::{AppError, AppState, PageContext};
 
 pub struct NoticeView {
     pub row: OutboxRow,
+    /// What kind of notice, in words (never the event's code), the language's own name, and
+    /// when it was queued, as the reader writes times.
+    pub event: String,
+    pub lang: &'static str,
+    pub created: String,
     /// When a pending notice that already failed will be tried again, in the deployment's zone.
     pub next_attempt: Option<String>,
 }
@@ -28,6 +34,7 @@ pub struct OutboxPage {
 
 pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<OutboxPage, AppError> {
     let tz = &state.config.timezone;
+    let lang = ctx.lang;
     let notices = outbox::recent(&state.db, 200)
         .await?
         .into_iter()
@@ -35,8 +42,11 @@ pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<Out
             let next_attempt = (row.status == "pending" && row.attempts > 0)
                 .then(|| jiff::Timestamp::from_second(row.next_attempt_at).ok())
                 .flatten()
-                .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M:%S").to_string());
-            NoticeView { row, next_attempt }
+                .map(|t| format::datetime(t, tz, lang));
+            let event = event_words(&row.event, lang);
+            let created = format::unix_datetime(row.created_at, tz, lang);
+            let notice_lang = Lang::parse(&row.lang).map_or("", Lang::native_name);
+            NoticeView { row, next_attempt, event, lang: notice_lang, created }
         })
         .collect();
     Ok(OutboxPage {
@@ -45,6 +55,13 @@ pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<Out
         counts: outbox::counts(&state.db).await?,
         smtp_configured: state.config.smtp_url.is_some(),
     })
+}
+
+/// A notice's event (`money_arrived`, `verify_email`, …) in words; an event this page has no
+/// words for yet is called a notice, never shown as its code.
+fn event_words(event: &str, lang: Lang) -> String {
+    let key = format!("reading.event.{event}");
+    if crate::i18n::catalog().contains(&key) { lang.t(&key) } else { lang.t("reading.event.other") }.to_owned()
 }
 
 /// One notice's HTML as the recipient would see it, sandboxed: it may not run script or
@@ -73,4 +90,24 @@ pub async fn retry_all(State(state): State<AppState>) -> Result<Response, AppErr
     let n = outbox::retry_failed(&state.db, None, now_unix()).await?;
     tracing::info!(notices = n, "admin retried failed notices");
     Ok(Redirect::to("/admin/outbox").into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_notice_event_has_words_and_unknown_ones_no_code() {
+        use crate::domain::case_state::Event;
+        let events =
+            Event::ALL.iter().map(|e| e.as_str()).chain([crate::mail::VERIFY_EMAIL, crate::mail::PASSWORD_RESET]);
+        for event in events.chain(["exceptions_found", "terminal_alert"]) {
+            for lang in Lang::ALL {
+                let words = event_words(event, lang);
+                assert_ne!(words, lang.t("reading.event.other"), "{event} has no words");
+                assert!(!words.contains('_'), "{event}: {words}");
+            }
+        }
+        assert_eq!(event_words("some_new_event", Lang::En), Lang::En.t("reading.event.other"));
+    }
 }

@@ -47,11 +47,19 @@ pub async fn act(
     };
     // Adding information re-validates the whole claim, exactly as filing does.
     let new_claim = if kind == ActionKind::AddInfo {
-        match form.claim_input(case.kind.as_str(), case.currency.code()).validate(currency, jiff::Timestamp::now()) {
+        match form
+            .claim_input(case.kind.as_str(), case.currency.code(), &state.config.timezone)
+            .validate(currency, jiff::Timestamp::now())
+        {
             Ok(claim) => Some(claim),
             Err(problems) => {
                 for p in problems {
-                    errors.add(p.field.as_str(), ctx.t_args(&p.message_key(), &p.args()));
+                    // The page asks for the time as a date and a time field; the error goes by the date.
+                    let field = match p.field.as_str() {
+                        "occurred_at" => "occurred_date",
+                        other => other,
+                    };
+                    errors.add(field, ctx.t_args(&p.message_key(), &p.args()));
                 }
                 None
             }
@@ -67,7 +75,7 @@ pub async fn act(
     };
 
     let who = Who { actor: Actor::from(user.role), user_id: Some(user.id) };
-    let occurred_text = form.occurred_at.clone().unwrap_or_default();
+    let occurred_text = form.occurred_text(&state.config.timezone);
     let new = new_claim.as_ref().map(|claim| NewClaim { claim, occurred_text: &occurred_text });
     let step = Step { case_id: id, expected_version: version, who, kind, input: &input, new_claim: new };
     let outcome = act::act(&state.db, &state.match_context(), step).await;

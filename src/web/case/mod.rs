@@ -4,4 +4,5 @@
 pub mod actions;
 pub mod forms;
 pub mod pack;
+pub mod notes;
 pub mod page;

@@ -8,18 +8,20 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::cases::act::{applicable, guard_context, remedy_needs_stated_amount};
-use crate::cases::view::{explanation, rfc3339};
+use crate::cases::act::{applicable, guard_context, narrowable, remedy_needs_stated_amount};
+use crate::cases::view::explanation;
 use crate::db::cases::{self, CaseRow};
 use crate::domain::case_input::{Need, Needs, needs};
 
 use super::forms::ActForm;
-use crate::domain::case_state::{ActionKind, Actor, TransitionError, allowed_actions};
-use crate::domain::claim::ClaimKind;
+use crate::domain::case_state::{ActionKind, Actor, CaseState, TransitionError, allowed_actions};
+use crate::domain::claim::{ClaimKind, Occurred};
 use crate::domain::finding::Finding;
 use crate::domain::money::Money;
+use crate::domain::progress;
 use crate::domain::records::{JournalRow, SettlementEntry};
 use crate::domain::role::Role;
+use crate::i18n::{Lang, format};
 use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
@@ -79,6 +81,18 @@ pub struct CasePage {
     failed: Option<String>,
     errors: FieldErrors,
     form: ActForm,
+    /// The progress tracker, the next step's words (a catalog key for this viewer) and, while
+    /// money is on its way, the day it should arrive and what to do if it does not (§11).
+    tracker: Vec<TrackerStep>,
+    /// What a wrong-amount claim says the terminal showed.
+    expected_amount: Option<String>,
+    next_step: String,
+    expected_by: Option<String>,
+    if_not_arrived: &'static str,
+    /// When the customer says the payment happened, written for the reader, and as the date and
+    /// time fields of the add-information form.
+    occurred: String,
+    occurred_parts: (String, String),
     /// Files on the case, when the viewer may see them.
     evidence: Vec<crate::db::evidence::EvidenceRow>,
     may_add_evidence: bool,
@@ -112,16 +126,21 @@ impl CasePage {
         if self.case.kind == ClaimKind::WrongAmount {
             names.push("expected_amount");
         }
-        names.extend(["occurred_at", "merchant_id", "terminal_id", "merchant_name", "description"]);
+        names.extend(["occurred_date", "occurred_time", "merchant_id", "terminal_id", "merchant_name", "description"]);
         names
             .into_iter()
             .map(|name| FieldView {
                 name,
                 label: format!("cases.add_info.field.{name}"),
                 value: self.claim_value(name),
-                required: matches!(name, "card_last4" | "amount" | "occurred_at" | "expected_amount"),
+                required: matches!(name, "card_last4" | "amount" | "occurred_date" | "expected_amount"),
                 multiline: name == "description",
-                inputmode: "text",
+                inputmode: if matches!(name, "amount" | "expected_amount") { "decimal" } else { "text" },
+                input_type: match name {
+                    "occurred_date" => "date",
+                    "occurred_time" => "time",
+                    _ => "text",
+                },
             })
             .collect()
     }
@@ -137,6 +156,7 @@ impl CasePage {
                 required: name != "rrn",
                 multiline: false,
                 inputmode: if name == "rrn" { "text" } else { "numeric" },
+                input_type: "text",
             })
             .collect()
     }
@@ -150,7 +170,8 @@ impl CasePage {
             "card_first6" => c.card_first6.clone().unwrap_or_default(),
             "amount" => major(c.amount_minor),
             "expected_amount" => c.expected_minor.map(major).unwrap_or_default(),
-            "occurred_at" => c.occurred_at.clone(),
+            "occurred_date" => self.occurred_parts.0.clone(),
+            "occurred_time" => self.occurred_parts.1.clone(),
             "merchant_id" => c.merchant_id.clone().unwrap_or_default(),
             "terminal_id" => c.terminal_id.clone().unwrap_or_default(),
             "merchant_name" => c.merchant_name.clone().unwrap_or_default(),
@@ -165,26 +186,87 @@ impl CasePage {
         self.ctx.role() == "merchant" && self.case.finding == Some(Finding::JournalMissing)
     }
 
+    /// The remedy's label for the state the case is in: owed while open, paid back once
+    /// resolved (issue 15 item 4: a settled case does not still promise the money).
+    /// A rejected, withdrawn or closed case promises nothing, so it shows no remedy line.
+    fn remedy_label(&self) -> Option<String> {
+        let kind = self.case.remedy_kind.as_str();
+        match self.case.state {
+            CaseState::Resolved => Some(format!("reading.remedy.done.{kind}")),
+            s if s.is_open() => Some(format!("cases.remedy.{kind}")),
+            _ => None,
+        }
+    }
+
+    /// The finding's words were written when the claim was checked; once the case is over (or
+    /// the money it promised has come) they are history, and the page says so (issue 15 item 4).
+    fn finding_is_history(&self) -> bool {
+        let money = matches!(self.case.remedy_kind.as_str(), "refund" | "reversal");
+        match self.case.state {
+            CaseState::Resolved => money,
+            s => !s.is_open(),
+        }
+    }
+
+    /// The add-information form's lead: correct the claim, or (ambiguous) say which payment.
+    fn add_info_lead(&self) -> &'static str {
+        if narrowable(&self.case) { "reading.narrow.lead" } else { "cases.add_info.lead" }
+    }
+
+    /// A file's size as people read it: `12.4 KB`, never `0 KB` for a small file.
+    fn file_size(&self, bytes: &i64) -> String {
+        format::file_size(*bytes)
+    }
+
     fn failed_is(&self, form: &str) -> bool {
         self.failed.as_deref() == Some(form)
     }
 }
 
-pub(crate) fn local_time(unix: i64, tz: &jiff::tz::TimeZone) -> String {
-    jiff::Timestamp::from_second(unix)
-        .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string())
-        .unwrap_or_default()
+pub struct TrackerStep {
+    /// Catalog keys: `reading.step.<step>`, `reading.status.<status>`.
+    pub label: String,
+    pub status: &'static str,
+    pub status_label: String,
 }
 
-fn matched_view(d: &SettlementEntry) -> MatchedView {
+pub(crate) fn tracker_view(case: &CaseRow, visited: &[CaseState]) -> Vec<TrackerStep> {
+    let money_owed = matches!(case.remedy_kind.as_str(), "refund" | "reversal");
+    progress::tracker(case.state, visited, money_owed)
+        .into_iter()
+        .map(|(step, status)| TrackerStep {
+            label: format!("reading.step.{}", step.as_str()),
+            status: status.as_str(),
+            status_label: format!("reading.status.{}", status.as_str()),
+        })
+        .collect()
+}
+
+/// What happens next, in the words of the one reading: the customer is told what they wait
+/// for, staff what they must do (issue 15 item 6: staff never read the customer's voice).
+pub(crate) fn next_step_key(state: CaseState, viewer: Role) -> String {
+    let audience = match viewer {
+        Role::Customer => return format!("cases.next.{}", state.as_str()),
+        Role::Merchant => "merchant",
+        Role::Agent | Role::Admin => "desk",
+    };
+    format!("reading.next.{audience}.{}", state.as_str())
+}
+
+/// A stored Unix second as the reader writes a time (DESIGN.md §8).
+pub(crate) fn local_time(unix: i64, tz: &jiff::tz::TimeZone, lang: Lang) -> String {
+    format::unix_datetime(unix, tz, lang)
+}
+
+fn matched_view(d: &SettlementEntry, tz: &jiff::tz::TimeZone, lang: Lang) -> MatchedView {
     MatchedView {
         rrn: d.rrn.to_string(),
         merchant_id: d.merchant_id.to_string(),
         terminal_id: d.terminal_id.to_string(),
         trace_no: d.trace_no.clone(),
         card: d.card.as_str().to_owned(),
-        amount: d.amount.to_string(),
-        time: rfc3339(d.txn_time, d.txn_offset).replace('T', " "),
+        amount: format::money(d.amount, lang),
+        time: format::datetime(d.txn_time, tz, lang),
     }
 }
 
@@ -311,6 +393,8 @@ pub struct FieldView {
     pub required: bool,
     pub multiline: bool,
     pub inputmode: &'static str,
+    /// The input's `type`: `date` and `time` give the browser's pickers.
+    pub input_type: &'static str,
 }
 
 pub struct AuditView {
@@ -390,8 +474,8 @@ async fn render_with(
                     let merchant_name = merchant
                         .map(|m| if ctx.lang.code() == "en" { m.name_en } else { m.name_zh })
                         .unwrap_or_else(|| row.merchant_id.to_string());
-                    let time = rfc3339(row.local_time, row.local_offset).replace('T', " ");
-                    let amount = row.amount.to_string();
+                    let time = format::datetime(row.local_time, tz, ctx.lang);
+                    let amount = format::money(row.amount, ctx.lang);
                     Some(Receipt { merchant_name, row, time, amount })
                 }
                 None => None,
@@ -400,12 +484,22 @@ async fn render_with(
         _ => None,
     };
     let is_desk = user.role.is_staff();
-    let audit: Vec<AuditView> = cases::audit(&state.db, id)
-        .await?
+    let events = cases::audit(&state.db, id).await?;
+    // The states the case has been through draw the tracker's path.
+    let visited: Vec<CaseState> = events
+        .iter()
+        .flat_map(|e| [Some(e.to_state.as_str()), e.from_state.as_deref()])
+        .flatten()
+        .filter_map(CaseState::parse)
+        .collect();
+    let audit: Vec<AuditView> = events
         .into_iter()
         .map(|e| AuditView {
-            at: local_time(e.at, tz),
-            note: e.note.filter(|_| note_visible(user.role, &e.actor, &e.action)),
+            at: local_time(e.at, tz, ctx.lang),
+            note: e
+                .note
+                .filter(|_| note_visible(user.role, &e.actor, &e.action))
+                .map(|n| super::notes::in_words(&e.action, &n, tz, ctx.lang)),
             who: e.actor_email.filter(|_| is_desk),
             actor_label: format!("actor.{}", e.actor),
             action_label: format!("cases.event.{}", e.action),
@@ -429,7 +523,8 @@ async fn render_with(
     let guard = guard_context(&case, jiff::Timestamp::now());
     let stated = remedy_needs_stated_amount(&case);
     let major = |minor: i64| Money::new(minor, case.currency).major_string();
-    let choices: Vec<(i64, String)> = matched_ids.iter().copied().zip(matched.iter().map(describe_debit)).collect();
+    let choices: Vec<(i64, String)> =
+        matched_ids.iter().copied().zip(matched.iter().map(|d| describe_debit(d, tz, ctx.lang))).collect();
     let mut add_info = false;
     let actions: Vec<ActionView> = allowed_actions(case_state, actor, &guard)
         .into_iter()
@@ -474,13 +569,30 @@ async fn render_with(
         may_add_evidence,
         evidence_notice,
         show_contact: user.viewer().may_see_contact(),
-        amount: case.amount().to_string(),
-        remedy_amount: case.remedy_amount().map(|m| m.to_string()),
-        stated_amount: case.merchant_stated_minor.map(|m| Money::new(m, case.currency).to_string()),
-        deadline: case.deadline_at.map(|t| local_time(t, tz)),
+        amount: format::money(case.amount(), ctx.lang),
+        remedy_amount: case.remedy_amount().map(|m| format::money(m, ctx.lang)),
+        stated_amount: case.merchant_stated_minor.map(|m| format::money(Money::new(m, case.currency), ctx.lang)),
+        deadline: case.deadline_at.map(|t| format::unix_deadline(t, tz, ctx.lang)),
+        occurred: format::claimed_time(&case.occurred_at, tz, ctx.lang),
+        tracker: tracker_view(&case, &visited),
+        expected_amount: case.expected_minor.map(|m| format::money(Money::new(m, case.currency), ctx.lang)),
+        next_step: if user.role == Role::Customer && case.state == CaseState::UnderReview && narrowable(&case) {
+            "reading.next.customer.ambiguous".to_owned()
+        } else {
+            next_step_key(case.state, user.role)
+        },
+        expected_by: progress::awaits_money(case.state)
+            .then(|| case.deadline_at.map(|t| format::unix_deadline(t, tz, ctx.lang)))
+            .flatten(),
+        if_not_arrived: if user.role == Role::Customer {
+            "reading.expected_by.if_not.customer"
+        } else {
+            "reading.expected_by.if_not.staff"
+        },
+        occurred_parts: Occurred::parts_of_text(&case.occurred_at, tz),
         title,
         explanation: text,
-        matched: matched.iter().map(matched_view).collect(),
+        matched: matched.iter().map(|d| matched_view(d, tz, ctx.lang)).collect(),
         audit,
         related,
         is_desk,
@@ -499,13 +611,13 @@ async fn render_with(
     Ok((status, page).into_response())
 }
 
-fn describe_debit(d: &SettlementEntry) -> String {
+fn describe_debit(d: &SettlementEntry, tz: &jiff::tz::TimeZone, lang: Lang) -> String {
     format!(
         "{} · {} {} · {} · RRN {}",
-        rfc3339(d.txn_time, d.txn_offset).replace('T', " "),
+        format::datetime(d.txn_time, tz, lang),
         d.merchant_id,
         d.terminal_id,
-        d.amount,
+        format::money(d.amount, lang),
         d.rrn
     )
 }
@@ -536,8 +648,8 @@ pub async fn my_cases(
         .into_iter()
         .map(|c| CaseSummary {
             title: explanation(&c, ctx.lang, &state.config.timezone).map(|(t, _)| t).unwrap_or_default(),
-            amount: c.amount().to_string(),
-            filed: local_time(c.created_at, &state.config.timezone),
+            amount: format::money(c.amount(), ctx.lang),
+            filed: local_time(c.created_at, &state.config.timezone, ctx.lang),
             id: c.id,
             kind: c.kind.as_str(),
             state: c.state.as_str(),
