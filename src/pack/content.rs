@@ -105,7 +105,7 @@ pub fn document(input: &PackInput<'_>) -> Document {
     if let Some(expected) = case.expected_minor {
         claim.push((t("pack.field.expected"), money(Money::new(expected, case.currency))));
     }
-    claim.push((t("pack.field.occurred"), occurred(&case.occurred_at, lang, input.tz)));
+    claim.push((t("pack.field.occurred"), format::claimed_time(&case.occurred_at, input.tz, lang)));
     if let Some(name) = &case.merchant_name {
         claim.push((t("pack.field.merchant_name"), name.clone()));
     }
@@ -135,7 +135,7 @@ pub fn document(input: &PackInput<'_>) -> Document {
         outcome.push((t(&format!("pack.remedy.{}", case.remedy_kind.as_str())), money(amount)));
     }
     if let Some(deadline) = case.deadline_at.and_then(|s| Timestamp::from_second(s).ok()) {
-        outcome.push((t("pack.field.deadline"), when(deadline)));
+        outcome.push((t("pack.field.deadline"), format::deadline(deadline, input.tz, lang)));
     }
     if let Some(rrn) = &case.executed_rrn {
         outcome.push((t("pack.field.executed_rrn"), rrn.clone()));
@@ -255,13 +255,6 @@ fn masked_claim_card(case: &CaseRow) -> String {
     }
 }
 
-/// The claim's time as the reader writes it; a date alone stays a date.
-fn occurred(text: &str, lang: Lang, tz: &TimeZone) -> String {
-    match text.parse::<Timestamp>() {
-        Ok(at) => lang.datetime(at, tz),
-        Err(_) => text.to_owned(),
-    }
-}
 
 /// A file size people read: bytes under 1 KB, else KB or MB with one decimal.
 fn size(bytes: i64, lang: Lang) -> String {
