@@ -16,3 +16,4 @@ pub mod money;
 pub mod records;
 pub mod role;
 pub mod screen;
+pub mod webhook;

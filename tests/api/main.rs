@@ -2,6 +2,7 @@
 
 mod access;
 mod accounts;
+mod case_list;
 mod claims;
 mod cli;
 mod deadlines;
@@ -20,4 +21,5 @@ mod refresh;
 mod screening;
 mod smtp_server;
 mod translations;
+mod webhooks;
 mod workflow;
