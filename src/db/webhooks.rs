@@ -58,14 +58,13 @@ pub async fn create(db: &Db, e: &NewEndpoint<'_>) -> Result<i64, DbError> {
 
 /// Every endpoint, newest first, with its merchants.
 pub async fn list(db: &Db) -> Result<Vec<(EndpointRow, Vec<String>)>, DbError> {
-    let rows: Vec<EndpointRow> =
-        db_read!(db, |c| {
-            sqlx::query_as(
+    let rows: Vec<EndpointRow> = db_read!(db, |c| {
+        sqlx::query_as(
         "SELECT id, url, events, role, allow_private, created_at, disabled_at FROM webhook_endpoints ORDER BY id DESC"
     )
     .fetch_all(c)
     .await
-        })?;
+    })?;
     let bindings: Vec<(i64, String)> = db_read!(db, |c| sqlx::query_as(
         "SELECT endpoint_id, merchant_id FROM webhook_endpoint_merchants ORDER BY merchant_id"
     )

@@ -104,6 +104,14 @@ impl Resolve for PublicOnly {
     }
 }
 
+/// Makes ring (the provider lettre and the SMTP sessions already use) the process's default
+/// rustls provider. reqwest is built without a provider of its own (aws-lc-rs would add a C
+/// toolchain to the build), so any client built without a preconfigured TLS setup needs this;
+/// ours pass theirs explicitly. Harmless when one is installed already.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 fn client(guarded: bool, timeout: Duration) -> reqwest::Result<reqwest::Client> {
     use rustls_platform_verifier::BuilderVerifierExt;
     let provider = Arc::new(rustls::crypto::ring::default_provider());

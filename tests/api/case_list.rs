@@ -58,8 +58,14 @@ async fn each_token_sees_its_cases_newest_first_and_merchants_no_contact_details
         assert_eq!(case["matched"][0]["merchant_id"], mid.as_str(), "only its merchants' cases");
         assert!(case.get("contact_email").is_none(), "never the customer's address: {case}");
     }
-    let unrelated = app.token(Role::Merchant, &["999999999999999"]).await;
-    assert!(ids(&list(&app, &unrelated, "").await.1).is_empty());
+    let merchants = redress::db::merchants::list_merchants(&app.db).await.unwrap();
+    let other = merchants.iter().map(|m| m.merchant_id.clone()).find(|m| *m != mid).expect("two merchants");
+    let unrelated = app.token(Role::Merchant, &[&other]).await;
+    let (_, theirs_only) = list(&app, &unrelated, "").await;
+    assert!(!ids(&theirs_only).contains(&mine[0]["id"].as_i64().unwrap()));
+    for case in theirs_only["cases"].as_array().unwrap() {
+        assert_eq!(case["matched"][0]["merchant_id"], other.as_str());
+    }
     assert_eq!(list(&app, "not-a-token", "").await.0, 401);
 }
 
