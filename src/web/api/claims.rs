@@ -30,24 +30,30 @@ pub struct ClaimBody {
 #[allow(dead_code)] // Describes the body for the OpenAPI document; `ClaimBody` reads it.
 pub struct ClaimRequest {
     /// `no_receipt`, `duplicate_charge`, `wrong_amount` or `refund_not_received`.
+    #[schema(pattern = "^(no_receipt|duplicate_charge|wrong_amount|refund_not_received)$")]
     kind: String,
     /// The card's last 4 digits.
+    #[schema(pattern = "^[0-9]{4}$")]
     card_last4: String,
     /// The card's first 6 digits.
+    #[schema(pattern = "^[0-9]{6}$")]
     card_first6: Option<String>,
     /// The debit as the bank statement shows it (`128.50`, `¥1,234.50`).
+    #[schema(example = "128.50")]
     amount: String,
     /// Defaults to CNY.
     currency: Option<String>,
     /// What the terminal showed (`wrong_amount` only; below `amount`).
     expected_amount: Option<String>,
     /// RFC 3339, or a date `YYYY-MM-DD` (the whole local day).
+    #[schema(example = "2026-11-12T13:20:00+08:00")]
     occurred_at: String,
     merchant_id: Option<String>,
     terminal_id: Option<String>,
     merchant_name: Option<String>,
     description: Option<String>,
     /// Where the cardholder is told about the case.
+    #[schema(format = Email)]
     contact_email: String,
 }
 
