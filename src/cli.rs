@@ -47,6 +47,27 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage webhook endpoints.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum WebhookCommand {
+    /// Add a webhook endpoint; prints its signing secret alone on standard output.
+    Add {
+        #[arg(long)]
+        url: String,
+        /// A case event name, or `all` (repeat, or give several).
+        #[arg(long = "event", required = true, num_args = 1..)]
+        events: Vec<String>,
+        /// Only this merchant's cases (repeat for several); without it, every case.
+        #[arg(long = "merchant")]
+        merchants: Vec<String>,
+        /// Allow a loopback, private or link-local address (a receiver on your own network).
+        #[arg(long)]
+        allow_private: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -139,6 +160,29 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             db.migrate().await?;
             // Alone on standard output, so scripts can capture it.
             println!("{}", crate::accounts::add_token(&db, &role, &merchants, &name).await?);
+        }
+        Command::Webhook(WebhookCommand::Add { url, events, merchants, allow_private }) => {
+            let db = Db::connect(&config.database_url).await?;
+            db.migrate().await?;
+            let request = crate::webhooks::Request {
+                url: &url,
+                events: &events,
+                merchants: &merchants,
+                allow_private,
+                created_by: None,
+            };
+            match crate::webhooks::add(&db, &request).await {
+                // Alone on standard output, so scripts can capture it.
+                Ok((id, secret)) => {
+                    eprintln!("webhook endpoint {id} added: {url}");
+                    println!("{secret}");
+                }
+                Err(crate::webhooks::AddError::Db(e)) => return Err(e.into()),
+                Err(e) => {
+                    let (key, args) = e.message();
+                    anyhow::bail!("{}", crate::i18n::Lang::En.t_args(key, &args));
+                }
+            }
         }
         Command::Demo => {
             let db = Db::connect(&config.database_url).await?;

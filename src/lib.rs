@@ -20,3 +20,4 @@ pub mod secret;
 pub mod startup;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;

@@ -31,6 +31,7 @@ impl Application {
 
     /// Builds on an open database and a bound listener (tests bind port 0).
     pub async fn with_parts(config: Config, db: Db, listener: TcpListener) -> anyhow::Result<Application> {
+        crate::webhooks::deliver::install_crypto_provider();
         let state = app_state(config, db).await?;
         // The first sign-in should not pay for the dummy hash used against unknown accounts.
         tokio::task::spawn_blocking(crate::auth::password::warm_up);
@@ -75,6 +76,7 @@ impl BackgroundTasks {
         let mut running = vec![
             ("housekeeping", tokio::spawn(housekeeping(state.db.clone(), stop.clone()))),
             ("deadline sweeper", crate::cases::sweep::spawn(state.db.clone(), state.config.clone(), stop.clone())),
+            ("webhook sender", crate::webhooks::deliver::spawn(&state.config, &state.db, stop.clone())),
         ];
         if let Some(sender) = crate::mail::sender::spawn(&state.config, &state.db, stop.clone()) {
             running.push(("outbox sender", sender));

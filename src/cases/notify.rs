@@ -1,4 +1,5 @@
-//! The email notices a case change causes (DESIGN.md §7), queued in the change's transaction.
+//! The email notices and webhook events a case change causes (DESIGN.md §7), queued in the
+//! change's transaction.
 
 use crate::cases::view::explanation;
 use crate::db::cases::{self, CaseRow};
@@ -32,6 +33,8 @@ pub async fn queue(
     extra: &Extra,
 ) -> Result<(), DbError> {
     let Some(case) = cases::get_in_tx(tx, case_id).await? else { return Ok(()) };
+    let webhook_events: Vec<_> = events.iter().map(|n| n.event).collect();
+    crate::webhooks::queue(tx, ctx.tz, &case, &webhook_events, occurrence).await?;
     let state = case.state;
     for notice in events {
         for (email, lang) in recipients(tx, &case, notice.recipient).await? {

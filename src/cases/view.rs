@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use jiff::tz::{Offset, TimeZone};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::db::cases::CaseRow;
 use crate::domain::records::SettlementEntry;
@@ -13,29 +13,82 @@ pub fn rfc3339(at: Timestamp, offset: Offset) -> String {
     at.to_zoned(TimeZone::fixed(offset)).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string()
 }
 
+/// The case as the API returns it (DESIGN.md §9), typed so that the OpenAPI document is
+/// generated from the very struct that is serialised.
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CaseJson {
+    pub id: i64,
+    /// The case state (`submitted`, `awaiting_merchant`, `refund_pending`, `resolved`, …).
+    pub state: String,
+    /// The claim kind (`no_receipt`, `duplicate_charge`, `wrong_amount`, `refund_not_received`).
+    pub kind: String,
+    /// The finding code, once matched.
+    pub finding: Option<String>,
+    pub remedy: RemedyJson,
+    /// The settlement debits the finding rests on.
+    pub matched: Vec<MatchedJson>,
+    /// When the party the case waits for must act (RFC 3339, the deployment's zone).
+    pub deadline: Option<String>,
+    /// The customer's address: for the desk and the bank channel that filed the case, never for
+    /// merchant staff (DESIGN.md §1). Only the case list carries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct RemedyJson {
+    /// `refund`, `reversal`, `receipt` or `none`.
+    pub kind: String,
+    /// Decimal string in major units (`"128.50"`); `null` where there is no sum to pay back.
+    pub amount: Option<String>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct MatchedJson {
+    pub rrn: String,
+    pub merchant_id: String,
+    pub terminal_id: String,
+    pub trace_no: String,
+    /// Decimal string in major units.
+    pub amount: String,
+    /// RFC 3339 with the offset the record was written with.
+    pub txn_time: String,
+}
+
 /// The case as the API returns it (DESIGN.md §9).
-pub fn case_json(case: &CaseRow, matched: &[SettlementEntry], tz: &TimeZone) -> Value {
-    let remedy_amount = case.remedy_amount().map(|m| m.major_string());
+pub fn case_view(case: &CaseRow, matched: &[SettlementEntry], tz: &TimeZone) -> CaseJson {
     let deadline = case
         .deadline_at
         .and_then(|t| Timestamp::from_second(t).ok())
         .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string());
-    json!({
-        "id": case.id,
-        "state": case.state.as_str(),
-        "kind": case.kind.as_str(),
-        "finding": case.finding.map(|f| f.as_str()),
-        "remedy": {"kind": case.remedy_kind.as_str(), "amount": remedy_amount},
-        "matched": matched.iter().map(|d| json!({
-            "rrn": d.rrn,
-            "merchant_id": d.merchant_id,
-            "terminal_id": d.terminal_id,
-            "trace_no": d.trace_no,
-            "amount": d.amount.major_string(),
-            "txn_time": rfc3339(d.txn_time, d.txn_offset),
-        })).collect::<Vec<_>>(),
-        "deadline": deadline,
-    })
+    CaseJson {
+        id: case.id,
+        state: case.state.as_str().to_owned(),
+        kind: case.kind.as_str().to_owned(),
+        finding: case.finding.map(|f| f.as_str().to_owned()),
+        remedy: RemedyJson {
+            kind: case.remedy_kind.as_str().to_owned(),
+            amount: case.remedy_amount().map(|m| m.major_string()),
+        },
+        matched: matched
+            .iter()
+            .map(|d| MatchedJson {
+                rrn: d.rrn.to_string(),
+                merchant_id: d.merchant_id.to_string(),
+                terminal_id: d.terminal_id.to_string(),
+                trace_no: d.trace_no.to_string(),
+                amount: d.amount.major_string(),
+                txn_time: rfc3339(d.txn_time, d.txn_offset),
+            })
+            .collect(),
+        deadline,
+        contact_email: None,
+    }
+}
+
+/// [`case_view`] as a JSON value.
+pub fn case_json(case: &CaseRow, matched: &[SettlementEntry], tz: &TimeZone) -> Value {
+    serde_json::to_value(case_view(case, matched, tz)).expect("a case serialises")
 }
 
 /// The finding's title and explanation in `lang`, from the facts captured when deciding. Times

@@ -62,7 +62,7 @@ pub struct CaseRow {
 
 /// A case as stored: codes as text, checked by `TryFrom` on the way out of this module.
 #[derive(FromRow)]
-struct StoredCase {
+pub(super) struct StoredCase {
     id: i64,
     kind: String,
     state: String,
@@ -188,11 +188,11 @@ impl CaseRow {
     }
 }
 
-fn typed(rows: Vec<StoredCase>) -> Result<Vec<CaseRow>, DbError> {
+pub(super) fn typed(rows: Vec<StoredCase>) -> Result<Vec<CaseRow>, DbError> {
     rows.into_iter().map(CaseRow::try_from).collect()
 }
 
-const CASE_COLUMNS: &str = "id, kind, state, version, customer_user_id, contact_email, email_confirmed_at, lang, via, \
+pub(super) const CASE_COLUMNS: &str = "id, kind, state, version, customer_user_id, contact_email, email_confirmed_at, lang, via, \
     filed_by_token, card_last4, card_first6, amount_minor, currency, expected_minor, occurred_at, merchant_id, \
     terminal_id, merchant_name, description, finding, review_reason, remedy_kind, remedy_minor, remedy_rrn, \
     remedy_needs_merchant, explanation_args, matched_merchant_id, deadline_at, state_entered_at, created_at, updated_at, \
@@ -382,6 +382,17 @@ pub async fn matched_debits(db: &Db, case_id: i64) -> Result<Vec<SettlementEntry
          WHERE m.case_id = $1 ORDER BY m.position"
     );
     let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
+    rows.into_iter().map(StoredSettlement::into_domain).collect()
+}
+
+/// [`matched_debits`] inside a transaction: the case as the change that is being written sees it.
+pub async fn matched_debits_in_tx(tx: &mut Tx, case_id: i64) -> Result<Vec<SettlementEntry>, DbError> {
+    let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
+         WHERE m.case_id = $1 ORDER BY m.position"
+    );
+    let rows: Vec<StoredSettlement> = db_tx!(tx, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
     rows.into_iter().map(StoredSettlement::into_domain).collect()
 }
 

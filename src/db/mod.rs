@@ -16,6 +16,7 @@ use crate::secret::SecretUrl;
 pub mod api_tokens;
 pub(crate) mod assemble;
 pub mod browse;
+pub mod case_list;
 pub mod cases;
 pub mod email_tokens;
 pub mod evidence;
@@ -27,6 +28,7 @@ pub mod records;
 pub mod settings;
 pub mod stats;
 pub mod users;
+pub mod webhooks;
 
 #[derive(Clone, Debug)]
 pub enum Db {

@@ -17,3 +17,4 @@ pub mod progress;
 pub mod records;
 pub mod role;
 pub mod screen;
+pub mod webhook;

@@ -124,6 +124,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("screen.toml", include_str!("screen.toml")),
     ("pack.toml", include_str!("pack.toml")),
     ("reading.toml", include_str!("reading.toml")),
+    ("webhooks.toml", include_str!("webhooks.toml")),
 ];
 
 #[derive(Debug)]

@@ -78,11 +78,16 @@ impl SenderSettings {
     /// per earlier failure, capped, plus up to a tenth more so that many notices failed together
     /// (a mail server outage) do not all come back in the same second.
     pub fn backoff(&self, failures: u32) -> Duration {
-        let doubling = 2u32.saturating_pow(failures.saturating_sub(1));
-        let delay = self.retry_base.saturating_mul(doubling).min(self.retry_max);
-        let jitter_ms = rand::random_range(0..=delay.as_millis() as u64 / 10);
-        delay + Duration::from_millis(jitter_ms)
+        backoff(self.retry_base, self.retry_max, failures)
     }
+}
+
+/// [`SenderSettings::backoff`] for any queue with the same retry policy (webhook deliveries too).
+pub fn backoff(base: Duration, max: Duration, failures: u32) -> Duration {
+    let doubling = 2u32.saturating_pow(failures.saturating_sub(1));
+    let delay = base.saturating_mul(doubling).min(max);
+    let jitter_ms = rand::random_range(0..=delay.as_millis() as u64 / 10);
+    delay + Duration::from_millis(jitter_ms)
 }
 
 /// What one delivery round did.
@@ -270,7 +275,7 @@ pub fn spawn(config: &Config, db: &Db, stop: CancellationToken) -> Option<JoinHa
 
 /// Database writes after a send are worth a few tries: giving up on `mark_sent` means the
 /// notice goes out a second time.
-async fn with_retries<F, Fut>(mut f: F) -> Result<bool, DbError>
+pub(crate) async fn with_retries<F, Fut>(mut f: F) -> Result<bool, DbError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<bool, DbError>>,
@@ -289,7 +294,7 @@ where
 
 /// Errors from lettre can include server replies over several lines; the outbox keeps one line,
 /// short enough to read on the admin page.
-fn one_line(e: &dyn std::fmt::Display) -> String {
+pub(crate) fn one_line(e: &dyn std::fmt::Display) -> String {
     let line = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
     match line.char_indices().nth(300) {
         Some((cut, _)) => format!("{}…", &line[..cut]),

@@ -85,6 +85,7 @@ pub const FORMS_SHOWN_AGAIN: &[(&str, &str)] = &[
     ("POST", "/admin/merchants"),
     ("POST", "/admin/terminals"),
     ("POST", "/admin/tokens"),
+    ("POST", "/admin/webhooks"),
 ];
 
 /// Form bodies are small; file uploads raise this on their own routes.
@@ -137,6 +138,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox/{id}/html", get(admin::outbox::html))
         .route("/admin/outbox/{id}/retry", post(admin::outbox::retry))
         .route("/admin/outbox/retry", post(admin::outbox::retry_all))
+        .route("/admin/webhooks", get(admin::webhooks::list).post(admin::webhooks::create))
+        .route("/admin/webhooks/{id}/disable", post(admin::webhooks::disable))
+        .route("/admin/webhooks/{id}/delete", post(admin::webhooks::delete))
+        .route("/admin/webhooks/deliveries/{id}/retry", post(admin::webhooks::retry))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::ADMIN, r, n)));
 
     // Files of millions of rows: no small body limit, no short time limit.
@@ -189,7 +194,9 @@ pub fn router(state: AppState) -> Router {
         .layer(time_limit(BULK_TIME_LIMIT));
     let api = Router::new()
         .route("/api/v1/me", get(api::me))
+        .route("/api/v1/openapi.json", get(api::openapi::document))
         .route("/api/v1/claims", post(api::claims::file))
+        .route("/api/v1/cases", get(api::cases::list))
         .route("/api/v1/cases/{id}", get(api::claims::show))
         .layer(time_limit(TIME_LIMIT))
         .merge(api_imports);

@@ -2,6 +2,7 @@
 
 mod access;
 mod accounts;
+mod case_list;
 mod claims;
 mod cli;
 mod deadlines;
@@ -22,4 +23,5 @@ mod refresh;
 mod screening;
 mod smtp_server;
 mod translations;
+mod webhooks;
 mod workflow;

@@ -1,9 +1,10 @@
-//! Operator pages: users, merchants and terminals, API tokens, the email outbox.
+//! Operator pages: users, merchants and terminals, API tokens, the email outbox, webhooks.
 
 pub mod merchants;
 pub mod outbox;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 /// Merchant ids typed into one field, separated by commas, spaces or new lines.
 pub fn split_ids(text: &str) -> Vec<String> {

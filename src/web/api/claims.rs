@@ -25,6 +25,57 @@ pub struct ClaimBody {
     contact_email: Option<String>,
 }
 
+/// The claim a bank channel files (DESIGN.md §4), with the cardholder's address.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the body for the OpenAPI document; `ClaimBody` reads it.
+pub struct ClaimRequest {
+    /// `no_receipt`, `duplicate_charge`, `wrong_amount` or `refund_not_received`.
+    #[schema(pattern = "^(no_receipt|duplicate_charge|wrong_amount|refund_not_received)$")]
+    kind: String,
+    /// The card's last 4 digits.
+    #[schema(pattern = "^[0-9]{4}$")]
+    card_last4: String,
+    /// The card's first 6 digits.
+    #[schema(pattern = "^[0-9]{6}$")]
+    card_first6: Option<String>,
+    /// The debit as the bank statement shows it (`128.50`, `¥1,234.50`).
+    #[schema(example = "128.50")]
+    amount: String,
+    /// Defaults to CNY.
+    currency: Option<String>,
+    /// What the terminal showed (`wrong_amount` only; below `amount`).
+    expected_amount: Option<String>,
+    /// RFC 3339, or a date `YYYY-MM-DD` (the whole local day).
+    #[schema(example = "2026-11-12T13:20:00+08:00")]
+    occurred_at: String,
+    merchant_id: Option<String>,
+    terminal_id: Option<String>,
+    merchant_name: Option<String>,
+    description: Option<String>,
+    /// Where the cardholder is told about the case.
+    #[schema(format = Email)]
+    contact_email: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/claims",
+    tag = "cases",
+    request_body = ClaimRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key files one case however often the request is sent")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Filed and matched: the new case", body = crate::cases::view::CaseJson),
+        (status = 200, description = "The same payment is already in this customer's open case (or the same Idempotency-Key): that case", body = crate::cases::view::CaseJson),
+        (status = 400, description = "Malformed JSON, a refused value (a full card number, control characters) or a bad Idempotency-Key", body = super::openapi::ApiError),
+        (status = 401, description = "No valid bearer token", body = super::openapi::ApiError),
+        (status = 403, description = "Not a customer (bank channel) token", body = super::openapi::ApiError),
+        (status = 413, description = "The body is too large", body = super::openapi::ApiError),
+        (status = 415, description = "The body is not JSON", body = super::openapi::ApiError),
+        (status = 422, description = "A field is missing or not valid; `fields` says which", body = super::openapi::ApiError),
+        (status = 429, description = "Too many requests", body = super::openapi::ApiError),
+    )
+)]
 pub async fn file(
     State(state): State<AppState>,
     principal: ApiPrincipal,
@@ -85,6 +136,21 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, AppError> {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/cases/{id}",
+    tag = "cases",
+    params(("id" = i64, Path, description = "The case number")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The case", body = crate::cases::view::CaseJson),
+        (status = 400, description = "The id is not a number", body = super::openapi::ApiError),
+        (status = 401, description = "No valid bearer token", body = super::openapi::ApiError),
+        (status = 404, description = "No such case, or not one this token may see", body = super::openapi::ApiError),
+        (status = 422, description = "A refused value in the query or a header (a full card number, control characters)", body = super::openapi::ApiError),
+        (status = 429, description = "Too many requests", body = super::openapi::ApiError),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     principal: ApiPrincipal,

@@ -17,6 +17,23 @@ use crate::import::{ImportReport, ImportRequest, Kind, import};
 use crate::web::context::negotiate;
 use crate::web::{AppError, AppState};
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/journal",
+    tag = "records",
+    request_body(content = String, content_type = "text/csv", description = "The journal file (DESIGN.md §3)"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Imported: the report", body = Object),
+        (status = 400, description = "A refused value (a full card number, control characters)", body = super::openapi::ApiError),
+        (status = 401, description = "No valid bearer token", body = super::openapi::ApiError),
+        (status = 403, description = "Only a merchant token (its own merchants) or the desk", body = super::openapi::ApiError),
+        (status = 413, description = "The file is too large", body = super::openapi::ApiError),
+        (status = 415, description = "The body is not text/csv", body = super::openapi::ApiError),
+        (status = 422, description = "Rejected as a whole (nothing imported): the report says why", body = Object),
+        (status = 429, description = "Too many requests", body = super::openapi::ApiError),
+    )
+)]
 pub async fn journal(
     State(state): State<AppState>,
     principal: ApiPrincipal,
@@ -32,6 +49,23 @@ pub async fn journal(
     run(state, principal, headers, body, Kind::Journal, scope).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/settlement",
+    tag = "records",
+    request_body(content = String, content_type = "text/csv", description = "The settlement file (DESIGN.md §3)"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Imported: the report", body = Object),
+        (status = 400, description = "A refused value (a full card number, control characters)", body = super::openapi::ApiError),
+        (status = 401, description = "No valid bearer token", body = super::openapi::ApiError),
+        (status = 403, description = "Only the desk (agent or admin token)", body = super::openapi::ApiError),
+        (status = 413, description = "The file is too large", body = super::openapi::ApiError),
+        (status = 415, description = "The body is not text/csv", body = super::openapi::ApiError),
+        (status = 422, description = "Rejected as a whole (nothing imported): the report says why", body = Object),
+        (status = 429, description = "Too many requests", body = super::openapi::ApiError),
+    )
+)]
 pub async fn settlement(
     State(state): State<AppState>,
     principal: ApiPrincipal,

@@ -12,8 +12,10 @@ use crate::domain::access::Viewer;
 use crate::domain::role::Role;
 use crate::web::{AppError, AppState};
 
+pub mod cases;
 pub mod claims;
 pub mod imports;
+pub mod openapi;
 
 /// Who is calling: the token's role and, for merchant tokens, its merchants.
 #[derive(Clone, Debug)]
@@ -54,7 +56,29 @@ impl FromRequestParts<AppState> for ApiPrincipal {
     }
 }
 
+/// What the token may do.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    name: String,
+    /// `customer`, `merchant`, `agent` or `admin`.
+    role: String,
+    /// The merchants a merchant token acts for.
+    merchants: Vec<String>,
+}
+
 /// What the token may do: lets integrators check a token before using it.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "meta",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token's name, role and merchants", body = Me),
+        (status = 401, description = "No valid bearer token", body = openapi::ApiError),
+        (status = 422, description = "A refused value in the query or a header (a full card number, control characters)", body = openapi::ApiError),
+        (status = 429, description = "Too many requests", body = openapi::ApiError),
+    )
+)]
 pub async fn me(principal: ApiPrincipal) -> Json<Value> {
     Json(json!({"name": principal.name, "role": principal.role.as_str(), "merchants": principal.merchants}))
 }
