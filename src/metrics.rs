@@ -7,7 +7,7 @@
 //! beside the recorder's text, so every server behind a proxy reports the same shared truth.
 //!
 //! Other parts add their own scrape-time counts in [`scrape_gauges`] (one `Gauge` family each):
-//! webhook deliveries by status and exceptions by kind belong there.
+//! webhook deliveries by status, exceptions by kind.
 
 use std::fmt::Write as _;
 use std::sync::OnceLock;
@@ -26,6 +26,7 @@ pub const IMPORT_DURATION: &str = "redress_import_duration_seconds";
 pub const MATCHING_DURATION: &str = "redress_matching_duration_seconds";
 pub const OUTBOX_DEPTH: &str = "redress_outbox_notices";
 pub const OPEN_CASES: &str = "redress_open_cases";
+pub const WEBHOOK_DEPTH: &str = "redress_webhook_deliveries";
 
 /// Request and matching latencies: 1 ms to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -104,6 +105,9 @@ async fn scrape_gauges(db: &Db) -> Result<String, db::DbError> {
     let outbox = db::stats::outbox_depth(db).await?;
     let statuses = ["pending", "failed"].map(|s| (s.to_owned(), count_of(&outbox, s)));
     gauge(&mut out, OUTBOX_DEPTH, "Notices waiting in the outbox, by status", "status", &statuses);
+    let webhooks = db::stats::webhook_depth(db).await?;
+    let statuses = ["pending", "failed"].map(|s| (s.to_owned(), count_of(&webhooks, s)));
+    gauge(&mut out, WEBHOOK_DEPTH, "Webhook deliveries waiting or given up on, by status", "status", &statuses);
     let open = db::stats::open_cases(db).await?;
     let states: Vec<(String, i64)> = CaseState::ALL
         .iter()

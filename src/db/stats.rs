@@ -14,6 +14,16 @@ pub async fn outbox_depth(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
     .await)?)
 }
 
+/// Webhook deliveries still to make or given up on, by status (`pending`, `failed`); delivered
+/// ones are history. Served by the `(status, next_attempt_at)` index.
+pub async fn webhook_depth(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(db_read!(db, |c| sqlx::query_as(
+        "SELECT status, COUNT(*) FROM webhook_deliveries WHERE status IN ('pending', 'failed') GROUP BY status ORDER BY status"
+    )
+    .fetch_all(c)
+    .await)?)
+}
+
 /// Open cases by state; states with no case are absent (the caller writes them as 0).
 pub async fn open_cases(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
     let open: Vec<String> =

@@ -69,6 +69,8 @@ async fn metrics_need_their_token_and_expose_every_family_after_traffic() {
     let pending = app.outbox().await.iter().filter(|n| n.status == "pending").count() as f64;
     assert!(pending > 0.0);
     assert_eq!(sample(&text, r#"redress_outbox_notices{status="pending"}"#), Some(pending));
+    // No endpoint is subscribed here, so the webhook queue is present and empty.
+    assert_eq!(sample(&text, r#"redress_webhook_deliveries{status="pending"}"#), Some(0.0), "{text}");
     assert!(text.contains("# TYPE redress_http_requests_total counter"), "{text}");
     assert!(text.contains("# TYPE redress_open_cases gauge"), "{text}");
 }
