@@ -75,6 +75,7 @@ impl BackgroundTasks {
         let mut running = vec![
             ("housekeeping", tokio::spawn(housekeeping(state.db.clone(), stop.clone()))),
             ("deadline sweeper", crate::cases::sweep::spawn(state.db.clone(), state.config.clone(), stop.clone())),
+            ("exceptions check", crate::exceptions::check::spawn(state.db.clone(), state.config.clone(), stop.clone())),
         ];
         if let Some(sender) = crate::mail::sender::spawn(&state.config, &state.db, stop.clone()) {
             running.push(("outbox sender", sender));

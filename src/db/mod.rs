@@ -19,6 +19,7 @@ pub mod browse;
 pub mod cases;
 pub mod email_tokens;
 pub mod evidence;
+pub mod exceptions;
 pub mod limits;
 pub mod merchants;
 pub mod outbox;

@@ -28,8 +28,10 @@ pub mod charts;
 pub mod claims;
 pub mod context;
 pub mod dashboard;
+pub mod day_charts;
 pub mod error;
 pub mod evidence;
+pub mod exceptions;
 pub mod forms;
 pub mod guard;
 pub mod health;
@@ -41,6 +43,7 @@ pub mod roles;
 pub mod screen;
 pub mod security;
 pub mod session;
+pub mod terminal_health;
 
 pub use context::PageContext;
 pub use error::AppError;
@@ -166,6 +169,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agent)
         .merge(admin)
         .merge(records)
+        .merge(exceptions::routes())
         .layer(time_limit(TIME_LIMIT))
         .merge(uploads)
         .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard));
@@ -179,6 +183,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(api::me))
         .route("/api/v1/claims", post(api::claims::file))
         .route("/api/v1/cases/{id}", get(api::claims::show))
+        .route("/api/v1/exceptions", get(api::exceptions::list))
         .layer(time_limit(TIME_LIMIT))
         .merge(api_imports);
 

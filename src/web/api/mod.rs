@@ -13,6 +13,7 @@ use crate::domain::role::Role;
 use crate::web::{AppError, AppState};
 
 pub mod claims;
+pub mod exceptions;
 pub mod imports;
 
 /// Who is calling: the token's role and, for merchant tokens, its merchants.
