@@ -196,9 +196,8 @@ pub struct NewException<'a> {
 /// Records an exception unless one with its key exists; its id when new.
 pub async fn insert(tx: &mut Tx, e: &NewException<'_>) -> Result<Option<i64>, DbError> {
     let now = now_unix();
-    let row: Option<(i64,)> =
-        db_tx!(tx, |c| {
-            sqlx::query_as(
+    let row: Option<(i64,)> = db_tx!(tx, |c| {
+        sqlx::query_as(
         "INSERT INTO exceptions (exception_key, kind, merchant_id, terminal_id, trace_no, rrn, amount_minor, currency,
                                  other_minor, txn_time, settlement_id, journal_id, import_id, found_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
@@ -220,7 +219,7 @@ pub async fn insert(tx: &mut Tx, e: &NewException<'_>) -> Result<Option<i64>, Db
     .bind(now)
     .fetch_optional(c)
     .await
-        })?;
+    })?;
     Ok(row.map(|(id,)| id))
 }
 
@@ -591,9 +590,8 @@ pub async fn no_receipt_claims_tx(
     terminal_id: &str,
     since: i64,
 ) -> Result<i64, DbError> {
-    let (n,): (i64,) =
-        db_tx!(tx, |c| {
-            sqlx::query_as(
+    let (n,): (i64,) = db_tx!(tx, |c| {
+        sqlx::query_as(
         "SELECT COUNT(*) FROM cases WHERE matched_merchant_id = $1 AND matched_terminal_id = $2 AND created_at >= $3
            AND kind = 'no_receipt'"
     )
@@ -602,7 +600,7 @@ pub async fn no_receipt_claims_tx(
     .bind(since)
     .fetch_one(c)
     .await
-        })?;
+    })?;
     Ok(n)
 }
 
@@ -644,9 +642,8 @@ pub async fn flag(
     reasons: &str,
 ) -> Result<bool, DbError> {
     let now = now_unix();
-    let n =
-        db_tx!(tx, |c| {
-            sqlx::query(
+    let n = db_tx!(tx, |c| {
+        sqlx::query(
         "INSERT INTO terminal_flags (merchant_id, terminal_id, day, reasons, flagged_at) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (merchant_id, terminal_id, day) DO NOTHING"
     )
@@ -658,7 +655,7 @@ pub async fn flag(
     .execute(c)
     .await
     .map(|r| r.rows_affected())
-        })?;
+    })?;
     Ok(n == 1)
 }
 
