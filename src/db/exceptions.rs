@@ -471,6 +471,78 @@ pub async fn watch(
     Ok(())
 }
 
+/// A wait to record: key, kind, settlement row, journal row, due at.
+pub type NewWatch = (String, ExceptionKind, Option<i64>, Option<i64>, i64);
+
+/// Records many waits at once (detection batches them: one statement per hundred).
+pub async fn watch_many(tx: &mut Tx, watches: &[NewWatch]) -> Result<(), DbError> {
+    for chunk in watches.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("(${}, ${}, ${}, ${}, ${})", i * 5 + 1, i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5))
+            .collect();
+        let sql = format!(
+            "INSERT INTO exception_watch (watch_key, kind, settlement_id, journal_id, due_at) VALUES {}
+             ON CONFLICT (watch_key) DO UPDATE SET due_at = excluded.due_at",
+            values.join(", ")
+        );
+        db_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for (key, kind, sid, jid, due) in chunk {
+                q = q.bind(key).bind(kind.as_str()).bind(sid).bind(jid).bind(due);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// Ends the waits and resolves the open (or linked) exceptions with these keys: the records now
+/// say the problem is gone. Returns how many exceptions resolved.
+pub async fn clear_many(tx: &mut Tx, keys: &[String]) -> Result<u64, DbError> {
+    let now = now_unix();
+    let mut resolved = 0;
+    for chunk in keys.chunks(400) {
+        let params = |from: usize| (0..chunk.len()).map(|i| format!("${}", i + from)).collect::<Vec<_>>().join(", ");
+        let unwatch = format!("DELETE FROM exception_watch WHERE watch_key IN ({})", params(1));
+        let resolve = format!(
+            "UPDATE exceptions SET state = 'resolved', closed_at = $1, closed_by = 'records'
+             WHERE exception_key IN ({}) AND state IN ('open', 'linked')",
+            params(2)
+        );
+        db_tx!(tx, |c| {
+            let mut q = sqlx::query(&unwatch);
+            for key in chunk {
+                q = q.bind(key);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+        resolved += db_tx!(tx, |c| {
+            let mut q = sqlx::query(&resolve).bind(now);
+            for key in chunk {
+                q = q.bind(key);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(resolved)
+}
+
+/// Ends these waits.
+pub async fn unwatch_many(tx: &mut Tx, keys: &[String]) -> Result<(), DbError> {
+    for chunk in keys.chunks(400) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("DELETE FROM exception_watch WHERE watch_key IN ({})", params.join(", "));
+        db_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql);
+            for key in chunk {
+                q = q.bind(key);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
 pub async fn unwatch(tx: &mut Tx, key: &str) -> Result<(), DbError> {
     db_tx!(tx, |c| sqlx::query("DELETE FROM exception_watch WHERE watch_key = $1")
         .bind(key)

@@ -52,6 +52,7 @@ pub async fn run_once(db: &Db, ctx: &MatchContext<'_>, now: Timestamp) -> anyhow
                 _ => store::unwatch(&mut tx, &w.watch_key).await?,
             }
         }
+        run.flush(&mut tx).await?;
         if let Some(first) = run.new_ids.first() {
             notices::exceptions_found(&mut tx, ctx, &run.new_ids, &format!("check:{first}")).await?;
         }

@@ -20,6 +20,7 @@ use crate::domain::finding::{Candidate, DUPLICATE_GAP, cancels, find_journal, jo
 use crate::domain::records::{Direction, JournalRow, SettlementEntry, TxnType};
 
 pub mod check;
+pub mod demo;
 pub mod health;
 pub mod notices;
 
@@ -45,6 +46,7 @@ pub async fn after_import(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<Det
     for import_id in store::take_unchecked_imports(&mut tx).await? {
         let mut run = Run::new(ctx, now, Some(import_id));
         run.import(&mut tx, import_id).await?;
+        run.flush(&mut tx).await?;
         done.found += run.new_ids.len() as u64;
         done.resolved += run.resolved;
         notices::exceptions_found(&mut tx, ctx, &run.new_ids, &format!("import:{import_id}")).await?;
@@ -65,11 +67,40 @@ pub(crate) struct Run<'a, 'c> {
     pub terminals: BTreeSet<(String, String)>,
     /// Debits already looked at in this pass.
     seen: BTreeSet<i64>,
+    /// Waits to record and keys to clear, written in batches by [`Run::flush`]: nearly every
+    /// record yields one, so one statement each would cost more than the import.
+    watches: Vec<store::NewWatch>,
+    clears: Vec<String>,
+    /// Waits that ended because their exception was found.
+    ended: Vec<String>,
 }
 
 impl<'a, 'c> Run<'a, 'c> {
     pub(crate) fn new(ctx: &'a MatchContext<'c>, now: Timestamp, import_id: Option<i64>) -> Self {
-        Run { ctx, now, import_id, new_ids: Vec::new(), resolved: 0, terminals: BTreeSet::new(), seen: BTreeSet::new() }
+        Run {
+            ctx,
+            now,
+            import_id,
+            new_ids: Vec::new(),
+            resolved: 0,
+            terminals: BTreeSet::new(),
+            seen: BTreeSet::new(),
+            watches: Vec::new(),
+            clears: Vec::new(),
+            ended: Vec::new(),
+        }
+    }
+
+    /// Writes the batched waits and clears; call before reading what the pass found.
+    pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), DbError> {
+        let watches = std::mem::take(&mut self.watches);
+        // A key waited on again in this pass is not cleared (the wait is newer).
+        let waited: std::collections::HashSet<&str> = watches.iter().map(|w| w.0.as_str()).collect();
+        let clears: Vec<String> =
+            std::mem::take(&mut self.clears).into_iter().filter(|k| !waited.contains(k.as_str())).collect();
+        self.resolved += store::clear_many(tx, &clears).await?;
+        store::unwatch_many(tx, &std::mem::take(&mut self.ended)).await?;
+        store::watch_many(tx, &watches).await
     }
 
     /// The records an import brought, and the records they complete.
@@ -124,15 +155,22 @@ impl<'a, 'c> Run<'a, 'c> {
     ) -> Result<(), DbError> {
         let key = unsettled_key(sale);
         let has_debit = debits.iter().any(|(_, d)| journal_matches(d, sale));
-        let cancelled = if has_debit {
+        let ctx = self.ctx;
+        // Before it is due, a cancellation changes nothing yet: the check looks again then.
+        let due = crate::domain::exceptions::due_after(
+            ctx.calendar,
+            sale.local_time,
+            ctx.exception_waits.unsettled_days,
+            ctx.tz,
+        );
+        let cancelled = if has_debit || self.now < due {
             false
         } else {
             store::cancellations_of(tx, sale).await?.iter().any(|(_, other)| cancels(sale, other))
         };
-        let ctx = self.ctx;
         match unsettled_sale(sale, cancelled, has_debit, ctx.exception_waits, ctx.calendar, ctx.tz, self.now) {
             Verdict::Found => {
-                store::unwatch(tx, &key).await?;
+                self.ended.push(key.clone());
                 let e = NewException {
                     key: &key,
                     kind: ExceptionKind::UnsettledSale,
@@ -151,9 +189,9 @@ impl<'a, 'c> Run<'a, 'c> {
                 self.found(tx, &e).await?;
             }
             Verdict::DueAt(due) => {
-                store::watch(tx, &key, ExceptionKind::UnsettledSale, None, Some(id), due.as_second()).await?
+                self.watches.push((key, ExceptionKind::UnsettledSale, None, Some(id), due.as_second()))
             }
-            Verdict::Clear => self.clear(tx, &key).await?,
+            Verdict::Clear => self.clear(key),
         }
         Ok(())
     }
@@ -166,20 +204,20 @@ impl<'a, 'c> Run<'a, 'c> {
         }
         let c = candidate(tx, debit).await?;
         if let Some(sale) = c.journal.as_ref().filter(|j| j.txn_type == TxnType::Sale) {
-            self.clear(tx, &unsettled_key(sale)).await?;
+            self.clear(unsettled_key(sale));
         }
         let ctx = self.ctx;
         let key = debit_key(ExceptionKind::OrphanDebit, debit);
         match orphan_debit(&c, ctx.exception_waits, ctx.calendar, ctx.tz, self.now) {
             Verdict::Found => {
-                store::unwatch(tx, &key).await?;
+                self.ended.push(key.clone());
                 self.found(tx, &debit_exception(&key, ExceptionKind::OrphanDebit, id, debit, None, self.import_id))
                     .await?;
             }
             Verdict::DueAt(due) => {
-                store::watch(tx, &key, ExceptionKind::OrphanDebit, Some(id), None, due.as_second()).await?
+                self.watches.push((key, ExceptionKind::OrphanDebit, Some(id), None, due.as_second()))
             }
-            Verdict::Clear => self.clear(tx, &key).await?,
+            Verdict::Clear => self.clear(key),
         }
         if amount_mismatch(&c) {
             let journal_minor = c.journal.as_ref().map(|j| j.amount.minor);
@@ -198,7 +236,7 @@ impl<'a, 'c> Run<'a, 'c> {
         if neighbours.len() < 2 {
             // Alone (the usual case): nothing to compare, and a credit to it ends a suspicion.
             if credited_back(&c) {
-                self.clear(tx, &debit_key(ExceptionKind::DuplicateSuspect, &c.debit)).await?;
+                self.clear(debit_key(ExceptionKind::DuplicateSuspect, &c.debit));
             }
             return Ok(());
         }
@@ -217,7 +255,7 @@ impl<'a, 'c> Run<'a, 'c> {
                     debit_exception(&key, ExceptionKind::DuplicateSuspect, ids[i], &member.debit, None, self.import_id);
                 self.found(tx, &e).await?;
             } else if credited_back(member) {
-                self.clear(tx, &key).await?;
+                self.clear(key);
             }
         }
         Ok(())
@@ -233,12 +271,9 @@ impl<'a, 'c> Run<'a, 'c> {
         Ok(())
     }
 
-    async fn clear(&mut self, tx: &mut Tx, key: &str) -> Result<(), DbError> {
-        store::unwatch(tx, key).await?;
-        if store::resolve_by_records(tx, key).await? {
-            self.resolved += 1;
-        }
-        Ok(())
+    /// The records say this key's problem is gone (or never was): batched for [`Run::flush`].
+    fn clear(&mut self, key: String) {
+        self.clears.push(key);
     }
 }
 

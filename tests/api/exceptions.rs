@@ -449,3 +449,27 @@ async fn a_flagged_terminal_raises_one_alert_a_day_and_shows_its_history() {
     desk.login("desk@bank.example", "pw-desk@bank.example-long-enough").await;
     assert_eq!(desk.get(&format!("/merchant/terminals/{terminal}?merchant={M1}")).await.status, 200);
 }
+
+#[tokio::test]
+async fn the_demo_shows_each_kind_and_a_flagged_terminal_with_history() {
+    let app = TestApp::spawn().await;
+    redress::demo::load_all(&app.db, &app.config).await.unwrap();
+    let agent = app.token(Role::Agent, &[]).await;
+    let kinds: std::collections::BTreeSet<String> =
+        seen(&app, &agent).await.into_iter().filter(|(_, state, _)| state == "open").map(|(kind, _, _)| kind).collect();
+    assert_eq!(kinds.len(), 4, "{kinds:?}");
+    let terminal = redress::exceptions::demo::FLAGGED_TERMINAL;
+    let flagged = redress::db::exceptions::flagged(&app.db, None, 0).await.unwrap();
+    assert!(flagged.iter().any(|f| f.terminal_id == terminal), "{flagged:?}");
+    let desk = app.browser();
+    desk.login("agent@redress.demo", redress::demo::PASSWORD).await;
+    let page = desk.get(&format!("/merchant/terminals/{terminal}")).await;
+    assert!(page.has("section.flag"));
+    let days_with_sales =
+        page.select_all("#chart-transactions details tbody tr td").iter().filter(|c| c.as_str() != "0").count();
+    assert!(days_with_sales >= 25, "a month of history: {days_with_sales}");
+    // Loading the demo again adds nothing.
+    let before = seen(&app, &agent).await.len();
+    redress::demo::load_all(&app.db, &app.config).await.unwrap();
+    assert_eq!(seen(&app, &agent).await.len(), before);
+}
