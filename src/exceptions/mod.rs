@@ -16,8 +16,8 @@ use crate::db::{Db, DbError, Tx};
 use crate::domain::exceptions::{
     ExceptionKind, Verdict, amount_mismatch, credited_back, duplicate_suspects, orphan_debit, unsettled_sale,
 };
-use crate::domain::finding::{Candidate, DUPLICATE_GAP, cancels, find_journal, journal_matches};
-use crate::domain::records::{Direction, JournalRow, SettlementEntry, TxnType};
+use crate::domain::finding::{Candidate, DUPLICATE_GAP, cancels, find_journal, is_credit_for, journal_matches};
+use crate::domain::records::{Direction, JournalRow, SettlementEntry, TxnStatus, TxnType};
 
 pub mod check;
 pub mod demo;
@@ -202,22 +202,29 @@ impl<'a, 'c> Run<'a, 'c> {
         if !self.seen.insert(id) {
             return Ok(());
         }
-        let c = candidate(tx, debit).await?;
+        // Credits are read only where they decide something (an orphan, a duplicate): most
+        // debits are approved sales that need neither.
+        let mut c = candidate(tx, debit, false).await?;
         if let Some(sale) = c.journal.as_ref().filter(|j| j.txn_type == TxnType::Sale) {
             self.clear(unsettled_key(sale));
         }
         let ctx = self.ctx;
         let key = debit_key(ExceptionKind::OrphanDebit, debit);
-        match orphan_debit(&c, ctx.exception_waits, ctx.calendar, ctx.tz, self.now) {
-            Verdict::Found => {
-                self.ended.push(key.clone());
-                self.found(tx, &debit_exception(&key, ExceptionKind::OrphanDebit, id, debit, None, self.import_id))
-                    .await?;
+        let failed = c.journal.as_ref().is_some_and(|j| j.txn_type == TxnType::Sale && j.status != TxnStatus::Approved);
+        // Not failed on the terminal: no orphan was ever found or awaited for this debit.
+        if failed {
+            c.credits = credits(tx, debit).await?;
+            match orphan_debit(&c, ctx.exception_waits, ctx.calendar, ctx.tz, self.now) {
+                Verdict::Found => {
+                    self.ended.push(key.clone());
+                    let e = debit_exception(&key, ExceptionKind::OrphanDebit, id, debit, None, self.import_id);
+                    self.found(tx, &e).await?;
+                }
+                Verdict::DueAt(due) => {
+                    self.watches.push((key, ExceptionKind::OrphanDebit, Some(id), None, due.as_second()))
+                }
+                Verdict::Clear => self.clear(key),
             }
-            Verdict::DueAt(due) => {
-                self.watches.push((key, ExceptionKind::OrphanDebit, Some(id), None, due.as_second()))
-            }
-            Verdict::Clear => self.clear(key),
         }
         if amount_mismatch(&c) {
             let journal_minor = c.journal.as_ref().map(|j| j.amount.minor);
@@ -225,7 +232,11 @@ impl<'a, 'c> Run<'a, 'c> {
             let e = debit_exception(&key, ExceptionKind::AmountMismatch, id, debit, journal_minor, self.import_id);
             self.found(tx, &e).await?;
         }
-        self.duplicates(tx, id, c).await
+        // Only approved sales make a duplicate cluster (and only with a neighbour).
+        if c.journal.as_ref().is_some_and(|j| j.txn_type == TxnType::Sale && j.status == TxnStatus::Approved) {
+            self.duplicates(tx, id, c).await?;
+        }
+        Ok(())
     }
 
     /// The duplicate cluster around a debit: every debit after the first is suspect.
@@ -234,16 +245,18 @@ impl<'a, 'c> Run<'a, 'c> {
         let neighbours = store::neighbour_debits(tx, &c.debit, from.as_second(), to.as_second()).await?;
         let neighbours: Vec<_> = neighbours.into_iter().filter(|(_, d)| d.card == c.debit.card).collect();
         if neighbours.len() < 2 {
-            // Alone (the usual case): nothing to compare, and a credit to it ends a suspicion.
-            if credited_back(&c) {
-                self.clear(debit_key(ExceptionKind::DuplicateSuspect, &c.debit));
-            }
+            // Alone (the usual case): nothing to compare. Debits are never deleted, so a debit
+            // alone now was never a suspect.
             return Ok(());
         }
         let mut ids = Vec::new();
         let mut set = Vec::new();
         for (nid, d) in neighbours {
-            let candidate = if nid == id { c.clone() } else { candidate(tx, &d).await? };
+            let candidate = if nid == id {
+                Candidate { credits: credits(tx, &c.debit).await?, ..c.clone() }
+            } else {
+                candidate(tx, &d, true).await?
+            };
             ids.push(nid);
             set.push(candidate);
         }
@@ -278,15 +291,19 @@ impl<'a, 'c> Run<'a, 'c> {
 }
 
 /// A debit with its journal row, cancellations and credits (as `cases::candidates` gathers them).
-async fn candidate(tx: &mut Tx, debit: &SettlementEntry) -> Result<Candidate, DbError> {
+async fn candidate(tx: &mut Tx, debit: &SettlementEntry, with_credits: bool) -> Result<Candidate, DbError> {
     let mut journal: Vec<JournalRow> = store::journal_around(tx, debit).await?.into_iter().map(|(_, j)| j).collect();
     // The journal row found by RRN may carry another trace than the host saw; its cancellations
     // point at its own trace.
     if let Some(sale) = find_journal(debit, &journal).filter(|s| s.trace_no != debit.trace_no).cloned() {
         journal.extend(store::cancellations_of(tx, &sale).await?.into_iter().map(|(_, j)| j));
     }
-    let credits: Vec<SettlementEntry> = store::credits_for(tx, debit).await?.into_iter().map(|(_, e)| e).collect();
+    let credits = if with_credits { credits(tx, debit).await? } else { Vec::new() };
     Ok(Candidate::assemble(debit.clone(), &journal, &credits))
+}
+
+async fn credits(tx: &mut Tx, debit: &SettlementEntry) -> Result<Vec<SettlementEntry>, DbError> {
+    Ok(store::credits_for(tx, debit).await?.into_iter().map(|(_, e)| e).filter(|e| is_credit_for(debit, e)).collect())
 }
 
 /// The unique key of an exception on a settlement debit.
