@@ -50,9 +50,13 @@ pub async fn settlement_of_import(tx: &mut Tx, import_id: i64) -> Result<Vec<Set
 // ---- the records around one record ----
 
 /// The journal rows that may be a debit's own (§3.2) or cancel its sale.
+///
+/// In the lookups by RRN, `merchant_id || ''` keeps SQLite (which plans without statistics) off
+/// the (merchant, terminal) prefix of the trace index, which would read every row of a busy
+/// terminal; the RRN index finds the one or two rows at once. PostgreSQL plans the same either way.
 pub async fn journal_around(tx: &mut Tx, debit: &SettlementEntry) -> Result<Vec<Journal>, DbError> {
     let sql = format!(
-        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE rrn = $1 AND merchant_id = $2 AND terminal_id = $3
+        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE rrn = $1 AND merchant_id || '' = $2 AND terminal_id || '' = $3
          UNION
          SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $2 AND terminal_id = $3 AND trace_no = $4
          UNION
@@ -96,7 +100,7 @@ pub async fn cancellations_of(tx: &mut Tx, sale: &JournalRow) -> Result<Vec<Jour
 /// Credits of the debit's merchant returning its RRN.
 pub async fn credits_for(tx: &mut Tx, debit: &SettlementEntry) -> Result<Vec<Settlement>, DbError> {
     let sql = format!(
-        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE orig_rrn = $1 AND merchant_id = $2 ORDER BY txn_time, id"
+        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE orig_rrn = $1 AND merchant_id || '' = $2 ORDER BY txn_time, id"
     );
     settlement(db_tx!(tx, |c| sqlx::query_as(&sql)
         .bind(debit.rrn.as_str())
@@ -109,7 +113,7 @@ pub async fn credits_for(tx: &mut Tx, debit: &SettlementEntry) -> Result<Vec<Set
 pub async fn debits_returned_by(tx: &mut Tx, credit: &SettlementEntry) -> Result<Vec<Settlement>, DbError> {
     let Some(orig) = &credit.orig_rrn else { return Ok(Vec::new()) };
     let sql = format!(
-        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE rrn = $1 AND merchant_id = $2 AND direction = 'debit'"
+        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE rrn = $1 AND merchant_id || '' = $2 AND direction = 'debit'"
     );
     settlement(db_tx!(tx, |c| sqlx::query_as(&sql)
         .bind(orig.as_str())
@@ -122,7 +126,7 @@ pub async fn debits_returned_by(tx: &mut Tx, credit: &SettlementEntry) -> Result
 pub async fn debits_of_journal(tx: &mut Tx, row: &JournalRow) -> Result<Vec<Settlement>, DbError> {
     let sql = format!(
         "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries
-         WHERE rrn = $1 AND merchant_id = $2 AND terminal_id = $3 AND direction = 'debit'
+         WHERE rrn = $1 AND merchant_id || '' = $2 AND terminal_id || '' = $3 AND direction = 'debit'
          UNION
          SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries
          WHERE merchant_id = $2 AND terminal_id = $3 AND trace_no = $4 AND direction = 'debit'"
