@@ -236,3 +236,75 @@ pub async fn terminal_alert(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::exceptions::StoredException;
+    use crate::domain::exceptions::{ExceptionKind, ExceptionState};
+
+    fn orphan() -> ExceptionRow {
+        ExceptionRow {
+            kind: ExceptionKind::OrphanDebit,
+            state: ExceptionState::Open,
+            stored: StoredException {
+                id: 7,
+                kind: "orphan_debit".into(),
+                state: "open".into(),
+                merchant_id: "806276126745394".into(),
+                terminal_id: "27161971".into(),
+                trace_no: "000101".into(),
+                rrn: Some("000004267530".into()),
+                amount_minor: 95482,
+                currency: "CNY".into(),
+                other_minor: None,
+                txn_time: 1_794_800_000,
+                settlement_id: Some(1),
+                journal_id: None,
+                found_at: 1_794_900_000,
+                import_id: Some(3),
+                case_id: None,
+                linked_at: None,
+                closed_at: None,
+                closed_by: None,
+                reason: None,
+            },
+        }
+    }
+
+    #[test]
+    fn the_digest_lists_each_exception_with_amount_and_terminal_in_both_languages() {
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").unwrap();
+        for lang in Lang::ALL {
+            let r =
+                render_found(lang, &tz, "806276126745394", &[orphan()], "https://r.example/merchant/exceptions".into());
+            assert!(r.subject.contains("806276126745394"), "{}", r.subject);
+            for fact in ["27161971", "000101", "954.82", "https://r.example/merchant/exceptions"] {
+                assert!(r.text.contains(fact), "{lang:?} text lacks {fact}:\n{}", r.text);
+                assert!(r.html.contains(fact), "{lang:?} html lacks {fact}");
+            }
+            assert!(r.text.contains(lang.t("exceptions.kind.orphan_debit")));
+            assert!(!r.text.contains("orphan_debit"), "codes never reach a person");
+        }
+    }
+
+    #[test]
+    fn the_alert_says_why_the_terminal_was_flagged() {
+        let day =
+            TerminalCounts { transactions: 60, no_response: 3, paper_out: 2, printer_fault: 1, ..Default::default() };
+        for lang in Lang::ALL {
+            let r = render_alert(
+                lang,
+                "27161971",
+                &[FlagReason::Printer, FlagReason::NoResponse],
+                &day,
+                0,
+                "https://r.example/t".into(),
+            );
+            assert!(r.subject.contains("27161971"));
+            assert!(r.text.contains("5.0"), "the no-response rate: {}", r.text);
+            assert!(r.text.contains(lang.t("health.reason.printer")));
+            assert!(r.html.contains("https://r.example/t"));
+        }
+    }
+}
