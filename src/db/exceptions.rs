@@ -227,21 +227,6 @@ pub async fn insert(tx: &mut Tx, e: &NewException<'_>) -> Result<Option<i64>, Db
     Ok(row.map(|(id,)| id))
 }
 
-/// The records now say the problem is gone: an open (or linked) exception with this key resolves.
-pub async fn resolve_by_records(tx: &mut Tx, key: &str) -> Result<bool, DbError> {
-    let now = now_unix();
-    let n = db_tx!(tx, |c| sqlx::query(
-        "UPDATE exceptions SET state = 'resolved', closed_at = $1, closed_by = 'records'
-         WHERE exception_key = $2 AND state IN ('open', 'linked')"
-    )
-    .bind(now)
-    .bind(key)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(n > 0)
-}
-
 /// Links the open exceptions on these debits to the case that now holds them (§10 `linked`).
 pub async fn link_to_case(tx: &mut Tx, case_id: i64, settlement_ids: &[i64]) -> Result<u64, DbError> {
     let now = now_unix();
@@ -451,29 +436,6 @@ pub async fn open_counts(db: &Db, merchants: Option<&[String]>) -> Result<Vec<(S
 }
 
 // ---- waits that end with time ----
-
-pub async fn watch(
-    tx: &mut Tx,
-    key: &str,
-    kind: ExceptionKind,
-    settlement_id: Option<i64>,
-    journal_id: Option<i64>,
-    due_at: i64,
-) -> Result<(), DbError> {
-    db_tx!(tx, |c| sqlx::query(
-        "INSERT INTO exception_watch (watch_key, kind, settlement_id, journal_id, due_at) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (watch_key) DO UPDATE SET due_at = excluded.due_at"
-    )
-    .bind(key)
-    .bind(kind.as_str())
-    .bind(settlement_id)
-    .bind(journal_id)
-    .bind(due_at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
-}
 
 /// A wait to record: key, kind, settlement row, journal row, due at.
 pub type NewWatch = (String, ExceptionKind, Option<i64>, Option<i64>, i64);

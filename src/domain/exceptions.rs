@@ -291,7 +291,8 @@ mod tests {
         let later = at("2026-11-20T00:00:00+08:00");
         let c = orphan();
         let credit = entry("C1", "000000000009", "credit", "128.50", "2026-11-03T10:00:00+08:00", "000000000001");
-        let credited = Candidate::assemble(c.debit.clone(), &[c.journal.clone().unwrap()], &[credit.clone()]);
+        let credited =
+            Candidate::assemble(c.debit.clone(), &[c.journal.clone().unwrap()], std::slice::from_ref(&credit));
         assert_eq!(orphan_debit(&credited, Waits::default(), &cal, &tz(), later), Verdict::Clear);
         // A partial credit leaves money missing.
         let partial = entry("C2", "000000000010", "credit", "28.50", "2026-11-03T10:00:00+08:00", "000000000001");

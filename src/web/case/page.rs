@@ -471,7 +471,7 @@ async fn render_with(
     });
     let notice = feedback.notice.as_ref().map(|n| (ctx.t_args(&n.key, &n.args), n.ok));
     let status = feedback.status;
-    let known_problems = crate::web::exceptions::known_problems(&state, &ctx, id).await?;
+    let known_problems = crate::web::exceptions::known_problems(state, &ctx, id).await?;
     let page = CasePage {
         known_problems,
         evidence,
