@@ -59,6 +59,8 @@ fn fill_sql(backend: Backend, n: u64) -> Vec<String> {
         ],
         Backend::Postgres => vec![
             import,
+            // An explicit id does not move the identity on: the importer's first id must be 2.
+            "SELECT setval(pg_get_serial_sequence('imports', 'id'), 1)".to_owned(),
             format!(
                 "INSERT INTO journal_rows (merchant_id, terminal_id, batch_no, trace_no, rrn, txn_type, status,
                      receipt_printed, card, card_last4, amount_minor, currency, local_time, local_offset, import_id)
