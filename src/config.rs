@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::domain::calendar::Calendar;
 use crate::domain::case_state::Deadlines;
+use crate::domain::exceptions::{FlagThresholds, Waits};
 use crate::i18n::Lang;
 use crate::secret::{Secret, SecretUrl};
 
@@ -37,6 +38,11 @@ pub struct Config {
     pub deadlines: Deadlines,
     /// The bearer token `/metrics` asks for; unset, `/metrics` does not exist (`REDRESS_METRICS_TOKEN`).
     pub metrics_token: Option<Secret>,
+    /// Business days before a one-sided debit or an unsettled sale is an exception
+    /// (`REDRESS_ORPHAN_DAYS`, `REDRESS_UNSETTLED_DAYS`).
+    pub exception_waits: Waits,
+    /// When a terminal is flagged (`REDRESS_TERMINAL_*`).
+    pub terminal_flags: FlagThresholds,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -136,11 +142,22 @@ impl Config {
         if metrics_token.as_ref().is_some_and(|t| t.expose().len() < 16) {
             return Err(err("REDRESS_METRICS_TOKEN", "must be at least 16 characters".into()));
         }
+        let exception_waits =
+            Waits { orphan_days: days("REDRESS_ORPHAN_DAYS", 1)?, unsettled_days: days("REDRESS_UNSETTLED_DAYS", 2)? };
+        let count = |var: &'static str, default: u64| whole_number(&get, var, default, 1, 1_000_000).map(|n| n as i64);
+        let terminal_flags = FlagThresholds {
+            printer_events: count("REDRESS_TERMINAL_PRINTER_EVENTS", 3)?,
+            no_response_percent: whole_number(&get, "REDRESS_TERMINAL_NO_RESPONSE_PERCENT", 2, 1, 100)? as i64,
+            min_transactions: count("REDRESS_TERMINAL_MIN_TRANSACTIONS", 50)?,
+            no_receipt_claims: count("REDRESS_TERMINAL_NO_RECEIPT_CLAIMS", 2)?,
+        };
 
         Ok(Config {
             metrics_token,
             calendar,
             deadlines,
+            exception_waits,
+            terminal_flags,
             database_url: SecretUrl::new(database_url),
             addr,
             base_url,

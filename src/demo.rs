@@ -164,6 +164,8 @@ pub async fn load_all(db: &Db, config: &crate::config::Config) -> anyhow::Result
         }
         work_some_cases(db, &ctx).await?;
     }
+    // Trouble found in the records before anyone complains (DESIGN.md §10).
+    out += &crate::exceptions::demo::load(db, &MatchContext::new(config)).await?;
     out += &format!(
         "cases: {}\n\nSign in at the address `redress serve` prints, with password {PASSWORD}:\n",
         cases_db::count(db).await?

@@ -77,6 +77,7 @@ impl BackgroundTasks {
             ("housekeeping", tokio::spawn(housekeeping(state.db.clone(), stop.clone()))),
             ("deadline sweeper", crate::cases::sweep::spawn(state.db.clone(), state.config.clone(), stop.clone())),
             ("webhook sender", crate::webhooks::deliver::spawn(&state.config, &state.db, stop.clone())),
+            ("exceptions check", crate::exceptions::check::spawn(state.db.clone(), state.config.clone(), stop.clone())),
         ];
         if let Some(sender) = crate::mail::sender::spawn(&state.config, &state.db, stop.clone()) {
             running.push(("outbox sender", sender));

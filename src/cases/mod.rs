@@ -42,6 +42,10 @@ pub struct MatchContext<'a> {
     pub deadlines: Deadlines,
     /// For the links in notices.
     pub base_url: &'a url::Url,
+    /// Exceptions found after imports (DESIGN.md §10): how long records may wait, when a
+    /// terminal is flagged.
+    pub exception_waits: crate::domain::exceptions::Waits,
+    pub terminal_flags: crate::domain::exceptions::FlagThresholds,
 }
 
 impl MatchContext<'_> {
@@ -51,6 +55,8 @@ impl MatchContext<'_> {
             calendar: &config.calendar,
             deadlines: config.deadlines,
             base_url: &config.base_url,
+            exception_waits: config.exception_waits,
+            terminal_flags: config.terminal_flags,
         }
     }
 

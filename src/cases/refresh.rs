@@ -48,6 +48,8 @@ pub async fn after_import(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<Ref
             done.resolved += 1;
         }
     }
+    // Trouble in the new records nobody has complained about yet (DESIGN.md §10).
+    crate::exceptions::after_import(db, ctx).await?;
     Ok(done)
 }
 

@@ -576,6 +576,10 @@ pub async fn set_state(
         // §6: a withdrawn or closed case no longer holds its debits; a new claim may.
         release_debits(tx, case_id).await?;
     }
+    if changed == 1 && state == CaseState::Resolved {
+        // §10: the remedy that settles the case resolves the exceptions linked to it.
+        super::exceptions::resolve_by_case(tx, case_id).await?;
+    }
     Ok(changed == 1)
 }
 
@@ -938,6 +942,9 @@ pub async fn hold_debits(tx: &mut Tx, case_id: i64, settlement_ids: &[i64]) -> R
             if holder != case_id && !elsewhere.contains(&holder) {
                 elsewhere.push(holder);
             }
+        } else {
+            // §10: a problem already found on this debit is now known to the case.
+            super::exceptions::link_to_case(tx, case_id, &[*id]).await?;
         }
     }
     Ok(elsewhere)

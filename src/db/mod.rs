@@ -20,6 +20,7 @@ pub mod case_list;
 pub mod cases;
 pub mod email_tokens;
 pub mod evidence;
+pub mod exceptions;
 pub mod limits;
 pub mod merchants;
 pub mod outbox;

@@ -9,6 +9,7 @@ pub mod case_state;
 pub mod claim;
 pub mod codes;
 pub mod evidence;
+pub mod exceptions;
 pub mod finding;
 pub mod ids;
 pub mod limits;

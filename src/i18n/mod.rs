@@ -125,6 +125,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("pack.toml", include_str!("pack.toml")),
     ("reading.toml", include_str!("reading.toml")),
     ("webhooks.toml", include_str!("webhooks.toml")),
+    ("exceptions.toml", include_str!("exceptions.toml")),
 ];
 
 #[derive(Debug)]

@@ -29,8 +29,10 @@ pub mod charts;
 pub mod claims;
 pub mod context;
 pub mod dashboard;
+pub mod day_charts;
 pub mod error;
 pub mod evidence;
+pub mod exceptions;
 pub mod forms;
 pub mod guard;
 pub mod health;
@@ -44,6 +46,7 @@ pub mod screen;
 pub mod security;
 pub mod session;
 pub mod status;
+pub mod terminal_health;
 
 pub use context::PageContext;
 pub use error::AppError;
@@ -183,6 +186,7 @@ pub fn router(state: AppState) -> Router {
         .merge(agent)
         .merge(admin)
         .merge(records)
+        .merge(exceptions::routes())
         .layer(time_limit(TIME_LIMIT))
         .merge(uploads)
         .layer(middleware::from_fn_with_state(state.clone(), security::csrf_guard));
@@ -198,6 +202,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/claims", post(api::claims::file))
         .route("/api/v1/cases", get(api::cases::list))
         .route("/api/v1/cases/{id}", get(api::claims::show))
+        .route("/api/v1/exceptions", get(api::exceptions::list))
         .layer(time_limit(TIME_LIMIT))
         .merge(api_imports);
 

@@ -14,6 +14,8 @@ use crate::web::{AppError, AppState, PageContext};
 pub struct MerchantHome {
     ctx: PageContext,
     merchants: Vec<MerchantRow>,
+    /// Open exceptions of these merchants (DESIGN.md §10).
+    open_exceptions: i64,
 }
 
 pub async fn merchant_home(
@@ -25,7 +27,8 @@ pub async fn merchant_home(
     for id in &user.merchants {
         list.extend(merchants::get_merchant(&state.db, id).await?);
     }
-    Ok(MerchantHome { ctx, merchants: list })
+    let open_exceptions = crate::web::exceptions::open_count(&state, Some(&user.merchants)).await?;
+    Ok(MerchantHome { ctx, merchants: list, open_exceptions })
 }
 
 #[derive(Template, WebTemplate)]
@@ -56,12 +59,14 @@ pub async fn merchant_terminals(
 pub struct AgentHome {
     ctx: PageContext,
     summary: String,
+    open_exceptions: i64,
 }
 
 pub async fn agent_home(State(state): State<AppState>, ctx: PageContext) -> Result<AgentHome, AppError> {
     let n = merchants::count_merchants(&state.db).await?;
     let summary = ctx.t_args("agent.home.merchants", &[("n", n.to_string())]);
-    Ok(AgentHome { ctx, summary })
+    let open_exceptions = crate::web::exceptions::open_count(&state, None).await?;
+    Ok(AgentHome { ctx, summary, open_exceptions })
 }
 
 #[derive(Template, WebTemplate)]

@@ -7,6 +7,7 @@ mod claims;
 mod cli;
 mod deadlines;
 mod evidence;
+mod exceptions;
 mod filing;
 mod foundation;
 mod helpers;

@@ -14,6 +14,7 @@ use crate::web::{AppError, AppState};
 
 pub mod cases;
 pub mod claims;
+pub mod exceptions;
 pub mod imports;
 pub mod openapi;
 

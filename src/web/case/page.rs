@@ -63,6 +63,8 @@ pub struct CasePage {
     matched: Vec<MatchedView>,
     /// The history; notes filtered for the viewer, account emails for the desk only.
     audit: Vec<AuditView>,
+    /// Exceptions found in the records before the case (DESIGN.md §10).
+    known_problems: Vec<crate::web::exceptions::KnownProblem>,
     /// Other cases on the same payment (§6), for the desk only: customers learn nothing of each other.
     related: Vec<i64>,
     is_desk: bool,
@@ -564,7 +566,9 @@ async fn render_with(
     });
     let notice = feedback.notice.as_ref().map(|n| (ctx.t_args(&n.key, &n.args), n.ok));
     let status = feedback.status;
+    let known_problems = crate::web::exceptions::known_problems(state, &ctx, id).await?;
     let page = CasePage {
+        known_problems,
         evidence,
         may_add_evidence,
         evidence_notice,

@@ -1,0 +1,346 @@
+//! Exceptions (DESIGN.md §10): detection after every accepted import, scoped to the rows the
+//! import brought and the records they touch, and the periodic check for waits that end with
+//! time alone (`check`). Terminal health lives in `health`, the notices in `notices`.
+//!
+//! Detection takes the imports it has not seen (`imports.exceptions_checked`) in one
+//! transaction with everything it writes, so each import is looked at once, however many
+//! servers and import paths run it, and a failure leaves the import for the next run.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::cases::MatchContext;
+use crate::db::exceptions::{self as store, NewException};
+use crate::db::{Db, DbError, Tx};
+use crate::domain::exceptions::{
+    ExceptionKind, Verdict, amount_mismatch, credited_back, duplicate_suspects, orphan_debit, unsettled_sale,
+};
+use crate::domain::finding::{Candidate, DUPLICATE_GAP, cancels, find_journal, is_credit_for, journal_matches};
+use crate::domain::records::{Direction, JournalRow, SettlementEntry, TxnStatus, TxnType};
+
+pub mod check;
+pub mod demo;
+pub mod health;
+pub mod notices;
+
+/// What one run found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Detected {
+    pub found: u64,
+    pub resolved: u64,
+    pub alerts: u64,
+}
+
+/// How far either side of a debit its duplicate cluster is looked for: clusters chain
+/// neighbours at most 30 min apart, and more than a dozen repeats of one payment is not a cluster
+/// a terminal makes.
+const CLUSTER_REACH: SignedDuration = SignedDuration::from_mins(6 * 60);
+
+/// Looks through every accepted import not yet looked at; called right after the import, in the
+/// same post-import step that re-matches cases.
+pub async fn after_import(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<Detected> {
+    let now = Timestamp::now();
+    let mut tx = db.begin().await?;
+    let mut done = Detected::default();
+    for import_id in store::take_unchecked_imports(&mut tx).await? {
+        let mut run = Run::new(ctx, now, Some(import_id));
+        run.import(&mut tx, import_id).await?;
+        run.flush(&mut tx).await?;
+        done.found += run.new_ids.len() as u64;
+        done.resolved += run.resolved;
+        notices::exceptions_found(&mut tx, ctx, &run.new_ids, &format!("import:{import_id}")).await?;
+        done.alerts += health::check_terminals(&mut tx, ctx, &run.terminals, now).await?;
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// One pass of detection: what it found and what it touched.
+pub(crate) struct Run<'a, 'c> {
+    ctx: &'a MatchContext<'c>,
+    now: Timestamp,
+    import_id: Option<i64>,
+    pub new_ids: Vec<i64>,
+    pub resolved: u64,
+    /// Terminals whose journal the import brought rows for (their health is looked at).
+    pub terminals: BTreeSet<(String, String)>,
+    /// Debits already looked at in this pass.
+    seen: BTreeSet<i64>,
+    /// Waits to record and keys to clear, written in batches by [`Run::flush`]: nearly every
+    /// record yields one, so one statement each would cost more than the import.
+    watches: Vec<store::NewWatch>,
+    clears: Vec<String>,
+    /// Waits that ended because their exception was found.
+    ended: Vec<String>,
+}
+
+impl<'a, 'c> Run<'a, 'c> {
+    pub(crate) fn new(ctx: &'a MatchContext<'c>, now: Timestamp, import_id: Option<i64>) -> Self {
+        Run {
+            ctx,
+            now,
+            import_id,
+            new_ids: Vec::new(),
+            resolved: 0,
+            terminals: BTreeSet::new(),
+            seen: BTreeSet::new(),
+            watches: Vec::new(),
+            clears: Vec::new(),
+            ended: Vec::new(),
+        }
+    }
+
+    /// Writes the batched waits and clears; call before reading what the pass found.
+    pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), DbError> {
+        let watches = std::mem::take(&mut self.watches);
+        // A key waited on again in this pass is not cleared (the wait is newer).
+        let waited: std::collections::HashSet<&str> = watches.iter().map(|w| w.0.as_str()).collect();
+        let clears: Vec<String> =
+            std::mem::take(&mut self.clears).into_iter().filter(|k| !waited.contains(k.as_str())).collect();
+        self.resolved += store::clear_many(tx, &clears).await?;
+        store::unwatch_many(tx, &std::mem::take(&mut self.ended)).await?;
+        store::watch_many(tx, &watches).await
+    }
+
+    /// The records an import brought, and the records they complete.
+    async fn import(&mut self, tx: &mut Tx, import_id: i64) -> Result<(), DbError> {
+        let mut debits: BTreeMap<i64, SettlementEntry> = BTreeMap::new();
+        for (id, entry) in store::settlement_of_import(tx, import_id).await? {
+            match entry.direction {
+                Direction::Debit => {
+                    debits.insert(id, entry);
+                }
+                // A credit may end an orphan or a duplicate on the debit it returns.
+                Direction::Credit => debits.extend(store::debits_returned_by(tx, &entry).await?),
+            }
+        }
+        for (id, row) in store::journal_of_import(tx, import_id).await? {
+            self.terminals.insert((row.merchant_id.to_string(), row.terminal_id.to_string()));
+            if row.txn_type == TxnType::Sale {
+                let own = store::debits_of_journal(tx, &row).await?;
+                self.sale(tx, id, &row, &own).await?;
+                debits.extend(own);
+            } else {
+                // A void, refund or reversal may end an orphan debit or an unsettled sale.
+                for (sale_id, sale) in self.cancelled_sales(tx, &row).await? {
+                    let own = store::debits_of_journal(tx, &sale).await?;
+                    self.sale(tx, sale_id, &sale, &own).await?;
+                    debits.extend(own);
+                }
+            }
+        }
+        for (id, debit) in debits {
+            self.debit(tx, id, &debit).await?;
+        }
+        Ok(())
+    }
+
+    /// The sales `row` cancels (it names their trace).
+    async fn cancelled_sales(&self, tx: &mut Tx, row: &JournalRow) -> Result<Vec<(i64, JournalRow)>, DbError> {
+        let Some(orig) = &row.orig_trace_no else { return Ok(Vec::new()) };
+        let probe = JournalRow { trace_no: orig.clone(), rrn: None, ..row.clone() };
+        // The sale shares the terminal and trace; its own debits are not needed here.
+        let rows = store::journal_around_trace(tx, &probe).await?;
+        Ok(rows.into_iter().filter(|(_, sale)| cancels(sale, row)).collect())
+    }
+
+    /// `unsettled_sale` for one journal sale, given the debits that may be its own.
+    pub(crate) async fn sale(
+        &mut self,
+        tx: &mut Tx,
+        id: i64,
+        sale: &JournalRow,
+        debits: &[(i64, SettlementEntry)],
+    ) -> Result<(), DbError> {
+        let key = unsettled_key(sale);
+        let has_debit = debits.iter().any(|(_, d)| journal_matches(d, sale));
+        let ctx = self.ctx;
+        // Before it is due, a cancellation changes nothing yet: the check looks again then.
+        let due = crate::domain::exceptions::due_after(
+            ctx.calendar,
+            sale.local_time,
+            ctx.exception_waits.unsettled_days,
+            ctx.tz,
+        );
+        let cancelled = if has_debit || self.now < due {
+            false
+        } else {
+            store::cancellations_of(tx, sale).await?.iter().any(|(_, other)| cancels(sale, other))
+        };
+        match unsettled_sale(sale, cancelled, has_debit, ctx.exception_waits, ctx.calendar, ctx.tz, self.now) {
+            Verdict::Found => {
+                self.ended.push(key.clone());
+                let e = NewException {
+                    key: &key,
+                    kind: ExceptionKind::UnsettledSale,
+                    merchant_id: sale.merchant_id.as_str(),
+                    terminal_id: sale.terminal_id.as_str(),
+                    trace_no: &sale.trace_no,
+                    rrn: sale.rrn.as_ref().map(|r| r.as_str()),
+                    amount_minor: sale.amount.minor,
+                    currency: sale.amount.currency.code(),
+                    other_minor: None,
+                    txn_time: sale.local_time.as_second(),
+                    settlement_id: None,
+                    journal_id: Some(id),
+                    import_id: self.import_id,
+                };
+                self.found(tx, &e).await?;
+            }
+            Verdict::DueAt(due) => {
+                self.watches.push((key, ExceptionKind::UnsettledSale, None, Some(id), due.as_second()))
+            }
+            Verdict::Clear => self.clear(key),
+        }
+        Ok(())
+    }
+
+    /// `orphan_debit`, `amount_mismatch` and `duplicate_suspect` for one debit, and the
+    /// `unsettled_sale` its arrival ends.
+    pub(crate) async fn debit(&mut self, tx: &mut Tx, id: i64, debit: &SettlementEntry) -> Result<(), DbError> {
+        if !self.seen.insert(id) {
+            return Ok(());
+        }
+        // Credits are read only where they decide something (an orphan, a duplicate): most
+        // debits are approved sales that need neither.
+        let mut c = candidate(tx, debit, false).await?;
+        if let Some(sale) = c.journal.as_ref().filter(|j| j.txn_type == TxnType::Sale) {
+            self.clear(unsettled_key(sale));
+        }
+        let ctx = self.ctx;
+        let key = debit_key(ExceptionKind::OrphanDebit, debit);
+        let failed = c.journal.as_ref().is_some_and(|j| j.txn_type == TxnType::Sale && j.status != TxnStatus::Approved);
+        // Not failed on the terminal: no orphan was ever found or awaited for this debit.
+        if failed {
+            c.credits = credits(tx, debit).await?;
+            match orphan_debit(&c, ctx.exception_waits, ctx.calendar, ctx.tz, self.now) {
+                Verdict::Found => {
+                    self.ended.push(key.clone());
+                    let e = debit_exception(&key, ExceptionKind::OrphanDebit, id, debit, None, self.import_id);
+                    self.found(tx, &e).await?;
+                }
+                Verdict::DueAt(due) => {
+                    self.watches.push((key, ExceptionKind::OrphanDebit, Some(id), None, due.as_second()))
+                }
+                Verdict::Clear => self.clear(key),
+            }
+        }
+        if amount_mismatch(&c) {
+            let journal_minor = c.journal.as_ref().map(|j| j.amount.minor);
+            let key = debit_key(ExceptionKind::AmountMismatch, debit);
+            let e = debit_exception(&key, ExceptionKind::AmountMismatch, id, debit, journal_minor, self.import_id);
+            self.found(tx, &e).await?;
+        }
+        // Only approved sales make a duplicate cluster (and only with a neighbour).
+        if c.journal.as_ref().is_some_and(|j| j.txn_type == TxnType::Sale && j.status == TxnStatus::Approved) {
+            self.duplicates(tx, id, c).await?;
+        }
+        Ok(())
+    }
+
+    /// The duplicate cluster around a debit: every debit after the first is suspect.
+    async fn duplicates(&mut self, tx: &mut Tx, id: i64, c: Candidate) -> Result<(), DbError> {
+        let (from, to) = (c.debit.txn_time - CLUSTER_REACH, c.debit.txn_time + CLUSTER_REACH);
+        let neighbours = store::neighbour_debits(tx, &c.debit, from.as_second(), to.as_second()).await?;
+        let neighbours: Vec<_> = neighbours.into_iter().filter(|(_, d)| d.card == c.debit.card).collect();
+        if neighbours.len() < 2 {
+            // Alone (the usual case): nothing to compare. Debits are never deleted, so a debit
+            // alone now was never a suspect.
+            return Ok(());
+        }
+        let mut ids = Vec::new();
+        let mut set = Vec::new();
+        for (nid, d) in neighbours {
+            let candidate = if nid == id {
+                Candidate { credits: credits(tx, &c.debit).await?, ..c.clone() }
+            } else {
+                candidate(tx, &d, true).await?
+            };
+            ids.push(nid);
+            set.push(candidate);
+        }
+        let suspects = duplicate_suspects(&set);
+        for (i, member) in set.iter().enumerate() {
+            let key = debit_key(ExceptionKind::DuplicateSuspect, &member.debit);
+            if suspects.contains(&i) {
+                let e =
+                    debit_exception(&key, ExceptionKind::DuplicateSuspect, ids[i], &member.debit, None, self.import_id);
+                self.found(tx, &e).await?;
+            } else if credited_back(member) {
+                self.clear(key);
+            }
+        }
+        Ok(())
+    }
+
+    async fn found(&mut self, tx: &mut Tx, e: &NewException<'_>) -> Result<(), DbError> {
+        if let Some(new_id) = store::insert(tx, e).await? {
+            if let Some(settlement_id) = e.settlement_id {
+                store::link_if_held(tx, new_id, settlement_id).await?;
+            }
+            self.new_ids.push(new_id);
+        }
+        Ok(())
+    }
+
+    /// The records say this key's problem is gone (or never was): batched for [`Run::flush`].
+    fn clear(&mut self, key: String) {
+        self.clears.push(key);
+    }
+}
+
+/// A debit with its journal row, cancellations and credits (as `cases::candidates` gathers them).
+async fn candidate(tx: &mut Tx, debit: &SettlementEntry, with_credits: bool) -> Result<Candidate, DbError> {
+    let mut journal: Vec<JournalRow> = store::journal_around(tx, debit).await?.into_iter().map(|(_, j)| j).collect();
+    // The journal row found by RRN may carry another trace than the host saw; its cancellations
+    // point at its own trace.
+    if let Some(sale) = find_journal(debit, &journal).filter(|s| s.trace_no != debit.trace_no).cloned() {
+        journal.extend(store::cancellations_of(tx, &sale).await?.into_iter().map(|(_, j)| j));
+    }
+    let credits = if with_credits { credits(tx, debit).await? } else { Vec::new() };
+    Ok(Candidate::assemble(debit.clone(), &journal, &credits))
+}
+
+async fn credits(tx: &mut Tx, debit: &SettlementEntry) -> Result<Vec<SettlementEntry>, DbError> {
+    Ok(store::credits_for(tx, debit).await?.into_iter().map(|(_, e)| e).filter(|e| is_credit_for(debit, e)).collect())
+}
+
+/// The unique key of an exception on a settlement debit.
+pub fn debit_key(kind: ExceptionKind, debit: &SettlementEntry) -> String {
+    format!("{}:{}", kind.as_str(), debit.entry_id)
+}
+
+/// The unique key of an `unsettled_sale`: the journal row's own key.
+pub fn unsettled_key(sale: &JournalRow) -> String {
+    let (m, t, b, s) = sale.key();
+    format!("{}:{m}:{t}:{b}:{s}", ExceptionKind::UnsettledSale.as_str())
+}
+
+fn debit_exception<'a>(
+    key: &'a str,
+    kind: ExceptionKind,
+    id: i64,
+    d: &'a SettlementEntry,
+    other_minor: Option<i64>,
+    import_id: Option<i64>,
+) -> NewException<'a> {
+    NewException {
+        key,
+        kind,
+        merchant_id: d.merchant_id.as_str(),
+        terminal_id: d.terminal_id.as_str(),
+        trace_no: &d.trace_no,
+        rrn: Some(d.rrn.as_str()),
+        amount_minor: d.amount.minor,
+        currency: d.amount.currency.code(),
+        other_minor,
+        txn_time: d.txn_time.as_second(),
+        settlement_id: Some(id),
+        journal_id: None,
+        import_id,
+    }
+}
+
+// The §5 cluster gap is what `duplicate_suspects` chains by; the reach above must exceed it.
+const _: () = assert!(CLUSTER_REACH.as_secs() > DUPLICATE_GAP.as_secs());
