@@ -27,6 +27,7 @@ pub const MATCHING_DURATION: &str = "redress_matching_duration_seconds";
 pub const OUTBOX_DEPTH: &str = "redress_outbox_notices";
 pub const OPEN_CASES: &str = "redress_open_cases";
 pub const WEBHOOK_DEPTH: &str = "redress_webhook_deliveries";
+pub const OPEN_EXCEPTIONS: &str = "redress_open_exceptions";
 
 /// Request and matching latencies: 1 ms to 10 s.
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -115,6 +116,12 @@ async fn scrape_gauges(db: &Db) -> Result<String, db::DbError> {
         .map(|s| (s.as_str().to_owned(), count_of(&open, s.as_str())))
         .collect();
     gauge(&mut out, OPEN_CASES, "Open cases, by state", "state", &states);
+    let exceptions = db::stats::open_exceptions(db).await?;
+    let kinds: Vec<(String, i64)> = crate::domain::exceptions::ExceptionKind::ALL
+        .iter()
+        .map(|k| (k.as_str().to_owned(), count_of(&exceptions, k.as_str())))
+        .collect();
+    gauge(&mut out, OPEN_EXCEPTIONS, "Open exceptions, by kind", "exception", &kinds);
     Ok(out)
 }
 

@@ -24,6 +24,13 @@ pub async fn webhook_depth(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
     .await)?)
 }
 
+/// Exceptions still open, by kind (DESIGN.md §10); through the `(state, id)` index.
+pub async fn open_exceptions(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
+    Ok(db_read!(db, |c| sqlx::query_as("SELECT kind, COUNT(*) FROM exceptions WHERE state = 'open' GROUP BY kind")
+        .fetch_all(c)
+        .await)?)
+}
+
 /// Open cases by state; states with no case are absent (the caller writes them as 0).
 pub async fn open_cases(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
     let open: Vec<String> =

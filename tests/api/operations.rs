@@ -71,6 +71,7 @@ async fn metrics_need_their_token_and_expose_every_family_after_traffic() {
     assert_eq!(sample(&text, r#"redress_outbox_notices{status="pending"}"#), Some(pending));
     // No endpoint is subscribed here, so the webhook queue is present and empty.
     assert_eq!(sample(&text, r#"redress_webhook_deliveries{status="pending"}"#), Some(0.0), "{text}");
+    assert!(sample(&text, r#"redress_open_exceptions{exception="orphan_debit"}"#).is_some(), "{text}");
     assert!(text.contains("# TYPE redress_http_requests_total counter"), "{text}");
     assert!(text.contains("# TYPE redress_open_cases gauge"), "{text}");
 }

@@ -55,11 +55,11 @@ fn bad_filter(field: &str) -> AppError {
 }
 
 /// A cursor is the last id shown, opaque to callers so the keyset can change.
-fn encode_cursor(id: i64) -> String {
+pub(super) fn encode_cursor(id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("c{id}"))
 }
 
-fn decode_cursor(text: &str) -> Option<i64> {
+pub(super) fn decode_cursor(text: &str) -> Option<i64> {
     let raw = URL_SAFE_NO_PAD.decode(text).ok()?;
     let digits = std::str::from_utf8(&raw).ok()?.strip_prefix('c')?;
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {

@@ -43,6 +43,7 @@ impl Modify for BearerAuth {
         super::cases::list,
         super::imports::journal,
         super::imports::settlement,
+        super::exceptions::list,
         document,
     ),
     components(schemas(ApiError)),
@@ -83,6 +84,7 @@ mod tests {
             "/api/v1/cases/{id}",
             "/api/v1/journal",
             "/api/v1/settlement",
+            "/api/v1/exceptions",
             "/api/v1/openapi.json",
         ] {
             assert!(paths.contains_key(path), "{path} is missing");
