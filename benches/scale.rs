@@ -286,14 +286,12 @@ async fn build(db: &Db, pool: &Pool, engine: Engine, cases: u64, records: u64, s
     .await;
     execute(pool, "ANALYZE").await;
     let customer_case: (i64,) = match pool {
-        Pool::Sqlite(p) => sqlx::query_as("SELECT MIN(id) FROM cases WHERE customer_user_id IS NOT NULL")
-            .fetch_one(p)
-            .await
-            .unwrap(),
-        Pool::Postgres(p) => sqlx::query_as("SELECT MIN(id) FROM cases WHERE customer_user_id IS NOT NULL")
-            .fetch_one(p)
-            .await
-            .unwrap(),
+        Pool::Sqlite(p) => {
+            sqlx::query_as("SELECT MIN(id) FROM cases WHERE customer_user_id IS NOT NULL").fetch_one(p).await.unwrap()
+        }
+        Pool::Postgres(p) => {
+            sqlx::query_as("SELECT MIN(id) FROM cases WHERE customer_user_id IS NOT NULL").fetch_one(p).await.unwrap()
+        }
     };
     let rrn: (String,) = match pool {
         Pool::Sqlite(p) => sqlx::query_as(
@@ -311,14 +309,7 @@ async fn build(db: &Db, pool: &Pool, engine: Engine, cases: u64, records: u64, s
         .await
         .unwrap(),
     };
-    Built {
-        agent_cookie,
-        merchant_cookie,
-        customer_cookie,
-        customer_case: customer_case.0,
-        api_token,
-        rrn: rrn.0,
-    }
+    Built { agent_cookie, merchant_cookie, customer_cookie, customer_case: customer_case.0, api_token, rrn: rrn.0 }
 }
 
 // ---------------------------------------------------------------- load
@@ -439,7 +430,8 @@ fn pages(built: &Built) -> Vec<Target> {
     let merchant = Some(format!("Cookie: {}", built.merchant_cookie));
     let customer = Some(format!("Cookie: {}", built.customer_cookie));
     let api = Some(format!("Authorization: Bearer {}", built.api_token));
-    let t = |name: &str, path: String, header: &Option<String>| Target { name: name.into(), path, header: header.clone() };
+    let t =
+        |name: &str, path: String, header: &Option<String>| Target { name: name.into(), path, header: header.clone() };
     let mut list = vec![
         t("static /static/app.css", "/static/app.css".into(), &None),
         t("merchant queue (open)", "/merchant/cases".into(), &merchant),

@@ -563,11 +563,7 @@ pub async fn awaiting_debits(db: &Db, debits: &[(String, i64)]) -> Result<Vec<Ca
 
 /// The cases waiting for a journal row whose matched debits new journal rows join (§3.2: by
 /// RRN, else by terminal and trace), found through the debits' indexes and `case_matches`.
-pub async fn awaiting_journal(
-    db: &Db,
-    rrns: &[String],
-    traces: &[(String, String)],
-) -> Result<Vec<CaseRow>, DbError> {
+pub async fn awaiting_journal(db: &Db, rrns: &[String], traces: &[(String, String)]) -> Result<Vec<CaseRow>, DbError> {
     let mut found = Vec::new();
     let rrn_chunks = rrns.chunks(KEYS_PER_STATEMENT).map(|c| (c, &[][..]));
     let trace_chunks = traces.chunks(KEYS_PER_STATEMENT).map(|c| (&[][..], c));
@@ -578,7 +574,9 @@ pub async fn awaiting_journal(
         }
         let keys: Vec<String> = traces
             .iter()
-            .map(|(terminal, trace)| format!("(s.terminal_id = {} AND s.trace_no = {})", q.text(terminal), q.text(trace)))
+            .map(|(terminal, trace)| {
+                format!("(s.terminal_id = {} AND s.trace_no = {})", q.text(terminal), q.text(trace))
+            })
             .collect();
         if !keys.is_empty() {
             q.conditions.push(format!("({})", keys.join(" OR ")));
@@ -891,14 +889,15 @@ pub async fn lease_due(
     let pick = |lock: &str| {
         format!(
             "UPDATE cases SET sweep_lease_until = $1
-             WHERE id IN (SELECT id FROM cases
-                          WHERE state IN ({WITH_DEADLINE}) AND deadline_missed_at IS NULL AND due_key <= $2
-                            AND (sweep_lease_until IS NULL OR sweep_lease_until < $2)
-                          LIMIT $4 {lock})
-                OR id IN (SELECT id FROM cases
-                          WHERE state IN ({CLOSABLE}) AND updated_at < $3
-                            AND (sweep_lease_until IS NULL OR sweep_lease_until < $2)
-                          LIMIT $4 {lock})
+             WHERE id IN (SELECT id FROM (SELECT id FROM cases
+                                          WHERE state IN ({WITH_DEADLINE}) AND deadline_missed_at IS NULL
+                                            AND due_key <= $2 AND (sweep_lease_until IS NULL OR sweep_lease_until < $2)
+                                          LIMIT $4 {lock}) missed
+                          UNION ALL
+                          SELECT id FROM (SELECT id FROM cases
+                                          WHERE state IN ({CLOSABLE}) AND updated_at < $3
+                                            AND (sweep_lease_until IS NULL OR sweep_lease_until < $2)
+                                          LIMIT $4 {lock}) quiet)
              RETURNING {CASE_COLUMNS}"
         )
     };

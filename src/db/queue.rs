@@ -227,6 +227,12 @@ pub async fn page(db: &Db, search: &QueueSearch, limit: i64) -> Result<QueuePage
     Ok(QueuePage { rows, next })
 }
 
+/// The plan behind a page (tests/api/plans.rs checks that no list reads the whole cases table).
+pub async fn explain_page(db: &Db, search: &QueueSearch, limit: i64) -> Result<Vec<String>, DbError> {
+    let (sql, args) = page_sql(search, limit);
+    super::assemble::explain(db, &sql, &args).await
+}
+
 /// The distinct terminals of a merchant scope's cases, for the queue's terminal filter. Read from
 /// the dashboard's counters (one row per state and terminal), not from the cases.
 pub async fn terminals(db: &Db, merchants: Option<&[String]>) -> Result<Vec<String>, DbError> {
@@ -277,15 +283,7 @@ fn due_up_to(q: &mut Sql, open: &str, by: i64) -> String {
 /// Open cases by where they stand against their deadline at `now`: `overdue`, due within a
 /// day (`day`), within three days (`three_days`), `later`, or `none`.
 pub async fn count_by_deadline(db: &Db, now: i64) -> Result<Vec<(String, i64)>, DbError> {
-    let mut q = Sql::default();
-    let open = open_states().iter().map(|s| q.text(s)).collect::<Vec<_>>().join(", ");
-    let marks = [now, now + 86_400, now + 3 * 86_400].map(|by| due_up_to(&mut q, &open, by));
-    let sql = format!(
-        "SELECT CAST((SELECT COALESCE(SUM(n), 0) FROM case_counts WHERE state IN ({open})) AS BIGINT),
-                CAST((SELECT COALESCE(SUM(n), 0) FROM case_due_hours) AS BIGINT),
-                CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT)",
-        marks[0], marks[1], marks[2]
-    );
+    let (sql, q) = deadline_sql(now);
     let rows: Vec<(i64, i64, i64, i64, i64)> = fetch_assembled!(db, &sql, &q.args)?;
     let (open_total, with_deadline, overdue, day, three_days) = rows.first().copied().unwrap_or_default();
     Ok(vec![
@@ -295,6 +293,26 @@ pub async fn count_by_deadline(db: &Db, now: i64) -> Result<Vec<(String, i64)>, 
         ("later".into(), with_deadline - three_days),
         ("none".into(), open_total - with_deadline),
     ])
+}
+
+/// The plan behind the dashboard's deadline counts (tests/api/plans.rs).
+pub async fn explain_deadline_counts(db: &Db, now: i64) -> Result<Vec<String>, DbError> {
+    let (sql, q) = deadline_sql(now);
+    super::assemble::explain(db, &sql, &q.args).await
+}
+
+/// Open cases in total, with a deadline, and with one by now, a day and three days from now.
+fn deadline_sql(now: i64) -> (String, Sql) {
+    let mut q = Sql::default();
+    let open = open_states().iter().map(|s| q.text(s)).collect::<Vec<_>>().join(", ");
+    let marks = [now, now + 86_400, now + 3 * 86_400].map(|by| due_up_to(&mut q, &open, by));
+    let sql = format!(
+        "SELECT CAST((SELECT COALESCE(SUM(n), 0) FROM case_counts WHERE state IN ({open})) AS BIGINT),
+                CAST((SELECT COALESCE(SUM(n), 0) FROM case_due_hours) AS BIGINT),
+                CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT)",
+        marks[0], marks[1], marks[2]
+    );
+    (sql, q)
 }
 
 /// The merchants with the most open cases: (merchant id, name zh, name en, count).
