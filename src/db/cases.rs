@@ -375,6 +375,18 @@ pub async fn of_customer(db: &Db, user_id: i64) -> Result<Vec<CaseRow>, DbError>
     typed(db_read!(db, |c| sqlx::query_as(&sql).bind(user_id).fetch_all(c).await)?)
 }
 
+/// The settlement debits a case's finding rests on, in order, with their row ids (the case
+/// page needs both: one query instead of `matched_ids` and `matched_debits`).
+pub async fn matched_debits_with_ids(db: &Db, case_id: i64) -> Result<Vec<(i64, SettlementEntry)>, DbError> {
+    let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
+         WHERE m.case_id = $1 ORDER BY m.position"
+    );
+    let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
+    rows.into_iter().map(|r| Ok((r.id, r.into_domain()?))).collect()
+}
+
 /// The settlement debits a case's finding rests on, in order.
 pub async fn matched_debits(db: &Db, case_id: i64) -> Result<Vec<SettlementEntry>, DbError> {
     let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
