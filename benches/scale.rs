@@ -483,7 +483,117 @@ async fn page_two(addr: SocketAddr, target: &Target) -> Option<Target> {
 fn main() {
     let timed = std::env::args().any(|a| a == "--bench");
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
-    rt.block_on(run(timed));
+    if std::env::args().any(|a| a == "refresh") {
+        rt.block_on(refresh(timed));
+    } else {
+        rt.block_on(run(timed));
+    }
+}
+
+// ---------------------------------------------------------------- work after an import
+
+/// A fresh migrated database with the demo merchants: a SQLite file in `dir`, or a new schema.
+async fn fresh(dir: &std::path::Path, name: &str) -> (Db, Pool, Engine) {
+    match std::env::var("REDRESS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let schema = format!("scale_{name}_{:08x}", rand::random::<u32>());
+            let admin = PgPoolOptions::new().max_connections(1).connect(&url).await.unwrap();
+            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
+            let options = PgConnectOptions::from_str(&url).unwrap().options([("search_path", schema.as_str())]);
+            let pool = PgPoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
+            let db = Db::from_pg_pool(pool.clone());
+            db.migrate().await.unwrap();
+            (db, Pool::Postgres(pool), Engine::Postgres)
+        }
+        None => {
+            let url = format!("sqlite://{}", dir.join(format!("{name}.db")).display());
+            let db = Db::connect(&redress::secret::SecretUrl::new(url.clone())).await.unwrap();
+            db.migrate().await.unwrap();
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            (db, Pool::Sqlite(pool), Engine::Sqlite)
+        }
+    }
+}
+
+/// Imports `rows` generated settlement rows and runs the post-import step: the seconds taken by
+/// the step alone and by both.
+async fn import_and_refresh(db: &Db, config: &Config, rows: u64, seed: u64, everything: bool) -> (f64, f64) {
+    use redress::import::{ImportRequest, Imported, Kind, import};
+    let mut csv = Vec::new();
+    redress::import::generate::write(Kind::Settlement, rows, seed, &mut csv).unwrap();
+    let request = ImportRequest {
+        kind: Kind::Settlement,
+        file_name: format!("refresh-{seed}.csv"),
+        via: "cli",
+        user_id: None,
+        token_id: None,
+        merchant_scope: None,
+    };
+    let started = Instant::now();
+    let report = import(db, &request, std::io::Cursor::new(csv), None).await.unwrap();
+    assert!(report.accepted && report.inserted == report.rows && report.rows > 0, "{report:?}");
+    let ctx = redress::cases::MatchContext::new(config);
+    let step = Instant::now();
+    let keys = if everything { Imported::everything() } else { report.imported.clone() };
+    redress::cases::refresh::after_import(db, &ctx, &keys).await.unwrap();
+    (step.elapsed().as_secs_f64(), started.elapsed().as_secs_f64())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Issue #19: an import of 10 rows with 100,000 open cases waiting for records, against the same
+/// import with none waiting, in the same run (two databases, rounds alternating).
+/// `cargo bench --bench scale -- refresh`; SCALE_WAITING (100000), SCALE_ROUNDS (7).
+async fn refresh(timed: bool) {
+    let waiting: u64 = if timed { env_num("SCALE_WAITING", 100_000) } else { 100 };
+    let rounds: u64 = if timed { env_num("SCALE_ROUNDS", 7) } else { 1 };
+    let dir = tempfile::tempdir().unwrap();
+    let (none_db, _, _) = fresh(dir.path(), "none").await;
+    let (waiting_db, pool, engine) = fresh(dir.path(), "waiting").await;
+    let d = Dialect(engine);
+    let now = redress::db::now_unix();
+    let started = Instant::now();
+    execute(
+        &pool,
+        &d.insert(
+            "cases (kind, state, contact_email, contact_email_norm, lang, via, card_last4, amount_minor, currency,
+                    occurred_at, finding, remedy_kind, state_entered_at, created_at, updated_at)",
+            waiting,
+            &format!(
+                "'no_receipt', CASE WHEN i % 2 = 0 THEN 'awaiting_customer' ELSE 'awaiting_merchant' END,
+                 'w' || i || '@example.com', 'w' || i || '@example.com', 'en', 'web', {}, 100 + i % 100000, 'CNY',
+                 '2026-11-01', CASE WHEN i % 2 = 0 THEN 'no_debit_found' ELSE 'journal_missing' END, 'none',
+                 {now}, {now}, {now}",
+                d.pad("i % 10000", 4)
+            ),
+        ),
+    )
+    .await;
+    execute(&pool, "ANALYZE").await;
+    eprintln!("{waiting} waiting cases in {:.0} s", started.elapsed().as_secs_f64());
+    let env = std::collections::HashMap::from([("REDRESS_BASE_URL".to_owned(), "http://127.0.0.1".to_owned())]);
+    let config = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    let (mut none, mut some) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        none.push(import_and_refresh(&none_db, &config, 10, 1000 + round, false).await);
+        some.push(import_and_refresh(&waiting_db, &config, 10, 2000 + round, false).await);
+    }
+    let (full_step, _) = import_and_refresh(&waiting_db, &config, 10, 3000, true).await;
+    let step = |v: &[(f64, f64)]| median(v.iter().map(|x| x.0).collect());
+    let total = |v: &[(f64, f64)]| median(v.iter().map(|x| x.1).collect());
+    println!(
+        "{} import of a generated 10-row settlement file (9–10 new rows), median of {rounds} rounds",
+        if engine == Engine::Sqlite { "SQLite" } else { "PostgreSQL" }
+    );
+    println!("| open cases waiting | post-import step ms | import + step ms |");
+    println!("|---:|---:|---:|");
+    println!("| 0 | {:.2} | {:.2} |", step(&none) * 1e3, total(&none) * 1e3);
+    println!("| {waiting} | {:.2} | {:.2} |", step(&some) * 1e3, total(&some) * 1e3);
+    println!("| {waiting}, every waiting case read (before) | {:.2} | |", full_step * 1e3);
+    println!("ratio waiting / none (import + step): {:.2}", total(&some) / total(&none));
 }
 
 async fn run(timed: bool) {
