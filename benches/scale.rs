@@ -77,8 +77,12 @@ impl Dialect {
     }
 
     /// A pseudo-random number in 0..m from row number `i` and `salt`, the same on both engines.
+    /// The salt changes the multiplier, not an offset: with `(i + salt) * K` every column was a
+    /// shifted copy of every other (state fixed kind), and combinations like "under review and
+    /// wrong amount" did not exist at all.
     fn hash(&self, salt: u64, m: u64) -> String {
-        format!("(((i + {salt}) * 2654435761) % 4294967291 % {m})")
+        let k = 2_654_435_761 + 2 * salt;
+        format!("((i * {k}) % 4294967291 % {m})")
     }
 
     fn insert(&self, table_and_columns: &str, n: u64, select: &str) -> String {
