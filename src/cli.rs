@@ -138,7 +138,7 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::FAILURE);
             }
             let ctx = crate::cases::MatchContext::new(&config);
-            let refreshed = crate::cases::refresh::after_import(&db, &ctx).await?;
+            let refreshed = crate::cases::refresh::after_import(&db, &ctx, &report.imported).await?;
             println!("cases matched again: {}, resolved by credits: {}", refreshed.rematched, refreshed.resolved);
         }
         Command::Gen { kind, rows, seed } => {

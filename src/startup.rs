@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use sha2::{Digest, Sha256};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -52,7 +53,14 @@ impl Application {
         let router = web::router(self.state.clone());
         let tasks = BackgroundTasks::start(&self.state);
         let stop = tasks.stop.clone();
-        let served = axum::serve(self.listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        // Responses leave in several writes (headers, then body chunks): with Nagle's algorithm on,
+        // each waits for the client's delayed ACK, ~40 ms per static file (issue #19).
+        let listener = self.listener.tap_io(|tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY on an accepted connection");
+            }
+        });
+        let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 stop.cancel();

@@ -11,6 +11,7 @@ use crate::db::cases::{self, CaseRow, NewEvent};
 use crate::domain::case_state::{Action, Actor, CaseState, GuardContext, notices, transition};
 use crate::domain::claim::{Claim, Occurred};
 use crate::domain::finding::decide;
+use crate::import::Imported;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Refreshed {
@@ -36,14 +37,32 @@ pub fn stored_claim(case: &CaseRow) -> Option<Claim> {
     })
 }
 
-pub async fn after_import(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<Refreshed> {
+/// The one step after an accepted import: matches again the waiting cases the import's new rows
+/// can change, and resolves the pending remedies whose credit arrived. Only those cases are read
+/// (through indexes, by the keys in `imported`), so the work follows the import, not the number of
+/// cases waiting; `Imported::everything()` reads every waiting case.
+pub async fn after_import(db: &Db, ctx: &MatchContext<'_>, imported: &Imported) -> anyhow::Result<Refreshed> {
     let mut done = Refreshed::default();
-    for case in cases::awaiting_records(db).await? {
+    if imported.is_empty() {
+        return Ok(done);
+    }
+    let (waiting, pending) = if imported.everything {
+        (cases::awaiting_records(db).await?, cases::pending_remedies(db).await?)
+    } else {
+        let debits: Vec<_> = imported.debits.iter().cloned().collect();
+        let rrns: Vec<_> = imported.journal_rrns.iter().cloned().collect();
+        let traces: Vec<_> = imported.journal_traces.iter().cloned().collect();
+        let credited: Vec<_> = imported.credited_rrns.iter().cloned().collect();
+        let mut waiting = cases::awaiting_debits(db, &debits).await?;
+        waiting.extend(cases::awaiting_journal(db, &rrns, &traces).await?);
+        (waiting, cases::pending_remedies_on(db, &credited).await?)
+    };
+    for case in by_id(waiting) {
         if rematch(db, ctx, &case).await? {
             done.rematched += 1;
         }
     }
-    for case in cases::pending_remedies(db).await? {
+    for case in by_id(pending) {
         if resolve_if_credited(db, ctx, &case).await? {
             done.resolved += 1;
         }
@@ -51,6 +70,13 @@ pub async fn after_import(db: &Db, ctx: &MatchContext<'_>) -> anyhow::Result<Ref
     // Trouble in the new records nobody has complained about yet (DESIGN.md §10).
     crate::exceptions::after_import(db, ctx).await?;
     Ok(done)
+}
+
+/// Each case once, oldest first (as the full scan read them).
+fn by_id(mut list: Vec<CaseRow>) -> Vec<CaseRow> {
+    list.sort_by_key(|c| c.id);
+    list.dedup_by_key(|c| c.id);
+    list
 }
 
 /// The case's state and where `action`, taken by the system now, moves it.

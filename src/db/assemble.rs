@@ -67,3 +67,28 @@ macro_rules! fetch_assembled {
     };
 }
 pub(crate) use {bind_assembled, fetch_assembled};
+
+/// The engine's plan for an assembled statement, one line per step (EXPLAIN QUERY PLAN's details
+/// on SQLite, EXPLAIN's lines on PostgreSQL). PostgreSQL is told to avoid sequential scans and
+/// sorts, so either appears only where no index can spare it, whatever the table's size: the plan
+/// tests then need no million rows to mean something. Nothing is executed.
+pub(crate) async fn explain(db: &super::Db, sql: &str, args: &[Arg]) -> Result<Vec<String>, super::DbError> {
+    let mut tx = db.begin().await?;
+    let sqlite_sql = format!("EXPLAIN QUERY PLAN {sql}");
+    let pg_sql = format!("EXPLAIN {sql}");
+    let lines = match &mut tx {
+        super::Tx::Sqlite(t) => {
+            let rows: Vec<(i64, i64, i64, String)> =
+                bind_assembled!(sqlx::query_as(&sqlite_sql), args).fetch_all(&mut **t).await?;
+            rows.into_iter().map(|(_, _, _, detail)| detail).collect()
+        }
+        super::Tx::Postgres(t) => {
+            sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut **t).await?;
+            sqlx::query("SET LOCAL enable_sort = off").execute(&mut **t).await?;
+            let rows: Vec<(String,)> = bind_assembled!(sqlx::query_as(&pg_sql), args).fetch_all(&mut **t).await?;
+            rows.into_iter().map(|(line,)| line).collect()
+        }
+    };
+    drop(tx); // rolls back the SET LOCAL
+    Ok(lines)
+}

@@ -4,6 +4,7 @@ use sqlx::FromRow;
 
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
 use super::{Db, DbError, Tx, corrupt, now_unix};
+use crate::db::assemble::{Sql, fetch_assembled};
 use crate::db::{db_read, db_tx};
 use crate::domain::access::CaseScope;
 use crate::domain::case_state::CaseState;
@@ -374,6 +375,18 @@ pub async fn of_customer(db: &Db, user_id: i64) -> Result<Vec<CaseRow>, DbError>
     typed(db_read!(db, |c| sqlx::query_as(&sql).bind(user_id).fetch_all(c).await)?)
 }
 
+/// The settlement debits a case's finding rests on, in order, with their row ids (the case
+/// page needs both: one query instead of `matched_ids` and `matched_debits`).
+pub async fn matched_debits_with_ids(db: &Db, case_id: i64) -> Result<Vec<(i64, SettlementEntry)>, DbError> {
+    let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
+         WHERE m.case_id = $1 ORDER BY m.position"
+    );
+    let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
+    rows.into_iter().map(|r| Ok((r.id, r.into_domain()?))).collect()
+}
+
 /// The settlement debits a case's finding rests on, in order.
 pub async fn matched_debits(db: &Db, case_id: i64) -> Result<Vec<SettlementEntry>, DbError> {
     let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
@@ -544,6 +557,80 @@ pub async fn pending_remedies(db: &Db) -> Result<Vec<CaseRow>, DbError> {
         "SELECT {CASE_COLUMNS} FROM cases WHERE state IN ('refund_pending', 'reversal_pending') AND remedy_rrn IS NOT NULL ORDER BY id"
     );
     typed(db_read!(db, |c| sqlx::query_as(&sql).fetch_all(c).await)?)
+}
+
+/// Keys are sent this many at a time: well below either engine's limit on parameters.
+const KEYS_PER_STATEMENT: usize = 200;
+
+/// The cases waiting for records that new settlement debits with these (last 4, amount) may
+/// match: the same cases as [`awaiting_records`], found through `cases_by_card_due`.
+pub async fn awaiting_debits(db: &Db, debits: &[(String, i64)]) -> Result<Vec<CaseRow>, DbError> {
+    let mut found = Vec::new();
+    for chunk in debits.chunks(KEYS_PER_STATEMENT) {
+        let mut q = Sql::default();
+        let keys: Vec<String> = chunk
+            .iter()
+            .map(|(last4, minor)| format!("(card_last4 = {} AND amount_minor = {})", q.text(last4), q.int(*minor)))
+            .collect();
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases
+             WHERE ({}) AND state IN ('awaiting_customer', 'awaiting_merchant', 'under_review')
+               AND finding IN ('no_debit_found', 'journal_missing')",
+            keys.join(" OR ")
+        );
+        let rows: Vec<StoredCase> = fetch_assembled!(db, &sql, &q.args)?;
+        found.extend(typed(rows)?);
+    }
+    Ok(found)
+}
+
+/// The cases waiting for a journal row whose matched debits new journal rows join (§3.2: by
+/// RRN, else by terminal and trace), found through the debits' indexes and `case_matches`.
+pub async fn awaiting_journal(db: &Db, rrns: &[String], traces: &[(String, String)]) -> Result<Vec<CaseRow>, DbError> {
+    let mut found = Vec::new();
+    let rrn_chunks = rrns.chunks(KEYS_PER_STATEMENT).map(|c| (c, &[][..]));
+    let trace_chunks = traces.chunks(KEYS_PER_STATEMENT).map(|c| (&[][..], c));
+    for (rrns, traces) in rrn_chunks.chain(trace_chunks) {
+        let mut q = Sql::default();
+        if !rrns.is_empty() {
+            q.one_of("s.rrn", rrns);
+        }
+        let keys: Vec<String> = traces
+            .iter()
+            .map(|(terminal, trace)| {
+                format!("(s.terminal_id = {} AND s.trace_no = {})", q.text(terminal), q.text(trace))
+            })
+            .collect();
+        if !keys.is_empty() {
+            q.conditions.push(format!("({})", keys.join(" OR ")));
+        }
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases
+             WHERE id IN (SELECT m.case_id FROM settlement_entries s JOIN case_matches m ON m.settlement_id = s.id{})
+               AND state IN ('awaiting_customer', 'awaiting_merchant', 'under_review') AND finding = 'journal_missing'",
+            q.where_clause()
+        );
+        let rows: Vec<StoredCase> = fetch_assembled!(db, &sql, &q.args)?;
+        found.extend(typed(rows)?);
+    }
+    Ok(found)
+}
+
+/// The pending refunds and reversals on debits these RRNs name: the same cases as
+/// [`pending_remedies`], found through `cases_by_remedy_rrn`.
+pub async fn pending_remedies_on(db: &Db, rrns: &[String]) -> Result<Vec<CaseRow>, DbError> {
+    let mut found = Vec::new();
+    for chunk in rrns.chunks(KEYS_PER_STATEMENT) {
+        let mut q = Sql::default();
+        q.one_of("remedy_rrn", chunk);
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases{} AND state IN ('refund_pending', 'reversal_pending')",
+            q.where_clause()
+        );
+        let rows: Vec<StoredCase> = fetch_assembled!(db, &sql, &q.args)?;
+        found.extend(typed(rows)?);
+    }
+    Ok(found)
 }
 
 /// Moves a case to `state` if it is still at `expected_version`; false when someone else
@@ -810,13 +897,15 @@ const WITH_DEADLINE: &str = "'awaiting_merchant', 'under_review', 'refund_pendin
 /// The states a case closes from after a quiet period.
 const CLOSABLE: &str = "'resolved', 'rejected', 'withdrawn'";
 
-/// Leases up to `limit` cases the clock must act on — a deadline passed and not yet reported,
+/// Leases up to `limit` cases of each kind the clock must act on — a deadline passed and not yet reported,
 /// or quiet since before `quiet_before` — until `lease_until`.
 ///
 /// As with the outbox, one statement both picks and leases: on PostgreSQL `FOR UPDATE SKIP
 /// LOCKED` lets concurrent sweepers of several servers pass over each other's cases; on SQLite
 /// the single write lock makes the statement atomic across processes. A sweeper that dies lets
-/// its lease run out, and the case is due again.
+/// its lease run out, and the case is due again. Each half reads its own partial index
+/// (migration 0016: `cases_due_unreported`, `cases_closable`), so a sweep with nothing due reads
+/// nothing, however many cases wait; `ORDER BY id` would make the engines walk the whole table.
 pub async fn lease_due(
     db: &Db,
     now: i64,
@@ -827,11 +916,15 @@ pub async fn lease_due(
     let pick = |lock: &str| {
         format!(
             "UPDATE cases SET sweep_lease_until = $1
-             WHERE id IN (SELECT id FROM cases
-                          WHERE ((state IN ({WITH_DEADLINE}) AND deadline_at <= $2 AND deadline_missed_at IS NULL)
-                                 OR (state IN ({CLOSABLE}) AND updated_at < $3))
-                            AND (sweep_lease_until IS NULL OR sweep_lease_until < $2)
-                          ORDER BY id LIMIT $4 {lock})
+             WHERE id IN (SELECT id FROM (SELECT id FROM cases
+                                          WHERE state IN ({WITH_DEADLINE}) AND deadline_missed_at IS NULL
+                                            AND due_key <= $2 AND (sweep_lease_until IS NULL OR sweep_lease_until < $2)
+                                          LIMIT $4 {lock}) missed
+                          UNION ALL
+                          SELECT id FROM (SELECT id FROM cases
+                                          WHERE state IN ({CLOSABLE}) AND updated_at < $3
+                                            AND (sweep_lease_until IS NULL OR sweep_lease_until < $2)
+                                          LIMIT $4 {lock}) quiet)
              RETURNING {CASE_COLUMNS}"
         )
     };

@@ -93,15 +93,11 @@ pub struct QueuePage {
     pub next: Option<QueueCursor>,
 }
 
-fn page_sql(search: &QueueSearch, limit: i64) -> (String, Vec<super::assemble::Arg>) {
-    let mut q = Sql::default();
-    let key = format!("COALESCE(c.deadline_at, {NO_DEADLINE})");
-    if let Some(merchants) = &search.merchants {
-        q.one_of("c.matched_merchant_id", merchants);
-    }
-    if !search.states.is_empty() {
-        q.one_of("c.state", &search.states);
-    }
+/// More single-value arms than this and a page falls back to one `IN (…)` query.
+const MAX_ARMS: usize = 32;
+
+/// The conditions every arm of a page shares (all filters but merchant and state).
+fn common_conditions(q: &mut Sql, search: &QueueSearch) {
     for (column, value) in [
         ("c.kind", &search.kind),
         ("c.finding", &search.finding),
@@ -122,8 +118,9 @@ fn page_sql(search: &QueueSearch, limit: i64) -> (String, Vec<super::assemble::A
         }
     }
     if let Some(due) = search.due_by {
-        let p = q.int(due);
-        q.conditions.push(format!("c.deadline_at <= {p}"));
+        // Every real deadline is below NO_DEADLINE, so this is `deadline_at <= due` on the sort key.
+        let p = q.int(due.min(NO_DEADLINE - 1));
+        q.conditions.push(format!("c.due_key <= {p}"));
     }
     if let Some(filed) = search.filed_by {
         let p = q.int(filed);
@@ -134,25 +131,82 @@ fn page_sql(search: &QueueSearch, limit: i64) -> (String, Vec<super::assemble::A
         q.conditions.push(format!("c.id = {p}"));
     }
     if let Some(rrn) = &search.rrn {
+        // Driven from the RRN's few debits (settlement_by_rrn, case_matches_by_settlement), not
+        // checked case by case.
         let p = q.text(rrn);
         q.conditions.push(format!(
-            "EXISTS (SELECT 1 FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
-                     WHERE m.case_id = c.id AND s.rrn = {p})"
+            "c.id IN (SELECT m.case_id FROM settlement_entries s JOIN case_matches m ON m.settlement_id = s.id
+                      WHERE s.rrn = {p})"
         ));
     }
     if let Some(after) = search.after {
         let t = q.int(after.deadline);
         let id = q.int(after.id);
-        q.conditions.push(format!("{key} >= {t}"));
-        q.conditions.push(format!("({key} > {t} OR c.id > {id})"));
+        q.conditions.push(format!("c.due_key >= {t}"));
+        q.conditions.push(format!("(c.due_key > {t} OR c.id > {id})"));
+    }
+}
+
+/// The statement behind a page, sorted by the stored key (`due_key`, id) that an index serves.
+///
+/// Several merchants or states (`IN` lists) would make each engine read every matching case and
+/// sort them: an index on (merchant, state, due_key, id) is in order only within one merchant
+/// and state. So each merchant × state pair becomes its own arm that reads one page off its index,
+/// and only those few pages are merged and sorted.
+fn page_sql(search: &QueueSearch, limit: i64) -> (String, Vec<super::assemble::Arg>) {
+    let merchants: Vec<Option<&String>> = match &search.merchants {
+        Some(list) => list.iter().map(Some).collect(),
+        None => vec![None],
+    };
+    let states: Vec<Option<&String>> =
+        if search.states.is_empty() { vec![None] } else { search.states.iter().map(Some).collect() };
+    let arms = merchants.len() * states.len();
+    let mut q = Sql::default();
+    let columns = "c.id, c.kind, c.state, c.finding, c.card_last4, c.amount_minor, c.currency, c.matched_merchant_id,
+                c.matched_terminal_id, c.deadline_at, c.created_at, u.email AS assignee_email";
+    if arms <= 1 || arms > MAX_ARMS {
+        if let Some(list) = &search.merchants {
+            q.one_of("c.matched_merchant_id", list);
+        }
+        if !search.states.is_empty() {
+            q.one_of("c.state", &search.states);
+        }
+        common_conditions(&mut q, search);
+        let limit = q.int(limit + 1);
+        let sql = format!(
+            "SELECT {columns}
+             FROM cases c LEFT JOIN users u ON u.id = c.assigned_to{}
+             ORDER BY c.due_key, c.id LIMIT {limit}",
+            q.where_clause()
+        );
+        return (sql, q.args);
     }
     let limit = q.int(limit + 1);
+    let mut parts = Vec::with_capacity(arms);
+    for merchant in &merchants {
+        for state in &states {
+            q.conditions.clear();
+            if let Some(m) = merchant {
+                let p = q.text(m);
+                q.conditions.push(format!("c.matched_merchant_id = {p}"));
+            }
+            if let Some(s) = state {
+                let p = q.text(s);
+                q.conditions.push(format!("c.state = {p}"));
+            }
+            common_conditions(&mut q, search);
+            parts.push(format!(
+                "SELECT * FROM (SELECT c.id, c.due_key FROM cases c{} ORDER BY c.due_key, c.id LIMIT {limit}) a{}",
+                q.where_clause(),
+                parts.len()
+            ));
+        }
+    }
     let sql = format!(
-        "SELECT c.id, c.kind, c.state, c.finding, c.card_last4, c.amount_minor, c.currency, c.matched_merchant_id,
-                c.matched_terminal_id, c.deadline_at, c.created_at, u.email AS assignee_email
-         FROM cases c LEFT JOIN users u ON u.id = c.assigned_to{}
-         ORDER BY {key}, c.id LIMIT {limit}",
-        q.where_clause()
+        "SELECT {columns}
+         FROM ({}) p JOIN cases c ON c.id = p.id LEFT JOIN users u ON u.id = c.assigned_to
+         ORDER BY p.due_key, p.id LIMIT {limit}",
+        parts.join(" UNION ALL ")
     );
     (sql, q.args)
 }
@@ -173,56 +227,104 @@ pub async fn page(db: &Db, search: &QueueSearch, limit: i64) -> Result<QueuePage
     Ok(QueuePage { rows, next })
 }
 
-/// The distinct terminals of a merchant scope's cases, for the queue's terminal filter.
+/// The plan behind a page (tests/api/plans.rs checks that no list reads the whole cases table).
+pub async fn explain_page(db: &Db, search: &QueueSearch, limit: i64) -> Result<Vec<String>, DbError> {
+    let (sql, args) = page_sql(search, limit);
+    super::assemble::explain(db, &sql, &args).await
+}
+
+/// The distinct terminals of a merchant scope's cases, for the queue's terminal filter. Read from
+/// the dashboard's counters (one row per state and terminal), not from the cases.
 pub async fn terminals(db: &Db, merchants: Option<&[String]>) -> Result<Vec<String>, DbError> {
     let mut q = Sql::default();
-    q.conditions.push("matched_terminal_id IS NOT NULL".into());
+    q.conditions.push("terminal_id <> ''".into());
+    q.conditions.push("n > 0".into());
     if let Some(merchants) = merchants {
         if merchants.is_empty() {
             return Ok(Vec::new());
         }
-        q.one_of("matched_merchant_id", merchants);
+        q.one_of("merchant_id", merchants);
     }
-    let sql = format!("SELECT DISTINCT matched_terminal_id FROM cases{} ORDER BY 1 LIMIT 500", q.where_clause());
+    let sql = format!("SELECT DISTINCT terminal_id FROM case_counts{} ORDER BY 1 LIMIT 500", q.where_clause());
     let rows: Vec<(String,)> = fetch_assembled!(db, &sql, &q.args)?;
     Ok(rows.into_iter().map(|(t,)| t).collect())
 }
 
 // ---- the dashboard ----
+//
+// Read from `case_counts` and `case_due_hours`, which triggers keep in the transaction that
+// changes a case (migration 0016): their size follows terminals and hours, not cases.
+
+fn open_states() -> Vec<String> {
+    OPEN_STATES.iter().map(|s| s.to_string()).collect()
+}
 
 /// Cases per state, every state that has any.
 pub async fn count_by_state(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
-    Ok(db_read!(db, |c| sqlx::query_as("SELECT state, COUNT(*) FROM cases GROUP BY state ORDER BY state")
-        .fetch_all(c)
-        .await)?)
+    Ok(db_read!(db, |c| sqlx::query_as(
+        "SELECT state, CAST(SUM(n) AS BIGINT) FROM case_counts GROUP BY state HAVING SUM(n) > 0 ORDER BY state"
+    )
+    .fetch_all(c)
+    .await)?)
+}
+
+/// Open cases whose deadline is at or before `by`: whole hours from the counters, and the
+/// cases of `by`'s own hour from the (state, due_key) index.
+fn due_up_to(q: &mut Sql, open: &str, by: i64) -> String {
+    let hour = q.int(by.div_euclid(3600));
+    let from = q.int(by.div_euclid(3600) * 3600);
+    let to = q.int(by);
+    format!(
+        "(SELECT COALESCE(SUM(n), 0) FROM case_due_hours WHERE hour < {hour})
+         + (SELECT COUNT(*) FROM cases WHERE state IN ({open}) AND due_key >= {from} AND due_key <= {to})"
+    )
 }
 
 /// Open cases by where they stand against their deadline at `now`: `overdue`, due within a
 /// day (`day`), within three days (`three_days`), `later`, or `none`.
 pub async fn count_by_deadline(db: &Db, now: i64) -> Result<Vec<(String, i64)>, DbError> {
+    let (sql, q) = deadline_sql(now);
+    let rows: Vec<(i64, i64, i64, i64, i64)> = fetch_assembled!(db, &sql, &q.args)?;
+    let (open_total, with_deadline, overdue, day, three_days) = rows.first().copied().unwrap_or_default();
+    Ok(vec![
+        ("overdue".into(), overdue),
+        ("day".into(), day - overdue),
+        ("three_days".into(), three_days - day),
+        ("later".into(), with_deadline - three_days),
+        ("none".into(), open_total - with_deadline),
+    ])
+}
+
+/// The plan behind the dashboard's deadline counts (tests/api/plans.rs).
+pub async fn explain_deadline_counts(db: &Db, now: i64) -> Result<Vec<String>, DbError> {
+    let (sql, q) = deadline_sql(now);
+    super::assemble::explain(db, &sql, &q.args).await
+}
+
+/// Open cases in total, with a deadline, and with one by now, a day and three days from now.
+fn deadline_sql(now: i64) -> (String, Sql) {
     let mut q = Sql::default();
-    q.one_of("state", &OPEN_STATES.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    let (a, b, c) = (q.int(now), q.int(now + 86_400), q.int(now + 3 * 86_400));
+    let open = open_states().iter().map(|s| q.text(s)).collect::<Vec<_>>().join(", ");
+    let marks = [now, now + 86_400, now + 3 * 86_400].map(|by| due_up_to(&mut q, &open, by));
     let sql = format!(
-        "SELECT CASE WHEN deadline_at IS NULL THEN 'none' WHEN deadline_at <= {a} THEN 'overdue'
-                     WHEN deadline_at <= {b} THEN 'day' WHEN deadline_at <= {c} THEN 'three_days' ELSE 'later' END
-                AS bucket, COUNT(*)
-         FROM cases{} GROUP BY 1",
-        q.where_clause()
+        "SELECT CAST((SELECT COALESCE(SUM(n), 0) FROM case_counts WHERE state IN ({open})) AS BIGINT),
+                CAST((SELECT COALESCE(SUM(n), 0) FROM case_due_hours) AS BIGINT),
+                CAST({} AS BIGINT), CAST({} AS BIGINT), CAST({} AS BIGINT)",
+        marks[0], marks[1], marks[2]
     );
-    Ok(fetch_assembled!(db, &sql, &q.args)?)
+    (sql, q)
 }
 
 /// The merchants with the most open cases: (merchant id, name zh, name en, count).
 pub async fn top_merchants(db: &Db, limit: i64) -> Result<Vec<(String, String, String, i64)>, DbError> {
     let mut q = Sql::default();
-    q.one_of("c.state", &OPEN_STATES.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    q.conditions.push("c.matched_merchant_id IS NOT NULL".into());
+    q.one_of("k.state", &open_states());
+    q.conditions.push("k.merchant_id <> ''".into());
     let limit = q.int(limit);
     let sql = format!(
-        "SELECT c.matched_merchant_id, COALESCE(m.name_zh, ''), COALESCE(m.name_en, ''), COUNT(*)
-         FROM cases c LEFT JOIN merchants m ON m.merchant_id = c.matched_merchant_id{}
-         GROUP BY c.matched_merchant_id, m.name_zh, m.name_en ORDER BY 4 DESC, 1 LIMIT {limit}",
+        "SELECT k.merchant_id, COALESCE(m.name_zh, ''), COALESCE(m.name_en, ''), CAST(SUM(k.n) AS BIGINT)
+         FROM case_counts k LEFT JOIN merchants m ON m.merchant_id = k.merchant_id{}
+         GROUP BY k.merchant_id, m.name_zh, m.name_en HAVING SUM(k.n) > 0 ORDER BY 4 DESC, 1 LIMIT {limit}",
         q.where_clause()
     );
     Ok(fetch_assembled!(db, &sql, &q.args)?)
@@ -231,12 +333,12 @@ pub async fn top_merchants(db: &Db, limit: i64) -> Result<Vec<(String, String, S
 /// The terminals with the most open cases: (merchant id, terminal id, count).
 pub async fn top_terminals(db: &Db, limit: i64) -> Result<Vec<(String, String, i64)>, DbError> {
     let mut q = Sql::default();
-    q.one_of("state", &OPEN_STATES.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-    q.conditions.push("matched_terminal_id IS NOT NULL".into());
+    q.one_of("state", &open_states());
+    q.conditions.push("terminal_id <> ''".into());
     let limit = q.int(limit);
     let sql = format!(
-        "SELECT matched_merchant_id, matched_terminal_id, COUNT(*) FROM cases{}
-         GROUP BY matched_merchant_id, matched_terminal_id ORDER BY 3 DESC, 2 LIMIT {limit}",
+        "SELECT merchant_id, terminal_id, CAST(SUM(n) AS BIGINT) FROM case_counts{}
+         GROUP BY merchant_id, terminal_id HAVING SUM(n) > 0 ORDER BY 3 DESC, 2 LIMIT {limit}",
         q.where_clause()
     );
     Ok(fetch_assembled!(db, &sql, &q.args)?)
@@ -262,16 +364,32 @@ mod tests {
         assert_eq!(args.len(), 1, "the limit alone");
         let search = QueueSearch {
             merchants: Some(vec!["M1".into()]),
-            states: vec!["awaiting_merchant".into(), "under_review".into()],
+            states: vec!["awaiting_merchant".into()],
             rrn: Some("000000000001".into()),
             after: Some(QueueCursor { deadline: 5, id: 7 }),
             ..QueueSearch::default()
         };
         let (sql, args) = page_sql(&search, 50);
         assert!(sql.contains("c.matched_merchant_id = $1"), "{sql}");
-        assert!(sql.contains("c.state IN ($2, $3)"), "{sql}");
-        assert!(sql.contains("s.rrn = $4"), "{sql}");
-        assert!(sql.contains("OR c.id > $6"), "{sql}");
-        assert_eq!(args.len(), 7);
+        assert!(sql.contains("c.state = $2"), "{sql}");
+        assert!(sql.contains("s.rrn = $3"), "{sql}");
+        assert!(sql.contains("OR c.id > $5"), "{sql}");
+        assert_eq!(args.len(), 6);
+        assert!(!sql.contains("COALESCE"), "sorted by the stored key an index serves: {sql}");
+    }
+
+    #[test]
+    fn several_merchants_or_states_become_one_arm_each() {
+        let search = QueueSearch {
+            merchants: Some(vec!["M1".into(), "M2".into()]),
+            states: vec!["awaiting_merchant".into(), "under_review".into(), "submitted".into()],
+            kind: Some("no_receipt".into()),
+            ..QueueSearch::default()
+        };
+        let (sql, args) = page_sql(&search, 50);
+        assert_eq!(sql.matches("UNION ALL").count(), 5, "{sql}");
+        assert!(!sql.contains(" IN ("), "{sql}");
+        // The shared limit, then merchant, state and kind for each of the six arms.
+        assert_eq!(args.len(), 1 + 6 * 3);
     }
 }

@@ -166,6 +166,9 @@ pub struct SessionRow {
     pub last_seen_at: i64,
     #[sqlx(flatten)]
     pub user: UserRow,
+    /// The merchants a merchant user works for, read in the same statement (every page asks).
+    #[sqlx(skip)]
+    pub merchants: Vec<String>,
 }
 
 pub async fn create_session(db: &Db, token_hash: &str, user_id: i64) -> Result<(), DbError> {
@@ -183,9 +186,13 @@ pub async fn create_session(db: &Db, token_hash: &str, user_id: i64) -> Result<(
 }
 
 pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<SessionRow>, DbError> {
+    // One row per merchant the user works for (one row, merchant NULL, for everyone else): the
+    // session, its user and their merchants in one round trip on every signed-in request.
     let sql = "SELECT s.created_at, s.last_seen_at, u.id, u.email, u.role, u.lang, u.email_verified_at,
-                      u.disabled_at, u.created_at AS user_created_at
-               FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1";
+                      u.disabled_at, u.created_at AS user_created_at, um.merchant_id
+               FROM sessions s JOIN users u ON u.id = s.user_id
+               LEFT JOIN user_merchants um ON um.user_id = u.id AND u.role = 'merchant'
+               WHERE s.id_hash = $1 ORDER BY um.merchant_id";
     // The user's created_at is aliased to keep the two created_at columns apart.
     #[derive(FromRow)]
     struct Joined {
@@ -198,9 +205,12 @@ pub async fn find_session(db: &Db, token_hash: &str) -> Result<Option<SessionRow
         email_verified_at: Option<i64>,
         disabled_at: Option<i64>,
         user_created_at: i64,
+        merchant_id: Option<String>,
     }
-    let row: Option<Joined> = db_read!(db, |c| sqlx::query_as(sql).bind(token_hash).fetch_optional(c).await)?;
-    Ok(row.map(|j| SessionRow {
+    let rows: Vec<Joined> = db_read!(db, |c| sqlx::query_as(sql).bind(token_hash).fetch_all(c).await)?;
+    let merchants: Vec<String> = rows.iter().filter_map(|j| j.merchant_id.clone()).collect();
+    Ok(rows.into_iter().next().map(|j| SessionRow {
+        merchants,
         created_at: j.created_at,
         last_seen_at: j.last_seen_at,
         user: UserRow {

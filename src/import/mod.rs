@@ -18,10 +18,12 @@ use crate::db::records::{self, BATCH_ROWS, ImportRecord};
 use crate::db::{Backend, Db, DbError, Tx};
 use crate::domain::codes::code_enum;
 use crate::domain::records::{JournalRow, SettlementEntry};
+pub use imported::Imported;
 use parse::{FileError, JournalReader, RowError, SettlementReader};
 
 pub mod cli;
 pub mod generate;
+pub mod imported;
 pub mod parse;
 pub mod report;
 
@@ -81,6 +83,9 @@ pub struct ImportReport {
     /// Problems of individual rows, in file order (at most [`MAX_REPORTED`]).
     pub problems: Vec<Problem>,
     pub conflicts: Vec<Conflict>,
+    /// The keys of the rows this import added, for the follow-up on open cases.
+    #[serde(skip)]
+    pub imported: Imported,
 }
 
 /// A report lists this many problems and conflicts at most; the counts stay exact.
@@ -102,6 +107,8 @@ trait ImportRow: Clone + PartialEq + Send + Sync + 'static {
         import_id: i64,
     ) -> impl Future<Output = Result<Vec<bool>, DbError>> + Send;
     fn stored(&self, tx: &mut Tx) -> impl Future<Output = Result<Option<Self>, DbError>> + Send;
+    /// Adds this new row's keys to what the import brought in.
+    fn note(&self, imported: &mut Imported);
 }
 
 impl ImportRow for JournalRow {
@@ -128,6 +135,9 @@ impl ImportRow for JournalRow {
     async fn stored(&self, tx: &mut Tx) -> Result<Option<Self>, DbError> {
         records::journal_by_key(tx, self.key()).await
     }
+    fn note(&self, imported: &mut Imported) {
+        imported.add_journal(self);
+    }
 }
 
 impl ImportRow for SettlementEntry {
@@ -153,6 +163,9 @@ impl ImportRow for SettlementEntry {
     }
     async fn stored(&self, tx: &mut Tx) -> Result<Option<Self>, DbError> {
         records::settlement_by_entry_id(tx, &self.entry_id).await
+    }
+    fn note(&self, imported: &mut Imported) {
+        imported.add_settlement(self);
     }
 }
 
@@ -265,6 +278,7 @@ async fn run<T: ImportRow>(
         file_problem: None,
         problems: Vec::new(),
         conflicts: Vec::new(),
+        imported: Imported::default(),
     };
     let mut tx = db.begin().await?;
     let import_id = records::begin_import(
@@ -352,6 +366,7 @@ async fn run<T: ImportRow>(
     } else {
         drop(tx); // rolls back every row of this file
         report.inserted = 0;
+        report.imported = Imported::default();
         report.import_id = records::log_rejected_import(db, &record).await?;
     }
     Ok(report)
@@ -387,6 +402,7 @@ async fn insert_rows<T: ImportRow>(
     for ((row, line), new) in rows.iter().zip(lines).zip(inserted) {
         if new {
             report.inserted += 1;
+            row.note(&mut report.imported);
         } else if row.stored(tx).await?.as_ref() == Some(row) {
             report.unchanged += 1;
         } else {

@@ -106,7 +106,7 @@ pub async fn upload(
     let (_, report) = tokio::join!(pump, import(&state.db, &request, reader, None));
     let report = report?;
     if report.accepted {
-        refresh_cases(&state).await?;
+        refresh_cases(&state, &report.imported).await?;
     }
     let status = if report.accepted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, page(&state, ctx, &user, Some(report), None).await?).into_response())
@@ -122,9 +122,9 @@ async fn refuse(
 }
 
 /// New records may settle open cases: match them again, resolve those whose money arrived.
-pub async fn refresh_cases(state: &AppState) -> Result<(), AppError> {
+pub async fn refresh_cases(state: &AppState, imported: &crate::import::Imported) -> Result<(), AppError> {
     let ctx = state.match_context();
-    let done = crate::cases::refresh::after_import(&state.db, &ctx).await?;
+    let done = crate::cases::refresh::after_import(&state.db, &ctx, imported).await?;
     tracing::info!(rematched = done.rematched, resolved = done.resolved, "cases refreshed after import");
     Ok(())
 }

@@ -184,14 +184,12 @@ async fn signed_in_user(state: &AppState, token: &SessionToken) -> Result<Sessio
     if now - session.last_seen_at > 60 {
         users::touch_session(&state.db, &hash).await?;
     }
-    let merchants =
-        if role == Role::Merchant { users::merchants_of(&state.db, session.user.id).await? } else { Vec::new() };
     Ok(SessionState::SignedIn(CurrentUser {
         id: session.user.id,
         email: session.user.email,
         role,
         lang: session.user.lang.as_deref().and_then(Lang::parse),
-        merchants,
+        merchants: session.merchants,
     }))
 }
 

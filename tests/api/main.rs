@@ -17,6 +17,7 @@ mod limits;
 mod mail;
 mod one_case;
 mod operations;
+mod plans;
 mod queues;
 mod reading;
 mod records_browser;

@@ -112,7 +112,7 @@ async fn run(
     let reader = SyncIoBridge::new(StreamReader::new(stream));
     let report = import(&state.db, &request, reader, None).await?;
     if report.accepted {
-        crate::web::imports::refresh_cases(&state).await?;
+        crate::web::imports::refresh_cases(&state, &report.imported).await?;
     }
     let status = if report.accepted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     Ok((status, Json(report_json(lang, &report))).into_response())

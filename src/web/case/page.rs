@@ -460,8 +460,8 @@ async fn render_with(
 ) -> Result<Response, AppError> {
     let case = cases::get(&state.db, id).await?.filter(|c| may_see(user, c)).ok_or_else(AppError::not_found)?;
     let tz = &state.config.timezone;
-    let matched_ids = cases::matched_ids(&state.db, id).await?;
-    let matched = cases::matched_debits(&state.db, id).await?;
+    let (matched_ids, matched): (Vec<i64>, Vec<SettlementEntry>) =
+        cases::matched_debits_with_ids(&state.db, id).await?.into_iter().unzip();
     let (title, text) = explanation(&case, ctx.lang, &state.config.timezone).unwrap_or_default();
     let receipt = match (
         case.remedy_kind.as_str(),
