@@ -22,6 +22,7 @@ pub mod evidence;
 pub mod limits;
 pub mod merchants;
 pub mod outbox;
+pub mod profiles;
 pub mod queue;
 pub mod records;
 pub mod settings;

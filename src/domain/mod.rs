@@ -13,6 +13,7 @@ pub mod finding;
 pub mod ids;
 pub mod limits;
 pub mod money;
+pub mod profile;
 pub mod records;
 pub mod role;
 pub mod screen;

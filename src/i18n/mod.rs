@@ -126,6 +126,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("actions.toml", include_str!("actions.toml")),
     ("queue.toml", include_str!("queue.toml")),
     ("screen.toml", include_str!("screen.toml")),
+    ("profiles.toml", include_str!("profiles.toml")),
 ];
 
 #[derive(Debug)]

@@ -127,6 +127,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/outbox/{id}/html", get(admin::outbox::html))
         .route("/admin/outbox/{id}/retry", post(admin::outbox::retry))
         .route("/admin/outbox/retry", post(admin::outbox::retry_all))
+        .route("/admin/profiles", get(admin::profiles::list).post(admin::profiles::upload))
+        .route("/admin/profiles/{id}/delete", post(admin::profiles::delete))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::ADMIN, r, n)));
 
     // Files of millions of rows: no small body limit, no short time limit.
