@@ -14,6 +14,7 @@ mod integrity;
 mod limits;
 mod mail;
 mod one_case;
+mod profiles;
 mod queues;
 mod records_browser;
 mod refresh;

@@ -337,8 +337,8 @@ mod tests {
     #[test]
     fn the_year_end_rule_puts_december_before_a_january_settlement() {
         let read: Vec<SettlementEntry> = through("cups-acom-settlement");
-        assert!(read.iter().any(|e| e.txn_time.to_string().starts_with("2026-12-31")));
-        assert!(read.iter().all(|e| e.settled_on.to_string() == "2027-01-01"));
+        assert!(read.iter().any(|e| e.txn_time.to_string().starts_with("2025-12-31")));
+        assert!(read.iter().all(|e| e.settled_on.to_string() == "2026-01-01"));
     }
 
     #[test]
