@@ -77,11 +77,11 @@ pub async fn list_profiles(config: &Config, lang: Lang) -> anyhow::Result<String
             lang.t(&builtin::description_key(p.name))
         ));
     }
-    if let Ok(db) = Db::connect(&config.database_url).await {
-        if db.migrate().await.is_ok() {
-            for p in crate::db::profiles::list(&db).await? {
-                out.push_str(&format!("{:<26} {:<20} {}\n", p.name, p.kind, p.comment));
-            }
+    if let Ok(db) = Db::connect(&config.database_url).await
+        && db.migrate().await.is_ok()
+    {
+        for p in crate::db::profiles::list(&db).await? {
+            out.push_str(&format!("{:<26} {:<20} {}\n", p.name, p.kind, p.comment));
         }
     }
     Ok(out)

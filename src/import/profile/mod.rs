@@ -388,10 +388,10 @@ impl Profile {
             if field.year_from.is_some() && field.format.is_none() {
                 return Err(ProfileError::new(format!("{place}.year_from"), "year_from_needs_format"));
             }
-            if let Some(format) = &field.format {
-                if format.trim().is_empty() || !format.contains('%') {
-                    return Err(ProfileError::new(format!("{place}.format"), "format_invalid"));
-                }
+            if let Some(format) = &field.format
+                && (format.trim().is_empty() || !format.contains('%'))
+            {
+                return Err(ProfileError::new(format!("{place}.format"), "format_invalid"));
             }
             let unit = match field.unit.as_deref() {
                 None => None,
@@ -404,10 +404,10 @@ impl Profile {
                     return Err(ProfileError::new(format!("{place}.unit"), "unit_invalid").with("value", other));
                 }
             };
-            if let Some(map) = &field.map {
-                if let Some((from, to)) = map.iter().find(|(_, to)| !value_fits(target, to)) {
-                    return Err(ProfileError::new(format!("{place}.map.\"{from}\""), "value_unfit").with("value", to));
-                }
+            if let Some(map) = &field.map
+                && let Some((from, to)) = map.iter().find(|(_, to)| !value_fits(target, to))
+            {
+                return Err(ProfileError::new(format!("{place}.map.\"{from}\""), "value_unfit").with("value", to));
             }
             year_names.push(field.year_from.clone());
             rules.push(Rule {
