@@ -188,7 +188,7 @@ pub struct ProfileReader<R, T> {
     values: Vec<String>,
     target_count: usize,
     /// Debits seen so far, for credits that name their original by trace and time:
-    /// `merchant/trace/time` → RRN. It grows with the debits of such a file (about 60 bytes each).
+    /// `merchant/trace/time` → RRN. It grows with the debits of such a file (about 250 bytes each, BENCHMARKS.md).
     originals: Option<HashMap<String, String>>,
     _kind: PhantomData<T>,
 }
