@@ -20,7 +20,10 @@
 //!
 //! Run: `nice -n 10 cargo bench --bench import` (IMPORT_BENCH_ROWS, default 1,000,000;
 //! IMPORT_BENCH_ONLY=sqlite|postgres). `-- memory`: the importer alone on a tenth, the full and
-//! twice the row count, for its peak memory.
+//! twice the row count, for its peak memory. `-- profiles`: for each built-in import profile
+//! (§3.4), the generator's rows in that profile's layout (`redress gen --profile`) through the
+//! importer against the same rows as `redress-csv`, same run, fresh database each, and the
+//! profile import of a tenth of the file for its peak memory.
 //! Without `--bench` (`cargo test --benches`) it imports 2,000 rows of each kind into SQLite and
 //! checks the counts, untimed.
 
@@ -34,6 +37,7 @@ use redress::db::records::{self, BATCH_ROWS, RecordTable};
 use redress::db::{Backend, Db, Tx};
 use redress::domain::records::{JournalRow, SettlementEntry};
 use redress::import::parse::{JournalReader, SettlementReader};
+use redress::import::profile::{Profile, builtin, write as profile_write};
 use redress::import::{self, ImportRequest, Kind, generate};
 use redress::secret::SecretUrl;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -253,6 +257,17 @@ async fn raw_insert<T: Rows>(db: &Db, rows: &[T], how: Raw) -> f64 {
 
 /// Seconds, and the peak memory increase in bytes, of importing `path` (`rows` rows).
 async fn run_import(db: &Db, kind: Kind, path: &Path, rows: u64) -> (f64, u64) {
+    run_profiled(db, kind, None, path, rows).await
+}
+
+/// `run_import` through an import profile (`None`: `redress-csv`).
+async fn run_profiled(
+    db: &Db,
+    kind: Kind,
+    profile: Option<std::sync::Arc<Profile>>,
+    path: &Path,
+    rows: u64,
+) -> (f64, u64) {
     let request = ImportRequest {
         kind,
         file_name: path.file_name().unwrap().to_string_lossy().into_owned(),
@@ -264,7 +279,8 @@ async fn run_import(db: &Db, kind: Kind, path: &Path, rows: u64) -> (f64, u64) {
     let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
     let before = status_kb("VmRSS");
     let started = Instant::now();
-    let report = import::import(db, &request, File::open(path).expect("open"), None).await.expect("import");
+    let report =
+        import::import_profiled(db, &request, profile, File::open(path).expect("open"), None).await.expect("import");
     let secs = started.elapsed().as_secs_f64();
     let peak = status_kb("VmHWM");
     assert!(report.accepted, "{:?} {:?}", report.file_problem, report.problems.first());
@@ -428,6 +444,115 @@ async fn bench_kind<T: Rows>(s: &mut Setup<'_>, backend: Backend, big: &Path, sm
     }
 }
 
+/// `-- profiles`: each built-in profile against `redress-csv` on the same rows, same run.
+async fn bench_profiles(s: &mut Setup<'_>, backend: Backend, rows: u64) {
+    println!("ratio = rows/s through the profile ÷ rows/s of the same rows as redress-csv (target ≥ 0.80)");
+    for listed in builtin::list().into_iter().skip(1) {
+        let name = listed.name;
+        let profile = std::sync::Arc::new(builtin::get(name).expect("built-in"));
+        let kind = profile.kind;
+        let foreign = |n: u64| {
+            let path = s.dir.join(format!("{name}-{n}"));
+            let mut out = BufWriter::new(File::create(&path).expect("create"));
+            let written = profile_write::generated(name, n, 1, &mut out).expect("generate");
+            drop(out);
+            (path, written)
+        };
+        let (path, written) = foreign(rows);
+        let (small, small_written) = foreign(rows / 10);
+        // The same rows as redress-csv: the profile's file read back, written in our CSV.
+        let csv = s.dir.join(format!("{name}-{rows}.csv"));
+        same_rows_as_csv(&profile, &path, &csv);
+        let f = fresh(backend, s.dir, &mut s.n, s.pg_url, true).await;
+        let (c, c_mem) = run_profiled(&f.db, kind, None, &csv, written).await;
+        discard(f, s.dir).await;
+        let f = fresh(backend, s.dir, &mut s.n, s.pg_url, true).await;
+        let (p, p_mem) = run_profiled(&f.db, kind, Some(profile.clone()), &path, written).await;
+        discard(f, s.dir).await;
+        let f = fresh(backend, s.dir, &mut s.n, s.pg_url, true).await;
+        let (_, p_small_mem) = run_profiled(&f.db, kind, Some(profile.clone()), &small, small_written).await;
+        discard(f, s.dir).await;
+        if !s.timed {
+            println!(
+                "import: {backend:?} {name}: {written} rows through the profile and as redress-csv, counts checked"
+            );
+            continue;
+        }
+        let rate = |secs: f64| written as f64 / secs;
+        println!(
+            "  {:<9} {name:<24} {written:>9} rows  redress-csv {:>9.0} rows/s (peak +{:.1} MiB)  profile {:>9.0} rows/s (peak +{:.1} MiB; a tenth: +{:.1} MiB)  ratio {:.2}",
+            format!("{backend:?}"),
+            rate(c),
+            mib(c_mem),
+            rate(p),
+            mib(p_mem),
+            mib(p_small_mem),
+            c / p
+        );
+        for file in [&path, &small, &csv] {
+            let _ = std::fs::remove_file(file);
+        }
+    }
+}
+
+/// Writes the rows a profile reads from `foreign` as our own CSV (the `redress-csv` side).
+fn same_rows_as_csv(profile: &std::sync::Arc<Profile>, foreign: &Path, csv_path: &Path) {
+    use redress::import::profile::reader::ProfileReader;
+    let mut w = csv::Writer::from_writer(BufWriter::new(File::create(csv_path).expect("create")));
+    let input = std::io::BufReader::new(File::open(foreign).expect("open"));
+    let text = |t: jiff::Timestamp, o: jiff::tz::Offset| t.display_with_offset(o).to_string();
+    match profile.kind {
+        Kind::Journal => {
+            w.write_record(redress::import::parse::JOURNAL_COLUMNS).unwrap();
+            for item in ProfileReader::<_, JournalRow>::new(profile.clone(), input).expect("header") {
+                let (_, r) = item.expect("generated rows are valid");
+                w.write_record([
+                    r.merchant_id.to_string(),
+                    r.terminal_id.to_string(),
+                    r.batch_no,
+                    r.trace_no,
+                    r.rrn.map(|x| x.to_string()).unwrap_or_default(),
+                    r.auth_code.unwrap_or_default(),
+                    r.txn_type.as_str().to_owned(),
+                    r.status.as_str().to_owned(),
+                    r.receipt_printed.to_string(),
+                    r.card.as_str().to_owned(),
+                    r.amount.major_string(),
+                    r.amount.currency.code().to_owned(),
+                    text(r.local_time, r.local_offset),
+                    r.orig_trace_no.unwrap_or_default(),
+                    r.orig_batch_no.unwrap_or_default(),
+                    r.response_code.unwrap_or_default(),
+                    r.terminal_event.map(|e| e.as_str().to_owned()).unwrap_or_default(),
+                ])
+                .unwrap();
+            }
+        }
+        Kind::Settlement => {
+            w.write_record(redress::import::parse::SETTLEMENT_COLUMNS).unwrap();
+            for item in ProfileReader::<_, SettlementEntry>::new(profile.clone(), input).expect("header") {
+                let (_, e) = item.expect("generated rows are valid");
+                w.write_record([
+                    e.entry_id,
+                    e.merchant_id.to_string(),
+                    e.terminal_id.to_string(),
+                    e.trace_no,
+                    e.rrn.to_string(),
+                    e.card.as_str().to_owned(),
+                    e.direction.as_str().to_owned(),
+                    e.amount.major_string(),
+                    e.amount.currency.code().to_owned(),
+                    text(e.txn_time, e.txn_offset),
+                    e.settled_on.to_string(),
+                    e.orig_rrn.map(|x| x.to_string()).unwrap_or_default(),
+                ])
+                .unwrap();
+            }
+        }
+    }
+    w.flush().unwrap();
+}
+
 /// `-- memory`: the importer alone on files of a tenth, the full and twice the row count, each in
 /// a process of its own (this executable again), so no allocator or page cache is left over from
 /// an earlier run; prints the process's peak resident memory (VmHWM) after the import.
@@ -513,6 +638,23 @@ fn main() {
     if timed && args.iter().any(|a| a == "memory") {
         memory(dir.path(), rows, pg_url.as_deref(), only.as_deref());
         return;
+    }
+    if args.iter().any(|a| a == "profiles") || !timed {
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        let mut backends = vec![Backend::Sqlite];
+        if pg_url.is_some() {
+            backends.push(Backend::Postgres);
+        }
+        if let Some(only) = &only {
+            backends.retain(|b| format!("{b:?}").eq_ignore_ascii_case(only));
+        }
+        let mut setup = Setup { dir: dir.path(), n: 0, pg_url: pg_url.as_deref(), timed };
+        for backend in backends {
+            rt.block_on(bench_profiles(&mut setup, backend, rows));
+        }
+        if timed {
+            return;
+        }
     }
     let files = |kind: Kind| {
         let big = dir.path().join(format!("{}-{rows}.csv", kind.as_str()));

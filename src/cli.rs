@@ -29,7 +29,12 @@ pub enum Command {
         #[arg(value_parser = ["journal", "settlement"])]
         kind: String,
         file: std::path::PathBuf,
+        /// Read the file through an import profile: a built-in or uploaded name, or a TOML file.
+        #[arg(long, value_name = "NAME|PATH")]
+        profile: Option<String>,
     },
+    /// List the import profiles (built-in, and uploaded ones when the database has them).
+    Profiles,
     /// Write a large realistic file for trials and benchmarks to standard output.
     Gen {
         /// `journal` or `settlement`.
@@ -40,6 +45,9 @@ pub enum Command {
         /// The same seed gives the same file.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Write the rows in a built-in import profile's layout instead of our CSV.
+        #[arg(long, value_name = "NAME")]
+        profile: Option<String>,
     },
     /// Manage users.
     #[command(subcommand)]
@@ -127,12 +135,24 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             db.migrate().await?;
             println!("migrations applied to {}", config.database_url);
         }
-        Command::Import { kind, file } => {
+        Command::Import { kind, file, profile } => {
             let db = Db::connect(&config.database_url).await?;
             db.migrate().await?;
             let kind = crate::import::Kind::parse(&kind).expect("clap checked the kind");
-            let report = crate::import::cli::import_file(&db, kind, &file).await?;
             let lang = crate::import::cli::terminal_lang(config.default_lang);
+            let profile = match profile {
+                None => None,
+                Some(name) => {
+                    match crate::import::profile::choose::by_name_or_path(&db, &name, &config.timezone).await? {
+                        Ok(profile) => profile,
+                        Err(e) => {
+                            eprintln!("redress: {}", e.message(lang));
+                            return Ok(ExitCode::FAILURE);
+                        }
+                    }
+                }
+            };
+            let report = crate::import::cli::import_file(&db, kind, profile, &file).await?;
             print!("{}", crate::import::report::as_text(lang, &report));
             if !report.accepted {
                 return Ok(ExitCode::FAILURE);
@@ -141,10 +161,25 @@ async fn execute(cli: Cli) -> anyhow::Result<ExitCode> {
             let refreshed = crate::cases::refresh::after_import(&db, &ctx, &report.imported).await?;
             println!("cases matched again: {}, resolved by credits: {}", refreshed.rematched, refreshed.resolved);
         }
-        Command::Gen { kind, rows, seed } => {
+        Command::Gen { kind, rows, seed, profile } => {
             let kind = crate::import::Kind::parse(&kind).expect("clap checked the kind");
             let stdout = std::io::stdout().lock();
-            crate::import::generate::write(kind, rows, seed, std::io::BufWriter::new(stdout))?;
+            match profile.as_deref() {
+                None | Some(crate::import::profile::DEFAULT) => {
+                    crate::import::generate::write(kind, rows, seed, std::io::BufWriter::new(stdout))?
+                }
+                Some(name) => {
+                    use crate::import::profile::write;
+                    if write::kind_of(name) != Some(kind) {
+                        anyhow::bail!("no {} profile called {name} can be generated", kind.as_str());
+                    }
+                    write::generated(name, rows, seed, &mut std::io::BufWriter::new(stdout))?;
+                }
+            }
+        }
+        Command::Profiles => {
+            let lang = crate::import::cli::terminal_lang(config.default_lang);
+            print!("{}", crate::import::cli::list_profiles(&config, lang).await?);
         }
         Command::User(UserCommand::Add { role, email, merchants }) => {
             let db = Db::connect(&config.database_url).await?;

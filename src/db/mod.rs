@@ -24,6 +24,7 @@ pub mod exceptions;
 pub mod limits;
 pub mod merchants;
 pub mod outbox;
+pub mod profiles;
 pub mod queue;
 pub mod records;
 pub mod settings;

@@ -72,8 +72,10 @@ pub fn journal_matches(entry: &SettlementEntry, row: &JournalRow) -> bool {
     match &row.rrn {
         Some(rrn) => *rrn == entry.rrn,
         None => {
+            // §3.2: files mask one card with different numbers of `*`; first 6 and last 4 decide.
             row.trace_no == entry.trace_no
-                && row.card == entry.card
+                && row.card.first6() == entry.card.first6()
+                && row.card.last4() == entry.card.last4()
                 && row.amount == entry.amount
                 && row.local_time.duration_since(entry.txn_time).abs() <= JOURNAL_MATCH_TOLERANCE
         }
@@ -1125,6 +1127,11 @@ mod tests {
             ..base.clone()
         };
         assert!(journal_matches(&d, &shifted(600)));
+        let masked_longer = JournalRow {
+            card: MaskedCard::parse(&format!("{}*********{}", base.card.first6(), base.card.last4())).unwrap(),
+            ..base.clone()
+        };
+        assert!(journal_matches(&d, &masked_longer), "a longer mask is the same card");
         assert!(journal_matches(&d, &shifted(-600)));
         assert!(!journal_matches(&d, &shifted(601)));
         assert!(!journal_matches(&d, &shifted(-601)));

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod limits;
 pub mod money;
 pub mod progress;
+pub mod profile;
 pub mod records;
 pub mod role;
 pub mod screen;

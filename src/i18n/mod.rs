@@ -126,6 +126,7 @@ const SOURCES: &[(&str, &str)] = &[
     ("reading.toml", include_str!("reading.toml")),
     ("webhooks.toml", include_str!("webhooks.toml")),
     ("exceptions.toml", include_str!("exceptions.toml")),
+    ("profiles.toml", include_str!("profiles.toml")),
 ];
 
 #[derive(Debug)]

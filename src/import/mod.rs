@@ -20,11 +20,14 @@ use crate::domain::codes::code_enum;
 use crate::domain::records::{JournalRow, SettlementEntry};
 pub use imported::Imported;
 use parse::{FileError, JournalReader, RowError, SettlementReader};
+use profile::Profile;
+use profile::reader::ProfileReader;
 
 pub mod cli;
 pub mod generate;
 pub mod imported;
 pub mod parse;
+pub mod profile;
 pub mod report;
 
 code_enum! {
@@ -71,6 +74,8 @@ pub struct ImportReport {
     pub import_id: i64,
     pub kind: Kind,
     pub file_name: String,
+    /// The import profile the file was read with (§3.4); `None` for `redress-csv`.
+    pub profile: Option<String>,
     pub sha256: String,
     pub accepted: bool,
     pub rows: u64,
@@ -99,6 +104,11 @@ trait ImportRow: Clone + PartialEq + Send + Sync + 'static {
     fn merchant_id(&self) -> &str;
     fn key_text(&self) -> String;
     fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError>;
+    /// The rows of a file read through an import profile (§3.4) of this kind.
+    fn profiled(
+        profile: Arc<Profile>,
+        reader: Box<dyn Read + Send>,
+    ) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError>;
     fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql;
     fn insert(
         tx: &mut Tx,
@@ -120,6 +130,12 @@ impl ImportRow for JournalRow {
     }
     fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
         Ok(Box::new(JournalReader::new(reader)?))
+    }
+    fn profiled(
+        profile: Arc<Profile>,
+        reader: Box<dyn Read + Send>,
+    ) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
+        Ok(Box::new(ProfileReader::<_, Self>::new(profile, reader)?))
     }
     fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql {
         records::journal_insert(rows, backend)
@@ -149,6 +165,12 @@ impl ImportRow for SettlementEntry {
     }
     fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
         Ok(Box::new(SettlementReader::new(reader)?))
+    }
+    fn profiled(
+        profile: Arc<Profile>,
+        reader: Box<dyn Read + Send>,
+    ) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
+        Ok(Box::new(ProfileReader::<_, Self>::new(profile, reader)?))
     }
     fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql {
         records::settlement_insert(rows, backend)
@@ -202,10 +224,22 @@ pub async fn import(
     reader: impl Read + Send + 'static,
     bytes_read: Option<Arc<AtomicU64>>,
 ) -> Result<ImportReport, DbError> {
+    import_profiled(db, request, None, reader, bytes_read).await
+}
+
+/// Imports one file read through an import profile (§3.4); `None` is `redress-csv`. The
+/// profile's name is kept with the import.
+pub async fn import_profiled(
+    db: &Db,
+    request: &ImportRequest,
+    profile: Option<Arc<Profile>>,
+    reader: impl Read + Send + 'static,
+    bytes_read: Option<Arc<AtomicU64>>,
+) -> Result<ImportReport, DbError> {
     let started = std::time::Instant::now();
     let report = match request.kind {
-        Kind::Journal => run::<JournalRow>(db, request, Box::new(reader), bytes_read).await,
-        Kind::Settlement => run::<SettlementEntry>(db, request, Box::new(reader), bytes_read).await,
+        Kind::Journal => run::<JournalRow>(db, request, profile, Box::new(reader), bytes_read).await,
+        Kind::Settlement => run::<SettlementEntry>(db, request, profile, Box::new(reader), bytes_read).await,
     }?;
     crate::metrics::import(&report, started.elapsed());
     Ok(report)
@@ -218,16 +252,24 @@ fn problem(line: u64, e: &crate::domain::records::FieldError) -> Problem {
 async fn run<T: ImportRow>(
     db: &Db,
     request: &ImportRequest,
+    profile: Option<Arc<Profile>>,
     reader: Box<dyn Read + Send>,
     bytes_read: Option<Arc<AtomicU64>>,
 ) -> Result<ImportReport, DbError> {
     // Four batches in flight: parsing and inserting overlap without the parser running ahead.
     let (tx_rows, mut rx_rows) = mpsc::channel::<Parsed<T>>(4);
     let bytes = bytes_read.unwrap_or_default();
+    let profile_name = profile.as_ref().map(|p| p.name.clone());
+    let wrong_kind = profile.as_ref().map(|p| p.kind).filter(|k| *k != request.kind);
     let parser = tokio::task::spawn_blocking(move || {
         let hash = Arc::new(Mutex::new(Sha256::new()));
         let tap = Tap { inner: reader, hash: hash.clone(), bytes };
-        let rows = match T::rows(Box::new(tap)) {
+        let rows = match (wrong_kind, profile) {
+            (Some(kind), _) => Err(FileError::ProfileKind { profile_kind: kind.as_str() }),
+            (None, Some(profile)) => T::profiled(profile, Box::new(tap)),
+            (None, None) => T::rows(Box::new(tap)),
+        };
+        let rows = match rows {
             Ok(rows) => rows,
             Err(e) => {
                 let _ = tx_rows.blocking_send(Parsed::FileBad(e));
@@ -268,6 +310,7 @@ async fn run<T: ImportRow>(
         import_id: 0,
         kind: request.kind,
         file_name: request.file_name.clone(),
+        profile: profile_name.clone(),
         sha256: String::new(),
         accepted: false,
         rows: 0,
@@ -361,6 +404,9 @@ async fn run<T: ImportRow>(
     };
     if report.accepted {
         records::finish_import(&mut tx, import_id, &record).await?;
+        if let Some(name) = &profile_name {
+            crate::db::profiles::set_import_profile(&mut tx, import_id, name).await?;
+        }
         tx.commit().await?;
         report.import_id = import_id;
     } else {
@@ -368,6 +414,11 @@ async fn run<T: ImportRow>(
         report.inserted = 0;
         report.imported = Imported::default();
         report.import_id = records::log_rejected_import(db, &record).await?;
+        if let Some(name) = &profile_name {
+            let mut tx = db.begin().await?;
+            crate::db::profiles::set_import_profile(&mut tx, report.import_id, name).await?;
+            tx.commit().await?;
+        }
     }
     Ok(report)
 }

@@ -98,6 +98,12 @@ pub enum FileError {
     FullCardNumber { line: u64 },
     #[error("reading the file failed: {kind}")]
     Read { kind: std::io::ErrorKind },
+    /// The import profile names a column the file's header does not have.
+    #[error("the profile's column {column:?} is not in the header")]
+    ProfileColumn { column: String },
+    /// The import profile reads the other kind of file.
+    #[error("the profile reads {profile_kind} files")]
+    ProfileKind { profile_kind: &'static str },
 }
 
 impl FileError {
@@ -111,6 +117,8 @@ impl FileError {
             FileError::BlankColumnName { .. } => "file_blank_column_name",
             FileError::FullCardNumber { .. } => "file_full_card_number",
             FileError::Read { .. } => "file_read_failed",
+            FileError::ProfileColumn { .. } => "file_profile_column",
+            FileError::ProfileKind { .. } => "file_profile_kind",
         }
     }
 
@@ -127,6 +135,8 @@ impl FileError {
                 vec![("column", (*column).to_owned())]
             }
             FileError::BlankColumnName { position } => vec![("position", position.to_string())],
+            FileError::ProfileColumn { column } => vec![("column", column.clone())],
+            FileError::ProfileKind { profile_kind } => vec![("kind", (*profile_kind).to_owned())],
         }
     }
 }

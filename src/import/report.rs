@@ -6,8 +6,17 @@ use crate::i18n::Lang;
 /// One line per problem: "line 12, amount: The amount has more than 2 decimal places."
 pub fn problem_line(lang: Lang, p: &Problem) -> String {
     let message = lang.t_args(&format!("error.{}", p.code), &p.args);
+    // Read through a profile, a field is named as the file calls it, then as we do.
+    let source = p.args.iter().find(|(k, _)| *k == "source").map(|(_, v)| v.clone()).filter(|s| !s.is_empty());
     let place = match (p.line, p.column) {
         (0, _) => String::new(),
+        (line, Some(column)) if source.is_some() => lang.t_args(
+            "import.place_source",
+            &[("line", line.to_string()), ("column", column.into()), ("source", source.unwrap_or_default())],
+        ),
+        (line, None) if source.is_some() => {
+            lang.t_args("import.place_column", &[("line", line.to_string()), ("column", source.unwrap_or_default())])
+        }
         (line, Some(column)) => {
             lang.t_args("import.place_column", &[("line", line.to_string()), ("column", column.into())])
         }

@@ -11,8 +11,9 @@ use tokio_util::io::{StreamReader, SyncIoBridge};
 
 use crate::db::records::{self, ImportRow};
 use crate::domain::role::Role;
+use crate::import::profile::{DEFAULT, builtin, choose};
 use crate::import::report::problem_line;
-use crate::import::{ImportReport, ImportRequest, Kind, import};
+use crate::import::{ImportReport, ImportRequest, Kind, import_profiled};
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
 
@@ -26,6 +27,35 @@ pub struct ImportsPage {
     problem_lines: Vec<String>,
     imports: Vec<ImportRow>,
     error: Option<&'static str>,
+    /// A problem with the chosen profile, in words.
+    profile_error: Option<String>,
+    /// The profiles to choose from: value, name and what it reads.
+    profiles: Vec<ProfileChoice>,
+}
+
+pub struct ProfileChoice {
+    pub name: String,
+    pub label: String,
+}
+
+/// Built-in profiles, then those an admin uploaded, each with its kind in words.
+async fn profile_choices(state: &AppState, ctx: &PageContext) -> Result<Vec<ProfileChoice>, AppError> {
+    let kind_words = |kind: Option<&str>| match kind {
+        Some(kind) => ctx.t(&format!("imports.kind.{kind}")).to_owned(),
+        None => ctx.t("profiles.kind.both").to_owned(),
+    };
+    let mut all: Vec<ProfileChoice> = builtin::list()
+        .into_iter()
+        .map(|p| ProfileChoice {
+            name: p.name.to_owned(),
+            label: format!("{} ({})", p.name, kind_words(p.kind.map(|k| k.as_str()))),
+        })
+        .collect();
+    for p in crate::db::profiles::list(&state.db).await? {
+        let label = format!("{} ({})", p.name, kind_words(Some(&p.kind)));
+        all.push(ProfileChoice { name: p.name, label });
+    }
+    Ok(all)
 }
 
 async fn page(
@@ -35,13 +65,34 @@ async fn page(
     report: Option<ImportReport>,
     error: Option<&'static str>,
 ) -> Result<ImportsPage, AppError> {
+    page_with(state, ctx, user, report, error, None).await
+}
+
+async fn page_with(
+    state: &AppState,
+    ctx: PageContext,
+    user: &CurrentUser,
+    report: Option<ImportReport>,
+    error: Option<&'static str>,
+    profile_error: Option<String>,
+) -> Result<ImportsPage, AppError> {
     let mine_only = (user.role == Role::Merchant).then_some(user.id);
     let imports = records::recent_imports(&state.db, mine_only, 20).await?;
     let problem_lines = report
         .as_ref()
         .map(|r| r.file_problem.iter().chain(&r.problems).map(|p| problem_line(ctx.lang, p)).collect())
         .unwrap_or_default();
-    Ok(ImportsPage { may_import_settlement: user.role.is_staff(), ctx, report, problem_lines, imports, error })
+    let profiles = profile_choices(state, &ctx).await?;
+    Ok(ImportsPage {
+        may_import_settlement: user.role.is_staff(),
+        ctx,
+        report,
+        problem_lines,
+        imports,
+        error,
+        profile_error,
+        profiles,
+    })
 }
 
 pub async fn show(
@@ -52,7 +103,8 @@ pub async fn show(
     page(&state, ctx, &user, None, None).await
 }
 
-/// The form sends `kind` first, then `file`; the file is streamed into the importer as it arrives.
+/// The form sends `kind` and `profile` first, then `file`; the file is streamed into the importer
+/// as it arrives.
 pub async fn upload(
     State(state): State<AppState>,
     ctx: PageContext,
@@ -60,10 +112,14 @@ pub async fn upload(
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
     let mut kind = None;
+    let mut profile_name = DEFAULT.to_owned();
     let field = loop {
         match multipart.next_field().await {
             Ok(Some(field)) if field.name() == Some("kind") => {
                 kind = Kind::parse(&field.text().await.unwrap_or_default())
+            }
+            Ok(Some(field)) if field.name() == Some("profile") => {
+                profile_name = field.text().await.unwrap_or_default().chars().take(200).collect()
             }
             Ok(Some(field)) if field.name() == Some("file") => break field,
             Ok(Some(_)) => continue,
@@ -80,6 +136,14 @@ pub async fn upload(
     if file_name.is_empty() {
         return refuse(&state, ctx, &user, "import.error.no_file").await;
     }
+    let profile = match choose::by_name(&state.db, &profile_name, &state.config.timezone).await? {
+        Ok(profile) => profile,
+        Err(e) => {
+            let message = e.message(ctx.lang);
+            let page = page_with(&state, ctx, &user, None, None, Some(message)).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     let request = ImportRequest { kind, file_name, via: "web", user_id: Some(user.id), token_id: None, merchant_scope };
 
     // The field borrows the request, the importer wants an owned reader: a bounded channel
@@ -103,7 +167,7 @@ pub async fn upload(
         }
     };
     let reader = SyncIoBridge::new(StreamReader::new(tokio_stream::wrappers::ReceiverStream::new(rx)));
-    let (_, report) = tokio::join!(pump, import(&state.db, &request, reader, None));
+    let (_, report) = tokio::join!(pump, import_profiled(&state.db, &request, profile, reader, None));
     let report = report?;
     if report.accepted {
         refresh_cases(&state, &report.imported).await?;

@@ -145,6 +145,8 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/webhooks/{id}/disable", post(admin::webhooks::disable))
         .route("/admin/webhooks/{id}/delete", post(admin::webhooks::delete))
         .route("/admin/webhooks/deliveries/{id}/retry", post(admin::webhooks::retry))
+        .route("/admin/profiles", get(admin::profiles::list).post(admin::profiles::upload))
+        .route("/admin/profiles/{id}/delete", post(admin::profiles::delete))
         .route_layer(middleware::from_fn(|r, n| guard::require(guard::ADMIN, r, n)));
 
     // Files of millions of rows: no small body limit, no short time limit.

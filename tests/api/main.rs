@@ -18,6 +18,7 @@ mod mail;
 mod one_case;
 mod operations;
 mod plans;
+mod profiles;
 mod queues;
 mod reading;
 mod records_browser;

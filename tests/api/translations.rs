@@ -144,6 +144,8 @@ fn error_codes() -> Vec<String> {
         FileError::BlankColumnName { position: 1 },
         FileError::FullCardNumber { line: 1 },
         FileError::Read { kind: std::io::ErrorKind::Other },
+        FileError::ProfileColumn { column: "x".into() },
+        FileError::ProfileKind { profile_kind: "journal" },
     ];
     for e in &files {
         match e {
@@ -154,7 +156,9 @@ fn error_codes() -> Vec<String> {
             | FileError::DuplicateColumn { .. }
             | FileError::BlankColumnName { .. }
             | FileError::FullCardNumber { .. }
-            | FileError::Read { .. } => {}
+            | FileError::Read { .. }
+            | FileError::ProfileColumn { .. }
+            | FileError::ProfileKind { .. } => {}
         }
     }
 
@@ -171,6 +175,12 @@ fn error_codes() -> Vec<String> {
         redress::import::parse::FIELD_COUNT,
         redress::import::parse::READ_FAILED,
         redress::import::NOT_YOUR_MERCHANT,
+        // Lines read through an import profile.
+        redress::import::profile::reader::ROW_NOT_DECODABLE,
+        redress::import::profile::reader::VALUE_UNMAPPED,
+        redress::import::profile::reader::TIME_UNREADABLE,
+        redress::import::profile::reader::LINE_TOO_LONG,
+        redress::import::profile::reader::ORIG_NOT_IN_FILE,
     ]));
     // The records browser's own checks (src/web/records.rs).
     codes.extend(strings(&[

@@ -2,6 +2,7 @@
 
 pub mod merchants;
 pub mod outbox;
+pub mod profiles;
 pub mod tokens;
 pub mod users;
 pub mod webhooks;
