@@ -17,11 +17,13 @@ pub async fn outbox_depth(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
 /// Webhook deliveries still to make or given up on, by status (`pending`, `failed`); delivered
 /// ones are history. Served by the `(status, next_attempt_at)` index.
 pub async fn webhook_depth(db: &Db) -> Result<Vec<(String, i64)>, DbError> {
-    Ok(db_read!(db, |c| sqlx::query_as(
+    Ok(db_read!(db, |c| {
+        sqlx::query_as(
         "SELECT status, COUNT(*) FROM webhook_deliveries WHERE status IN ('pending', 'failed') GROUP BY status ORDER BY status"
     )
     .fetch_all(c)
-    .await)?)
+    .await
+    })?)
 }
 
 /// Exceptions still open, by kind (DESIGN.md §10); through the `(state, id)` index.

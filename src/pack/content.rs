@@ -255,7 +255,6 @@ fn masked_claim_card(case: &CaseRow) -> String {
     }
 }
 
-
 /// A file size people read: bytes under 1 KB, else KB or MB with one decimal.
 fn size(bytes: i64, lang: Lang) -> String {
     let (value, unit) = match bytes {

@@ -26,7 +26,6 @@ pub struct ProfileQuery {
     profile: Option<String>,
 }
 
-
 #[utoipa::path(
     post,
     path = "/api/v1/journal",

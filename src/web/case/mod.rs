@@ -3,6 +3,6 @@
 
 pub mod actions;
 pub mod forms;
-pub mod pack;
 pub mod notes;
+pub mod pack;
 pub mod page;
