@@ -93,7 +93,14 @@ impl<'a, 'c> Run<'a, 'c> {
 
     /// Writes the batched waits and clears; call before reading what the pass found.
     pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), DbError> {
-        let watches = std::mem::take(&mut self.watches);
+        // One wait per key, the latest: a sale checked twice in one pass (as a row of the import
+        // and as the sale a void in the same import cancels) must not put its key twice into one
+        // upsert, which PostgreSQL refuses ("cannot affect row a second time").
+        let mut latest: BTreeMap<String, store::NewWatch> = BTreeMap::new();
+        for watch in std::mem::take(&mut self.watches) {
+            latest.insert(watch.0.clone(), watch);
+        }
+        let watches: Vec<store::NewWatch> = latest.into_values().collect();
         // A key waited on again in this pass is not cleared (the wait is newer).
         let waited: std::collections::HashSet<&str> = watches.iter().map(|w| w.0.as_str()).collect();
         let clears: Vec<String> =

@@ -473,3 +473,25 @@ async fn the_demo_shows_each_kind_and_a_flagged_terminal_with_history() {
     redress::demo::load_all(&app.db, &app.config).await.unwrap();
     assert_eq!(seen(&app, &agent).await.len(), before);
 }
+
+#[tokio::test]
+async fn a_sale_and_its_void_in_one_file_leave_detection_working() {
+    // Not yet due, the sale is looked at twice in one pass: as a row of the file and as the sale
+    // its void cancels. Both ask to look again later; PostgreSQL refused the two in one upsert,
+    // which failed the import's step and every later import's detection with it.
+    let (app, agent) = setup().await;
+    let now =
+        Timestamp::now().to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8))).strftime("%Y-%m-%dT%H:%M:%S+08:00");
+    let mut today = JOURNAL_HEAD.to_owned();
+    today += &sale(M1, T1, "000401", "RRN000000401", "approved", "1040", "40.00", &now.to_string(), "");
+    today += &format!(
+        "{M1},{T1},000001,000402,RRN000000402,,void,approved,false,622848******1040,40.00,CNY,{now},000401,,,\n"
+    );
+    import(&app, &agent, "journal", today).await;
+
+    // A later file with a sale long past its wait is still looked at.
+    let mut old = JOURNAL_HEAD.to_owned();
+    old += &sale(M2, T2, "000501", "RRN000000501", "approved", "5001", "50.00", "2026-11-02T14:00:00+08:00", "");
+    import(&app, &agent, "journal", old).await;
+    assert_eq!(seen(&app, &agent).await, vec![ex("unsettled_sale", "open", "000501")]);
+}
