@@ -43,6 +43,10 @@ pub fn stored_claim(case: &CaseRow) -> Option<Claim> {
 /// cases waiting; `Imported::everything()` reads every waiting case.
 pub async fn after_import(db: &Db, ctx: &MatchContext<'_>, imported: &Imported) -> anyhow::Result<Refreshed> {
     let mut done = Refreshed::default();
+    // Trouble in the new records nobody has complained about yet (DESIGN.md §10). First, and
+    // whatever the import changed for cases: an accepted import that adds no case key (credits
+    // without `orig_rrn`, rows all unchanged) is still checked once.
+    crate::exceptions::after_import(db, ctx).await?;
     if imported.is_empty() {
         return Ok(done);
     }
@@ -50,7 +54,9 @@ pub async fn after_import(db: &Db, ctx: &MatchContext<'_>, imported: &Imported) 
         (cases::awaiting_records(db).await?, cases::pending_remedies(db).await?)
     } else {
         let debits: Vec<_> = imported.debits.iter().cloned().collect();
-        let rrns: Vec<_> = imported.journal_rrns.iter().cloned().collect();
+        // A credit's `orig_rrn` is a debit's RRN: a case waiting on that debit's journal may now
+        // find it credited back (already refunded / reversed), as the full scan would have.
+        let rrns: Vec<_> = imported.journal_rrns.iter().chain(&imported.credited_rrns).cloned().collect();
         let traces: Vec<_> = imported.journal_traces.iter().cloned().collect();
         let credited: Vec<_> = imported.credited_rrns.iter().cloned().collect();
         let mut waiting = cases::awaiting_debits(db, &debits).await?;
@@ -67,8 +73,6 @@ pub async fn after_import(db: &Db, ctx: &MatchContext<'_>, imported: &Imported) 
             done.resolved += 1;
         }
     }
-    // Trouble in the new records nobody has complained about yet (DESIGN.md §10).
-    crate::exceptions::after_import(db, ctx).await?;
     Ok(done)
 }
 
