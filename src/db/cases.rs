@@ -333,6 +333,11 @@ pub async fn record_decision(
             .await
             .map(|r| r.rows_affected()))?;
     }
+    if d.state == CaseState::Resolved {
+        // §10: a finding that settles the case at once (already refunded) resolves the exceptions
+        // that `hold_debits` has just linked to it, as `set_state` does for a later resolution.
+        super::exceptions::resolve_by_case(tx, case_id).await?;
+    }
     Ok(true)
 }
 
