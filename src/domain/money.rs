@@ -229,7 +229,7 @@ fn strip_suffix_marker<'a>(text: &'a str, markers: &[&str]) -> Option<&'a str> {
 }
 
 /// `1,234,567.89` as `1234567.89`; `None` when commas do not group the whole part by threes.
-fn ungroup(text: &str) -> Option<String> {
+pub(crate) fn ungroup(text: &str) -> Option<String> {
     if !text.contains(',') {
         return Some(text.to_owned());
     }

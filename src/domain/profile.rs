@@ -21,8 +21,9 @@ pub enum Unit {
 /// an amount in that unit. Checks of range and decimals stay with the record rules.
 pub fn amount_text(raw: &str, unit: Unit) -> Option<String> {
     match unit {
-        // Statements group thousands; the record rules refuse a comma, so it goes here.
-        Unit::Yuan => Some(raw.replace(',', "")),
+        // Statements group thousands; the record rules refuse a comma, so it goes here, but only
+        // as a thousands separator: `1,23` or `12,00` is not an amount, never 123 or 1200.
+        Unit::Yuan => crate::domain::money::ungroup(raw),
         Unit::Fen => {
             if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
                 return None;
@@ -150,6 +151,10 @@ mod tests {
         assert_eq!(amount_text("-100", Unit::Fen), None);
         assert_eq!(amount_text("1,234.50", Unit::Yuan).as_deref(), Some("1234.50"));
         assert_eq!(amount_text("128.5", Unit::Yuan).as_deref(), Some("128.5"));
+        // A comma only groups thousands: anything else is not read as a bigger number.
+        assert_eq!(amount_text("1,23", Unit::Yuan), None);
+        assert_eq!(amount_text("12,00", Unit::Yuan), None);
+        assert_eq!(amount_text("1,234,567.89", Unit::Yuan).as_deref(), Some("1234567.89"));
     }
 
     #[test]

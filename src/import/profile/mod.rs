@@ -244,6 +244,11 @@ impl Profile {
         if text.len() > MAX_PROFILE_BYTES {
             return Err(ProfileError::new("", "too_long").with("max", MAX_PROFILE_BYTES.to_string()));
         }
+        // A profile is stored and its values echoed in messages: a card number in it (a constant,
+        // a `map` key) must never get that far (DESIGN.md §12).
+        if crate::domain::screen::contains_full_card_number(text) {
+            return Err(ProfileError::new("", "full_card_number"));
+        }
         let raw: RawProfile = toml::from_str(text).map_err(|e| {
             let line = e.span().map_or(0, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             // toml names the key and what it expected ("unknown field `colum`, expected one of …").
@@ -544,6 +549,14 @@ entry_id    = { col = ["清算日期", "终端号", "流水号", "交易类型"]
         let e = refused(&STATEMENT.replace(r#"{ col = "卡号" }"#, r#"{ colum = "卡号" }"#));
         assert_eq!(e.code, "syntax");
         assert!(e.args[0].1.contains("colum"), "{e:?}");
+    }
+
+    #[test]
+    fn a_full_card_number_anywhere_in_a_profile_is_refused_and_not_echoed() {
+        // A Luhn-valid test number as a `map` key: refused before it could be stored or shown.
+        let e = refused(&STATEMENT.replace(r#""消费" = "debit""#, r#""6222 0212 3456 7894" = "debit""#));
+        assert_eq!((e.place.as_str(), e.code), ("", "full_card_number"));
+        assert!(e.args.is_empty(), "{e:?}");
     }
 
     #[test]
