@@ -207,7 +207,7 @@ pub fn document(input: &PackInput<'_>) -> Document {
                 .iter()
                 .map(|e| {
                     let at = Timestamp::from_second(e.created_at).map(when).unwrap_or_default();
-                    (e.file_name.clone(), format!("{} · {}", size(e.size_bytes, lang), at))
+                    (e.file_name.clone(), format!("{} · {}", format::file_size(e.size_bytes), at))
                 })
                 .collect(),
         )]
@@ -255,16 +255,6 @@ fn masked_claim_card(case: &CaseRow) -> String {
     }
 }
 
-/// A file size people read: bytes under 1 KB, else KB or MB with one decimal.
-fn size(bytes: i64, lang: Lang) -> String {
-    let (value, unit) = match bytes {
-        b if b < 1024 => (b.to_string(), "B"),
-        b if b < 1024 * 1024 => (format!("{:.1}", b as f64 / 1024.0), "KB"),
-        b => (format!("{:.1}", b as f64 / (1024.0 * 1024.0)), "MB"),
-    };
-    lang.t_args("pack.size", &[("value", value), ("unit", unit.to_owned())])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,12 +280,5 @@ mod tests {
                 assert!(!words.is_empty() && words != "⟨missing text⟩", "{code} in {lang:?}: {words}");
             }
         }
-    }
-
-    #[test]
-    fn sizes_are_never_zero_kb() {
-        assert_eq!(size(300, Lang::En), "300 B");
-        assert_eq!(size(2048, Lang::En), "2.0 KB");
-        assert_eq!(size(3 * 1024 * 1024, Lang::En), "3.0 MB");
     }
 }

@@ -45,7 +45,11 @@ pub async fn download(
                 at,
                 // The system's notes are codes (the finding it recorded); the pack says the
                 // finding in words above.
-                note: e.note.filter(|_| e.actor != "system" && note_visible(user.role, &e.actor, &e.action)),
+                // Notes are kept in canonical form (amounts, batch/trace/RRN): in words, as on the page (§8).
+                note: e
+                    .note
+                    .filter(|_| e.actor != "system" && note_visible(user.role, &e.actor, &e.action))
+                    .map(|n| super::notes::in_words(&e.action, &n, &state.config.timezone, lang)),
                 actor: e.actor,
                 action: e.action,
                 to_state: e.to_state,
