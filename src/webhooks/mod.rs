@@ -34,10 +34,15 @@ pub async fn queue(
     events: &[Event],
     occurrence: i64,
 ) -> Result<(), DbError> {
-    let subscribers = store::active_in_tx(tx).await?;
-    if subscribers.is_empty() || events.is_empty() {
+    if events.is_empty() {
         return Ok(());
     }
+    let subscribers = store::active_in_tx(tx).await?;
+    if subscribers.is_empty() {
+        return Ok(());
+    }
+    // One instant for the event, whichever endpoint receives it.
+    let created_at = Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string();
     let mut body = None;
     for sub in &subscribers {
         let Some(role) = Role::parse(&sub.role) else { continue };
@@ -64,7 +69,7 @@ pub async fn queue(
             let payload = json!({
                 "id": id,
                 "event": event.as_str(),
-                "created_at": Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                "created_at": created_at,
                 "case": case_json,
             });
             store::enqueue(tx, sub.id, &id, event.as_str(), Some(case.id), &payload.to_string()).await?;
