@@ -70,7 +70,7 @@ pub(crate) use {bind_assembled, fetch_assembled};
 
 /// The engine's plan for an assembled statement, one line per step (EXPLAIN QUERY PLAN's details
 /// on SQLite, EXPLAIN's lines on PostgreSQL). PostgreSQL is told to avoid sequential scans and
-/// sorts, so either appears only where no index can spare it, whatever the table's size: the plan
+/// sorts (and bitmap scans, which hide the order an index gives), so either appears only where no index can spare it, whatever the table's size: the plan
 /// tests then need no million rows to mean something. Nothing is executed.
 pub(crate) async fn explain(db: &super::Db, sql: &str, args: &[Arg]) -> Result<Vec<String>, super::DbError> {
     let mut tx = db.begin().await?;
@@ -83,8 +83,9 @@ pub(crate) async fn explain(db: &super::Db, sql: &str, args: &[Arg]) -> Result<V
             rows.into_iter().map(|(_, _, _, detail)| detail).collect()
         }
         super::Tx::Postgres(t) => {
-            sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut **t).await?;
-            sqlx::query("SET LOCAL enable_sort = off").execute(&mut **t).await?;
+            for setting in ["enable_seqscan", "enable_bitmapscan", "enable_sort"] {
+                sqlx::query(&format!("SET LOCAL {setting} = off")).execute(&mut **t).await?;
+            }
             let rows: Vec<(String,)> = bind_assembled!(sqlx::query_as(&pg_sql), args).fetch_all(&mut **t).await?;
             rows.into_iter().map(|(line,)| line).collect()
         }

@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use super::assemble::{Arg, Sql};
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
 use super::{Db, DbError};
-use crate::db::assemble::{bind_assembled, fetch_assembled};
+use crate::db::assemble::fetch_assembled;
 use crate::domain::codes::code_enum;
 use crate::domain::money::Money;
 
@@ -200,23 +200,7 @@ fn cut<T>(mut rows: Vec<T>, limit: i64, cursor: impl Fn(&T) -> Cursor) -> Page<T
 /// when a condition or an ORDER BY is written so that no index fits it.
 pub async fn explain(db: &Db, kind: RecordKind, search: &Search, limit: i64) -> Result<Vec<String>, DbError> {
     let (sql, args) = page_sql(kind, search, limit);
-    match db {
-        Db::Sqlite(s) => {
-            let sql = format!("EXPLAIN QUERY PLAN {sql}");
-            let q = bind_assembled!(sqlx::query_as::<_, (i64, i64, i64, String)>(&sql), &args);
-            Ok(q.fetch_all(&s.read).await?.into_iter().map(|(_, _, _, detail)| detail).collect())
-        }
-        Db::Postgres(p) => {
-            let mut tx = p.begin().await?;
-            for setting in ["enable_seqscan", "enable_bitmapscan", "enable_sort"] {
-                sqlx::query(&format!("SET LOCAL {setting} = off")).execute(&mut *tx).await?;
-            }
-            let sql = format!("EXPLAIN {sql}");
-            let lines = bind_assembled!(sqlx::query_as::<_, (String,)>(&sql), &args).fetch_all(&mut *tx).await?;
-            tx.rollback().await?;
-            Ok(lines.into_iter().map(|(line,)| line).collect())
-        }
-    }
+    crate::db::assemble::explain(db, &sql, &args).await
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! (`filed_by_token`, `id`) or (`matched_merchant_id`, `id`), a state's (`state`, `id`), else the
 //! primary key read backwards (migration 0015).
 
-use super::assemble::{Arg, Sql, bind_assembled, fetch_assembled};
+use super::assemble::{Arg, Sql, fetch_assembled};
 use super::cases::{CASE_COLUMNS, CaseRow, StoredCase, typed};
 use super::{Db, DbError};
 
@@ -82,27 +82,11 @@ pub async fn page(db: &Db, scope: &Scope, f: &Filters, limit: i64) -> Result<(Ve
 }
 
 /// The plan the database picks for a page (SQLite's `EXPLAIN QUERY PLAN` details, PostgreSQL's
-/// `EXPLAIN` lines with sequential scans and sorts discouraged, as in `browse::explain`), for the
+/// `EXPLAIN` lines with sequential scans and sorts discouraged; see `assemble::explain`), for the
 /// tests that keep the list on its indexes.
 pub async fn explain(db: &Db, scope: &Scope, f: &Filters, limit: i64) -> Result<Vec<String>, DbError> {
     let (sql, args) = page_sql(scope, f, limit);
-    match db {
-        Db::Sqlite(s) => {
-            let sql = format!("EXPLAIN QUERY PLAN {sql}");
-            let q = bind_assembled!(sqlx::query_as::<_, (i64, i64, i64, String)>(&sql), &args);
-            Ok(q.fetch_all(&s.read).await?.into_iter().map(|(_, _, _, detail)| detail).collect())
-        }
-        Db::Postgres(p) => {
-            let mut tx = p.begin().await?;
-            for setting in ["enable_seqscan", "enable_bitmapscan", "enable_sort"] {
-                sqlx::query(&format!("SET LOCAL {setting} = off")).execute(&mut *tx).await?;
-            }
-            let sql = format!("EXPLAIN {sql}");
-            let lines = bind_assembled!(sqlx::query_as::<_, (String,)>(&sql), &args).fetch_all(&mut *tx).await?;
-            tx.rollback().await?;
-            Ok(lines.into_iter().map(|(line,)| line).collect())
-        }
-    }
+    crate::db::assemble::explain(db, &sql, &args).await
 }
 
 #[cfg(test)]
