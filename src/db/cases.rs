@@ -383,33 +383,30 @@ pub async fn of_customer(db: &Db, user_id: i64) -> Result<Vec<CaseRow>, DbError>
 /// The settlement debits a case's finding rests on, in order, with their row ids (the case
 /// page needs both: one query instead of `matched_ids` and `matched_debits`).
 pub async fn matched_debits_with_ids(db: &Db, case_id: i64) -> Result<Vec<(i64, SettlementEntry)>, DbError> {
-    let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
-         WHERE m.case_id = $1 ORDER BY m.position"
-    );
+    let sql = matched_debits_sql();
     let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
     rows.into_iter().map(|r| Ok((r.id, r.into_domain()?))).collect()
 }
 
 /// The settlement debits a case's finding rests on, in order.
 pub async fn matched_debits(db: &Db, case_id: i64) -> Result<Vec<SettlementEntry>, DbError> {
-    let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
-         WHERE m.case_id = $1 ORDER BY m.position"
-    );
+    let sql = matched_debits_sql();
     let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
     rows.into_iter().map(StoredSettlement::into_domain).collect()
 }
 
-/// [`matched_debits`] inside a transaction: the case as the change that is being written sees it.
-pub async fn matched_debits_in_tx(tx: &mut Tx, case_id: i64) -> Result<Vec<SettlementEntry>, DbError> {
+/// The settlement debits a case rests on, in the order the finding named them.
+fn matched_debits_sql() -> String {
     let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
+    format!(
         "SELECT {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
          WHERE m.case_id = $1 ORDER BY m.position"
-    );
+    )
+}
+
+/// [`matched_debits`] inside a transaction: the case as the change that is being written sees it.
+pub async fn matched_debits_in_tx(tx: &mut Tx, case_id: i64) -> Result<Vec<SettlementEntry>, DbError> {
+    let sql = matched_debits_sql();
     let rows: Vec<StoredSettlement> = db_tx!(tx, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
     rows.into_iter().map(StoredSettlement::into_domain).collect()
 }
