@@ -89,3 +89,30 @@ async fn the_dashboard_counts_without_reading_the_cases() {
     // The plan reads the counters; the cases only through the (state, due_key) index.
     assert!(plan.iter().any(|l| l.contains("case_due_hours")), "{}", plan.join("\n"));
 }
+
+/// The desk's default list is one arm per open state; a kind, finding or assignee filter must
+/// make each arm one range of an index led by that column and the state (migration 0017), not a
+/// walk of one column's range testing the other row by row (`assignee=me` read every case
+/// assigned to the agent once per state: seconds a page at a million cases).
+#[tokio::test]
+async fn a_state_arm_with_a_low_cardinality_filter_reads_one_range() {
+    let app = TestApp::spawn().await;
+    let open: Vec<String> = OPEN_STATES.iter().map(|s| s.to_string()).collect();
+    let cases: [(&str, fn(&mut QueueSearch)); 3] = [
+        ("cases_by_kind_state_due", |s| s.kind = Some("no_receipt".into())),
+        ("cases_by_finding_state_due", |s| s.finding = Some("ambiguous".into())),
+        ("cases_by_assignee_state_due", |s| s.assignee = Some(Assignee::User(7))),
+    ];
+    for (index, apply) in cases {
+        let mut search = QueueSearch { states: open.clone(), ..QueueSearch::default() };
+        apply(&mut search);
+        let plan = queue::explain_page(&app.db, &search, 50).await.unwrap();
+        let arms = plan.iter().filter(|l| l.contains(index)).count();
+        assert!(
+            arms >= OPEN_STATES.len(),
+            "each of the {} arms through {index}:\n{}",
+            OPEN_STATES.len(),
+            plan.join("\n")
+        );
+    }
+}
