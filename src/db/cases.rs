@@ -1,5 +1,7 @@
 //! Cases, the debits their findings rest on, their event history, and the records matching reads.
 
+use std::collections::HashMap;
+
 use sqlx::FromRow;
 
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
@@ -393,6 +395,33 @@ pub async fn matched_debits(db: &Db, case_id: i64) -> Result<Vec<SettlementEntry
     let sql = matched_debits_sql();
     let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
     rows.into_iter().map(StoredSettlement::into_domain).collect()
+}
+
+/// [`matched_debits`] of a page of cases in one query (the API's case list), by case id.
+pub async fn matched_debits_of(db: &Db, case_ids: &[i64]) -> Result<HashMap<i64, Vec<SettlementEntry>>, DbError> {
+    let mut by_case: HashMap<i64, Vec<SettlementEntry>> = HashMap::new();
+    if case_ids.is_empty() {
+        return Ok(by_case);
+    }
+    let mut q = Sql::default();
+    let list = case_ids.iter().map(|id| q.int(*id)).collect::<Vec<_>>().join(", ");
+    let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT m.case_id, {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
+         WHERE m.case_id IN ({list}) ORDER BY m.case_id, m.position"
+    );
+    let rows: Vec<CaseDebit> = fetch_assembled!(db, &sql, &q.args)?;
+    for row in rows {
+        by_case.entry(row.case_id).or_default().push(row.debit.into_domain()?);
+    }
+    Ok(by_case)
+}
+
+#[derive(FromRow)]
+struct CaseDebit {
+    case_id: i64,
+    #[sqlx(flatten)]
+    debit: StoredSettlement,
 }
 
 /// The settlement debits a case rests on, in the order the finding named them.

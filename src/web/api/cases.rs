@@ -141,13 +141,13 @@ pub async fn list(
     let (f, limit) = filters(&q)?;
     let (rows, next) = case_list::page(&state.db, &scope(&principal), &f, limit).await?;
     let viewer = principal.viewer();
+    // The query is the scope; the policy still has the last word on each case.
+    let rows: Vec<_> = rows.into_iter().filter(|case| viewer.may_see_case(&case.scope())).collect();
+    let ids: Vec<i64> = rows.iter().map(|case| case.id).collect();
+    let mut matched = case_db::matched_debits_of(&state.db, &ids).await?;
     let mut cases = Vec::with_capacity(rows.len());
     for case in rows {
-        // The query is the scope; the policy still has the last word on each case.
-        if !viewer.may_see_case(&case.scope()) {
-            continue;
-        }
-        let matched = case_db::matched_debits(&state.db, case.id).await?;
+        let matched = matched.remove(&case.id).unwrap_or_default();
         let mut shown = view::case_view(&case, &matched, &state.config.timezone);
         // §1: merchant staff never learn who the customer is.
         if viewer.may_see_contact() {
