@@ -4,6 +4,7 @@
 use sqlx::FromRow;
 
 use super::{Db, DbError, Tx, now_unix};
+use crate::db::assemble::{Sql, fetch_assembled};
 use crate::db::{db_read, db_tx, db_write};
 
 #[derive(Clone, Debug, FromRow)]
@@ -239,18 +240,17 @@ pub async fn lease_due(db: &Db, now: i64, lease_until: i64, limit: i64) -> Resul
                 .await?
         }
     };
-    let mut leased = Vec::with_capacity(ids.len());
-    for (id,) in ids {
-        // The lease is ours now: reading the rest separately is safe.
-        let row: Option<Leased> = db_read!(db, |c| sqlx::query_as(
-            "SELECT d.id, d.event_id, d.body, d.attempts, e.url, e.secret, e.allow_private
-             FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id = $1"
-        )
-        .bind(id)
-        .fetch_optional(c)
-        .await)?;
-        leased.extend(row);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
+    // The leases are ours now: reading the rest in a second statement is safe.
+    let mut q = Sql::default();
+    let list = ids.iter().map(|(id,)| q.int(*id)).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT d.id, d.event_id, d.body, d.attempts, e.url, e.secret, e.allow_private
+         FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE d.id IN ({list})"
+    );
+    let mut leased: Vec<Leased> = fetch_assembled!(db, &sql, &q.args)?;
     leased.sort_by_key(|d| d.id);
     Ok(leased)
 }
