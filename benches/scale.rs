@@ -16,6 +16,9 @@
 //! settlement entries; the full size is 10000000), SCALE_SEED (19), SCALE_CONNS (8),
 //! SCALE_SECS (3), SCALE_ONLY (run only pages whose name contains this), SCALE_URLS (more pages:
 //! `role:/path` separated by spaces, role `agent`, `merchant`, `customer` or `api` (agent token)).
+//! SCALE_KEEP=DIR keeps the built database for the next run with the same sizes and seed (SQLite:
+//! a file in DIR; PostgreSQL: a schema named after them, with its sign-ins in DIR): building takes
+//! minutes, and migrations added since it was built are applied to it on reuse.
 //! Without `--bench` (`cargo test --benches`) a thousand cases are built and every page is only
 //! checked to answer 200.
 
@@ -102,6 +105,7 @@ fn pick(h: &str, choices: &[(&str, u32)]) -> String {
     sql + " END"
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Built {
     agent_cookie: String,
     merchant_cookie: String,
@@ -421,12 +425,16 @@ async fn load(addr: SocketAddr, target: &Target, conns: usize, secs: f64) -> Mea
 }
 
 /// Resident memory of this process (server and load generator), in MB: now and the peak.
-fn memory_mb() -> (f64, f64) {
+/// The process's resident memory in MB: in all (VmRSS), its peak (VmHWM), and of it the part
+/// that is mapped file pages (RssFile: SQLite's memory-mapped database, page cache the kernel can
+/// drop) rather than the heap and stacks (RssAnon).
+fn memory_mb() -> (f64, f64, f64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let kb = |name: &str| {
         status.lines().find_map(|l| l.strip_prefix(name)).and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
     };
-    (kb("VmRSS:").unwrap_or(0.0) / 1024.0, kb("VmHWM:").unwrap_or(0.0) / 1024.0)
+    let mb = |name: &str| kb(name).unwrap_or(0.0) / 1024.0;
+    (mb("VmRSS:"), mb("VmHWM:"), mb("RssFile:"))
 }
 
 fn pages(built: &Built) -> Vec<Target> {
@@ -456,6 +464,9 @@ fn pages(built: &Built) -> Vec<Target> {
         t("customer case page", format!("/cases/{}", built.customer_case), &customer),
         t("records browser last4", "/records?last4=0042".into(), &agent),
         t("api case", format!("/api/v1/cases/{}", built.customer_case), &api),
+        t("api list", "/api/v1/cases".into(), &api),
+        t("api list state=under_review", "/api/v1/cases?state=under_review".into(), &api),
+        t("api list merchant", format!("/api/v1/cases?merchant_id={BIG_MERCHANT}"), &api),
     ];
     for spec in std::env::var("SCALE_URLS").unwrap_or_default().split_whitespace() {
         let Some((role, path)) = spec.split_once(':') else { continue };
@@ -474,12 +485,18 @@ fn pages(built: &Built) -> Vec<Target> {
 /// The page after the first, from the first page's "next" link (`after=`).
 async fn page_two(addr: SocketAddr, target: &Target) -> Option<Target> {
     let (_, body) = fetch(addr, target).await;
-    let at = body.find("after=")?;
-    let cursor: String = body[at + 6..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '%').collect();
+    // The JSON lists give an opaque `next` to pass as `cursor`; the pages link `after=…`.
+    let (param, cursor) = if body.starts_with('{') {
+        let json: serde_json::Value = serde_json::from_str(&body).ok()?;
+        ("cursor", json["next"].as_str()?.to_owned())
+    } else {
+        let at = body.find("after=")?;
+        ("after", body[at + 6..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '%').collect())
+    };
     let sep = if target.path.contains('?') { '&' } else { '?' };
     Some(Target {
         name: format!("{} page 2", target.name),
-        path: format!("{}{sep}after={cursor}", target.path),
+        path: format!("{}{sep}{param}={cursor}", target.path),
         header: target.header.clone(),
     })
 }
@@ -609,15 +626,29 @@ async fn run(timed: bool) {
     let only = std::env::var("SCALE_ONLY").ok();
 
     let dir = tempfile::tempdir().unwrap();
+    let keep = std::env::var("SCALE_KEEP").ok().filter(|k| !k.is_empty()).map(std::path::PathBuf::from);
+    let kept_name = format!("scale_{cases}_{records}_{seed}");
+    let work_dir = keep.clone().unwrap_or_else(|| dir.path().to_owned());
+    std::fs::create_dir_all(&work_dir).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let sqlite_url = format!("sqlite://{}", dir.path().join("scale.db").display());
+    let sqlite_url = format!("sqlite://{}", work_dir.join(format!("{kept_name}.db")).display());
     let pg = std::env::var("REDRESS_TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty());
+    let built_file = work_dir.join(format!("{kept_name}.{}.json", if pg.is_some() { "pg" } else { "sqlite" }));
+    let kept: Option<Built> =
+        keep.as_ref().and_then(|_| std::fs::read(&built_file).ok()).and_then(|b| serde_json::from_slice(&b).ok());
+    if kept.is_none() && pg.is_none() {
+        let _ = std::fs::remove_file(work_dir.join(format!("{kept_name}.db")));
+    }
     let (db, pool, engine, url) = match &pg {
         Some(url) => {
-            let schema = format!("scale_{:08x}", rand::random::<u32>());
+            let schema =
+                if keep.is_some() { kept_name.clone() } else { format!("scale_{:08x}", rand::random::<u32>()) };
             let admin = PgPoolOptions::new().max_connections(1).connect(url).await.unwrap();
-            sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
+            if kept.is_none() {
+                sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&admin).await.unwrap();
+                sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&admin).await.unwrap();
+            }
             let options = PgConnectOptions::from_str(url).unwrap().options([("search_path", schema.as_str())]);
             let pool = PgPoolOptions::new().max_connections(8).connect_with(options).await.unwrap();
             (Db::from_pg_pool(pool.clone()), Pool::Postgres(pool), Engine::Postgres, format!("PostgreSQL ({schema})"))
@@ -629,10 +660,26 @@ async fn run(timed: bool) {
         }
     };
     db.migrate().await.unwrap();
-    eprintln!("building {cases} cases, {records} journal rows and {records} settlement entries on {url}");
-    let started = Instant::now();
-    let built = build(&db, &pool, engine, cases, records, seed).await;
-    eprintln!("built in {:.0} s", started.elapsed().as_secs_f64());
+    let built = match kept {
+        Some(built) => {
+            eprintln!("reusing the database built before ({}) on {url}", built_file.display());
+            // Its sign-ins would have run out between runs (two hours idle).
+            let now = redress::db::now_unix();
+            execute(&pool, &format!("UPDATE sessions SET created_at = {now}, last_seen_at = {now}")).await;
+            execute(&pool, "ANALYZE").await;
+            built
+        }
+        None => {
+            eprintln!("building {cases} cases, {records} journal rows and {records} settlement entries on {url}");
+            let started = Instant::now();
+            let built = build(&db, &pool, engine, cases, records, seed).await;
+            eprintln!("built in {:.0} s", started.elapsed().as_secs_f64());
+            if keep.is_some() {
+                std::fs::write(&built_file, serde_json::to_vec(&built).unwrap()).unwrap();
+            }
+            built
+        }
+    };
 
     let env = std::collections::HashMap::from([
         ("REDRESS_DATABASE_URL".to_owned(), sqlite_url.clone()),
@@ -668,8 +715,8 @@ async fn run(timed: bool) {
         return;
     }
     println!("{url}, {cases} cases, {records} journal + {records} settlement rows, {conns} connections, {secs} s each");
-    println!("| page | req/s | p50 ms | p99 ms | /healthz req/s | ratio | RSS MB | peak RSS MB |");
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    println!("| page | req/s | p50 ms | p99 ms | /healthz req/s | ratio | RSS MB | of it file MB | peak RSS MB |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let _ = load(addr, &healthz, conns, 1.0).await; // warm-up
     for target in &targets {
         let before = load(addr, &healthz, conns, secs / 2.0).await;
@@ -677,9 +724,9 @@ async fn run(timed: bool) {
         let m = load(addr, target, conns, secs).await;
         let after = load(addr, &healthz, conns, secs / 2.0).await;
         let base = (before.rps + after.rps) / 2.0;
-        let (rss, peak) = memory_mb();
+        let (rss, peak, file) = memory_mb();
         println!(
-            "| {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.3} | {:.0} | {:.0} |",
+            "| {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.3} | {:.0} | {:.0} | {:.0} |",
             target.name,
             m.rps,
             m.p50_ms,
@@ -687,6 +734,7 @@ async fn run(timed: bool) {
             base,
             m.rps / base,
             rss,
+            file,
             peak
         );
     }
