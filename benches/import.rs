@@ -447,8 +447,13 @@ async fn bench_kind<T: Rows>(s: &mut Setup<'_>, backend: Backend, big: &Path, sm
 /// `-- profiles`: each built-in profile against `redress-csv` on the same rows, same run.
 async fn bench_profiles(s: &mut Setup<'_>, backend: Backend, rows: u64) {
     println!("ratio = rows/s through the profile ÷ rows/s of the same rows as redress-csv (target ≥ 0.80)");
+    // `IMPORT_BENCH_PROFILES=cups-acom-settlement,…` runs only those (a long run on a busy machine).
+    let chosen = std::env::var("IMPORT_BENCH_PROFILES").ok().filter(|v| !v.is_empty());
     for listed in builtin::list().into_iter().skip(1) {
         let name = listed.name;
+        if chosen.as_deref().is_some_and(|c| !c.split(',').any(|n| n.trim() == name)) {
+            continue;
+        }
         let profile = std::sync::Arc::new(builtin::get(name).expect("built-in"));
         let kind = profile.kind;
         let foreign = |n: u64| {
@@ -479,8 +484,10 @@ async fn bench_profiles(s: &mut Setup<'_>, backend: Backend, rows: u64) {
             continue;
         }
         let rate = |secs: f64| written as f64 / secs;
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        let load = load.split_whitespace().take(3).collect::<Vec<_>>().join(" ");
         println!(
-            "  {:<9} {name:<24} {written:>9} rows  redress-csv {:>9.0} rows/s (peak +{:.1} MiB)  profile {:>9.0} rows/s (peak +{:.1} MiB; a tenth: +{:.1} MiB)  ratio {:.2}",
+            "  {:<9} {name:<24} {written:>9} rows  redress-csv {:>9.0} rows/s (peak +{:.1} MiB)  profile {:>9.0} rows/s (peak +{:.1} MiB; a tenth: +{:.1} MiB)  ratio {:.2}  load {load}",
             format!("{backend:?}"),
             rate(c),
             mib(c_mem),

@@ -342,6 +342,23 @@ pub async fn settlement_by_entry_id(tx: &mut Tx, entry_id: &str) -> Result<Optio
     row.map(StoredSettlement::into_domain).transpose()
 }
 
+/// The RRN of the latest settlement debit of `merchant_id` with this trace number at this instant
+/// (Unix seconds): the sale a credit names by trace and time (import profiles, §3.4). Found
+/// through `settlement_by_time` (0009): few records share one second.
+pub async fn debit_rrn_by_trace_time(
+    tx: &mut Tx,
+    merchant_id: &str,
+    trace_no: &str,
+    txn_time: i64,
+) -> Result<Option<String>, DbError> {
+    let sql = "SELECT rrn FROM settlement_entries
+               WHERE txn_time = $1 AND merchant_id = $2 AND trace_no = $3 AND direction = 'debit'
+               ORDER BY id DESC LIMIT 1";
+    let rrn: Option<(String,)> =
+        db_tx!(tx, |c| sqlx::query_as(sql).bind(txn_time).bind(merchant_id).bind(trace_no).fetch_optional(c).await)?;
+    Ok(rrn.map(|(r,)| r))
+}
+
 // ---- the import log ----
 
 pub struct ImportRecord<'a> {

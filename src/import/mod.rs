@@ -21,6 +21,7 @@ use crate::domain::records::{JournalRow, SettlementEntry};
 pub use imported::Imported;
 use parse::{FileError, JournalReader, RowError, SettlementReader};
 use profile::Profile;
+use profile::originals::{self, PendingQueue};
 use profile::reader::ProfileReader;
 
 pub mod cli;
@@ -104,11 +105,22 @@ trait ImportRow: Clone + PartialEq + Send + Sync + 'static {
     fn merchant_id(&self) -> &str;
     fn key_text(&self) -> String;
     fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError>;
-    /// The rows of a file read through an import profile (§3.4) of this kind.
+    /// The rows of a file read through an import profile (§3.4) of this kind; credits whose
+    /// original the reader cannot link wait in `pending` for [`ImportRow::resolve_pending`].
     fn profiled(
         profile: Arc<Profile>,
         reader: Box<dyn Read + Send>,
+        pending: PendingQueue,
     ) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError>;
+    /// Completes the pending rows of `batch` (good rows up to line `last`) from the database;
+    /// returns the problems of those it cannot, which leave the batch.
+    fn resolve_pending(
+        tx: &mut Tx,
+        pending: &PendingQueue,
+        last: u64,
+        batch: &mut Vec<(u64, Self)>,
+        check: bool,
+    ) -> impl Future<Output = Result<Vec<(u64, crate::domain::records::FieldError)>, DbError>> + Send;
     fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql;
     fn insert(
         tx: &mut Tx,
@@ -134,8 +146,18 @@ impl ImportRow for JournalRow {
     fn profiled(
         profile: Arc<Profile>,
         reader: Box<dyn Read + Send>,
+        _pending: PendingQueue,
     ) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
         Ok(Box::new(ProfileReader::<_, Self>::new(profile, reader)?))
+    }
+    async fn resolve_pending(
+        _tx: &mut Tx,
+        _pending: &PendingQueue,
+        _last: u64,
+        _batch: &mut Vec<(u64, Self)>,
+        _check: bool,
+    ) -> Result<Vec<(u64, crate::domain::records::FieldError)>, DbError> {
+        Ok(Vec::new())
     }
     fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql {
         records::journal_insert(rows, backend)
@@ -169,8 +191,18 @@ impl ImportRow for SettlementEntry {
     fn profiled(
         profile: Arc<Profile>,
         reader: Box<dyn Read + Send>,
+        pending: PendingQueue,
     ) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError> {
-        Ok(Box::new(ProfileReader::<_, Self>::new(profile, reader)?))
+        Ok(Box::new(ProfileReader::<_, Self>::new(profile, reader)?.with_pending(pending)))
+    }
+    async fn resolve_pending(
+        tx: &mut Tx,
+        pending: &PendingQueue,
+        last: u64,
+        batch: &mut Vec<(u64, Self)>,
+        check: bool,
+    ) -> Result<Vec<(u64, crate::domain::records::FieldError)>, DbError> {
+        originals::resolve(tx, pending, last, batch, check).await
     }
     fn insert_sql(rows: usize, backend: Backend) -> records::InsertSql {
         records::settlement_insert(rows, backend)
@@ -261,12 +293,14 @@ async fn run<T: ImportRow>(
     let bytes = bytes_read.unwrap_or_default();
     let profile_name = profile.as_ref().map(|p| p.name.clone());
     let wrong_kind = profile.as_ref().map(|p| p.kind).filter(|k| *k != request.kind);
+    let pending = PendingQueue::default();
+    let reader_pending = pending.clone();
     let parser = tokio::task::spawn_blocking(move || {
         let hash = Arc::new(Mutex::new(Sha256::new()));
         let tap = Tap { inner: reader, hash: hash.clone(), bytes };
         let rows = match (wrong_kind, profile) {
             (Some(kind), _) => Err(FileError::ProfileKind { profile_kind: kind.as_str() }),
-            (None, Some(profile)) => T::profiled(profile, Box::new(tap)),
+            (None, Some(profile)) => T::profiled(profile, Box::new(tap), reader_pending),
             (None, None) => T::rows(Box::new(tap)),
         };
         let rows = match rows {
@@ -340,6 +374,7 @@ async fn run<T: ImportRow>(
     while let Some(message) = rx_rows.recv().await {
         match message {
             Parsed::Rows(mut batch) => {
+                let last = batch.last().map_or(0, |(line, _)| *line);
                 if let Some(scope) = &request.merchant_scope {
                     batch.retain(|(line, row)| {
                         let ours = scope.iter().any(|m| m == row.merchant_id());
@@ -357,6 +392,12 @@ async fn run<T: ImportRow>(
                         }
                         ours
                     });
+                }
+                // Credits whose sale the profile reader could not find in the file (§3.4).
+                let check = report.bad_rows == 0 && report.file_problem.is_none();
+                for (line, p) in T::resolve_pending(&mut tx, &pending, last, &mut batch, check).await? {
+                    report.bad_rows += 1;
+                    push_limited(&mut report.problems, problem(line, &p));
                 }
                 let (lines, rows): (Vec<u64>, Vec<T>) = batch.into_iter().unzip();
                 insert_rows(&mut tx, &mut report, (&full_sql, backend), &lines, &rows, import_id).await?;

@@ -307,3 +307,63 @@ async fn a_malformed_line_names_its_line_and_the_field_as_the_file_calls_it() {
     assert_eq!(problem["source"], "交易金额");
     assert!(problem["message"].as_str().unwrap().starts_with("Line 7, 交易金额 (amount): "), "{problem}");
 }
+
+/// The CUPS fixture's records (ASCII, one per CRLF line): sales 000101–000108 and their credits.
+fn cups_lines() -> Vec<String> {
+    let text = String::from_utf8(fixture("cups-acom-settlement.txt")).unwrap();
+    text.split("\r\n").filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+async fn stored_orig_rrn(app: &TestApp, entry_id: &str) -> Option<String> {
+    let mut tx = app.db.begin().await.unwrap();
+    let entry = redress::db::records::settlement_by_entry_id(&mut tx, entry_id).await.unwrap();
+    entry.unwrap_or_else(|| panic!("{entry_id} is stored")).orig_rrn.map(|r| r.to_string())
+}
+
+#[tokio::test]
+async fn a_cups_credit_finds_its_sale_in_the_file_or_an_earlier_import_or_is_refused_saying_where() {
+    let app = TestApp::spawn().await;
+    let agent = app.token(Role::Agent, &[]).await;
+    let lines = cups_lines();
+    let send = |records: Vec<String>| {
+        let body = records.join("\r\n").into_bytes();
+        post_file(&app, &agent, "/api/v1/settlement?profile=cups-acom-settlement", body)
+    };
+
+    // The sale earlier in the same file: the reversal of 000108 (fixture lines 7 and 8).
+    let (status, report) = send(vec![lines[6].clone(), lines[7].clone()]).await;
+    assert_eq!((status, report["inserted"].as_u64()), (200, Some(2)), "{report}");
+    let reversal = "20260101/55024556/000109/1231220040/0420";
+    assert_eq!(stored_orig_rrn(&app, reversal).await.as_deref(), Some("612322000108"));
+
+    // The sale in a file imported before: the refund of 000103 arrives alone, days later.
+    let (status, report) = send(vec![lines[2].clone()]).await;
+    assert_eq!((status, report["inserted"].as_u64()), (200, Some(1)), "{report}");
+    let (status, report) = send(vec![lines[3].clone()]).await;
+    assert_eq!((status, report["inserted"].as_u64()), (200, Some(1)), "{report}");
+    let refund = "20260101/55024556/000104/0101001000/0220";
+    assert_eq!(stored_orig_rrn(&app, refund).await.as_deref(), Some("612312000103"));
+
+    // Nowhere: a refund of a trace no file had (line 2), and one that names 000103's trace and
+    // time at another merchant (line 3: that sale is not this merchant's). Nothing lands.
+    assert!(lines[3].contains(" 000104 0101001000 ") && lines[3].contains(" 000103 00 051 "));
+    let unknown =
+        lines[3].replace(" 000104 0101001000 ", " 000110 0101001000 ").replace(" 000103 00 051 ", " 000999 00 051 ");
+    let elsewhere =
+        lines[3].replace(" 000104 0101001000 ", " 000111 0101001000 ").replace("851424736185314", "851424736185399");
+    let (status, report) = send(vec![lines[0].clone(), unknown, elsewhere]).await;
+    assert_eq!((status, report["inserted"].as_u64(), report["bad_rows"].as_u64()), (422, Some(0), Some(2)), "{report}");
+    let problems = report["problems"].as_array().unwrap();
+    for (problem, line) in problems.iter().zip([2, 3]) {
+        assert_eq!((problem["line"].as_u64(), problem["column"].as_str()), (Some(line), Some("orig_rrn")), "{report}");
+        assert_eq!(problem["source"], "#18+#28", "{report}");
+    }
+    let message = problems[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Line 2, #18+#28 (orig_rrn): This credit names its original payment by trace number 000999 and time 1231120000,"),
+        "{message}"
+    );
+    let mut tx = app.db.begin().await.unwrap();
+    let sale = redress::db::records::settlement_by_entry_id(&mut tx, "20260101/55024556/000101/1231235010/0200").await;
+    assert!(sale.unwrap().is_none(), "the file's good sale did not land either");
+}

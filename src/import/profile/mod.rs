@@ -18,6 +18,7 @@ use crate::domain::records::{Direction, TerminalEvent, TxnStatus, TxnType};
 
 pub mod builtin;
 pub mod choose;
+pub mod originals;
 pub mod reader;
 pub mod write;
 
@@ -26,7 +27,8 @@ pub const DEFAULT: &str = "redress-csv";
 
 /// Settlement-side lookup targets (a Redress addition to §3.2's names): a credit whose file
 /// names the original transaction by trace and time, not by RRN, gets `orig_rrn` from the debit
-/// earlier in the same file with that merchant, trace and time.
+/// with that merchant, trace and time earlier in the same file or already imported
+/// ([`originals`]).
 pub const ORIG_TRACE_NO: &str = "orig_trace_no";
 pub const ORIG_TXN_TIME: &str = "orig_txn_time";
 

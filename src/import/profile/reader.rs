@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 
+use super::originals::{OrigKey, Originals, Pending, PendingQueue, WINDOW};
 use super::{Encoding, Layout, ORIG_TRACE_NO, ORIG_TXN_TIME, Profile, Rule, Source, targets};
 use crate::domain::profile::{amount_text, date_text, leading_date, slice_fixed, split_delimited, time_text};
 use crate::domain::records::{FieldError, JournalFields, JournalRow, SettlementEntry, SettlementFields};
@@ -30,7 +31,8 @@ pub const VALUE_UNMAPPED: &str = "profile_value_unmapped";
 pub const TIME_UNREADABLE: &str = "profile_time_unreadable";
 /// Row problem: a fixed-width line is longer than its fields.
 pub const LINE_TOO_LONG: &str = "profile_line_too_long";
-/// Row problem: a credit names an original (trace and time) not found earlier in the file.
+/// Row problem: a credit names an original (trace and time) not found earlier in the file (a
+/// reader used alone; the importer also looks in the database, [`super::originals`]).
 pub const ORIG_NOT_IN_FILE: &str = "profile_orig_not_in_file";
 
 /// Values longer than this are not echoed in a message.
@@ -39,6 +41,8 @@ const MAX_ECHOED: usize = 40;
 /// A record kind a profile can fill: its targets in order and how they become a record.
 pub trait Target: Sized {
     fn build(values: &[&str]) -> Result<Self, Vec<FieldError>>;
+    /// A credit built with a stand-in `orig_rrn` while its original is looked up elsewhere.
+    fn forget_orig_rrn(&mut self) {}
 }
 
 impl Target for JournalRow {
@@ -81,6 +85,9 @@ impl Target for SettlementEntry {
             settled_on: v[10],
             orig_rrn: v[11],
         })
+    }
+    fn forget_orig_rrn(&mut self) {
+        self.orig_rrn = None;
     }
 }
 
@@ -158,6 +165,31 @@ fn decode(bytes: &[u8], encoding: Encoding) -> Option<Cow<'_, str>> {
     }
 }
 
+/// The most targets a record kind has (a journal row: 17).
+const MAX_TARGETS: usize = 24;
+
+/// Indexes into `values` of the settlement targets the original lookup reads.
+struct OrigSlots {
+    merchant_id: usize,
+    trace_no: usize,
+    txn_time: usize,
+    rrn: usize,
+    direction: usize,
+    orig_rrn: usize,
+    orig_trace_no: usize,
+    orig_txn_time: usize,
+}
+
+/// What became of a credit that names its original by trace and time.
+enum Link {
+    /// Linked, or nothing to link.
+    Done,
+    /// Not in this file: the importer looks in the database.
+    Pending(OrigKey),
+    /// Not in this file, and nobody else will look.
+    Missing,
+}
+
 /// A rule's sources resolved against this file's header.
 #[derive(Clone)]
 enum Resolved {
@@ -187,9 +219,15 @@ pub struct ProfileReader<R, T> {
     fields: Vec<String>,
     values: Vec<String>,
     target_count: usize,
-    /// Debits seen so far, for credits that name their original by trace and time:
-    /// `merchant/trace/time` → RRN. It grows with the debits of such a file (about 250 bytes each, BENCHMARKS.md).
-    originals: Option<HashMap<String, String>>,
+    /// Debits seen so far, for credits that name their original by trace and time (profiles
+    /// that map `orig_trace_no`). Bounded once the importer takes credits it cannot link.
+    originals: Option<Originals>,
+    /// Where credits whose sale is not in `originals` go, for the importer to look up.
+    pending: Option<PendingQueue>,
+    /// Where the targets the original lookup reads sit among `values`.
+    orig: OrigSlots,
+    /// The file's names for the fields that name an original (`#18+#28`).
+    orig_source: String,
     _kind: PhantomData<T>,
 }
 
@@ -278,9 +316,28 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
             (None, _) => (0..highest).map(name_of).collect(),
         };
         let expected_fields = header.as_ref().map_or(highest, Vec::len);
+        // Alone, the reader remembers every debit (memory grows with the file); the importer
+        // bounds it with `with_pending`.
         let originals = (profile.kind == crate::import::Kind::Settlement
             && profile.rules.iter().any(|r| r.target == ORIG_TRACE_NO))
-        .then(HashMap::new);
+        .then(|| Originals::new(usize::MAX));
+        let slot = |name: &str| all_targets.iter().position(|t| *t == name).unwrap_or(0);
+        let orig = OrigSlots {
+            merchant_id: slot("merchant_id"),
+            trace_no: slot("trace_no"),
+            txn_time: slot("txn_time"),
+            rrn: slot("rrn"),
+            direction: slot("direction"),
+            orig_rrn: slot("orig_rrn"),
+            orig_trace_no: slot(ORIG_TRACE_NO),
+            orig_txn_time: slot(ORIG_TXN_TIME),
+        };
+        let orig_source = [ORIG_TRACE_NO, ORIG_TXN_TIME]
+            .iter()
+            .filter_map(|t| profile.rules.iter().position(|r| r.target == *t).map(|i| source_names[i].clone()))
+            .collect::<Vec<_>>()
+            .join("+");
+        assert!(all_targets.len() <= MAX_TARGETS, "a kind has at most {MAX_TARGETS} targets");
         // The caller sets the deployment's zone (`Profile::with_default_zone`); §9's default else.
         let zone = profile.timezone.clone().unwrap_or_else(|| TimeZone::get("Asia/Shanghai").unwrap_or(TimeZone::UTC));
         Ok(ProfileReader {
@@ -298,9 +355,26 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
             values: vec![String::new(); all_targets.len()],
             target_count: all_targets.len(),
             originals,
+            pending: None,
+            orig,
+            orig_source,
             profile,
             _kind: PhantomData,
         })
+    }
+
+    /// Keeps only the last [`WINDOW`] debits in memory; a credit whose sale is not among them is
+    /// yielded without `orig_rrn` and queued for the importer, which looks in the database.
+    pub fn with_pending(self, queue: PendingQueue) -> Self {
+        self.pending_beyond(queue, WINDOW)
+    }
+
+    fn pending_beyond(mut self, queue: PendingQueue, window: usize) -> Self {
+        if self.originals.is_some() {
+            self.originals = Some(Originals::new(window));
+            self.pending = Some(queue);
+        }
+        self
     }
 
     /// Cuts the line into `self.fields`; `Err` when it is not text in the profile's encoding.
@@ -388,15 +462,18 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
         })
     }
 
-    /// Fills `self.values` from the rules; problems found on the way (a value the map lacks, a
-    /// time that does not fit its format) are returned with the target they concern.
+    /// Fills `self.values` from the rules, reusing their buffers; problems found on the way (a
+    /// value the map lacks, a time that does not fit its format) are returned with the target
+    /// they concern.
     fn evaluate(&mut self) -> Vec<FieldError> {
         let mut problems = Vec::new();
         for v in &mut self.values {
             v.clear();
         }
-        for (i, rule) in self.profile.rules.iter().enumerate() {
-            let mut value = String::new();
+        let profile = self.profile.clone();
+        for (i, rule) in profile.rules.iter().enumerate() {
+            let slot = self.slots[i];
+            let mut value = std::mem::take(&mut self.values[slot]);
             match &self.sources[i] {
                 Resolved::Value(v) => value.push_str(v),
                 Resolved::Fields(at) => {
@@ -407,7 +484,7 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
                         let raw = self.fields.get(field).map_or("", String::as_str);
                         value.push_str(if rule.trim { raw.trim() } else { raw });
                     }
-                    if rule.trim && value.trim() != value {
+                    if rule.trim && value.trim().len() != value.len() {
                         value = value.trim().to_owned();
                     }
                 }
@@ -422,7 +499,7 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
                     }
                 }
             }
-            self.values[self.slots[i]] = value;
+            self.values[slot] = value;
         }
         problems
     }
@@ -470,32 +547,60 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
         Ok(value)
     }
 
-    /// A credit that names its original by trace and time gets the original's RRN; a debit is
-    /// remembered for the credits after it. `false` when a credit's original is not in the file.
-    fn link_originals(&mut self) -> bool {
-        let Some(originals) = &mut self.originals else { return true };
-        let (all, _) = targets(self.profile.kind);
-        let at = |name: &str| all.iter().position(|t| *t == name).expect("settlement target");
+    /// The sale a value set names: merchant, a trace and a time (RFC 3339 after `format`).
+    fn orig_key(&self, trace: usize, time: usize) -> Option<OrigKey> {
         let v = &self.values;
+        let time = v[time].parse().ok()?;
+        OrigKey::new(&v[self.orig.merchant_id], &v[trace], time)
+    }
+
+    /// A debit is remembered for the credits after it.
+    fn remember_debit(&mut self) {
+        let o = &self.orig;
+        if self.originals.is_none() || self.values[o.direction] != "debit" {
+            return;
+        }
+        if let Some(key) = self.orig_key(o.trace_no, o.txn_time)
+            && let Some(originals) = &mut self.originals
+        {
+            originals.remember(key, &self.values[o.rrn]);
+        }
+    }
+
+    /// A credit that names its original by trace and time gets the original's RRN from the
+    /// debits before it, or is left for the database ([`Link::Pending`]).
+    fn link_credit(&mut self) -> Link {
+        let o = &self.orig;
+        let Some(originals) = &self.originals else { return Link::Done };
+        let v = &self.values;
+        if v[o.direction] != "credit" || !v[o.orig_rrn].is_empty() || v[o.orig_trace_no].is_empty() {
+            return Link::Done;
+        }
         // Not the terminal: a refund may be keyed in at another terminal of the same merchant.
-        let key = |trace: &str, time: &str| format!("{}/{}/{}", v[at("merchant_id")], trace, time);
-        match v[at("direction")].as_str() {
-            "debit" => {
-                let k = key(&v[at("trace_no")], &v[at("txn_time")]);
-                originals.insert(k, v[at("rrn")].clone());
-                true
-            }
-            "credit" if v[at("orig_rrn")].is_empty() && !v[at(ORIG_TRACE_NO)].is_empty() => {
-                let k = key(&v[at(ORIG_TRACE_NO)], &v[at(ORIG_TXN_TIME)]);
-                match originals.get(&k).cloned() {
-                    Some(rrn) => {
-                        self.values[at("orig_rrn")] = rrn;
-                        true
-                    }
-                    None => false,
-                }
-            }
-            _ => true,
+        let Some(key) = self.orig_key(o.orig_trace_no, o.orig_txn_time) else { return Link::Missing };
+        if let Some(rrn) = originals.find(&key) {
+            let rrn = rrn.to_owned();
+            self.values[o.orig_rrn] = rrn;
+            return Link::Done;
+        }
+        if self.pending.is_none() {
+            return Link::Missing;
+        }
+        // A stand-in that passes the record rule; `forget_orig_rrn` drops it once the row is built.
+        self.values[o.orig_rrn].push_str("000000000000");
+        Link::Pending(key)
+    }
+
+    /// A target's value as the file writes it (its fields joined, before any transform).
+    fn written(&self, target: &str) -> String {
+        let Some(i) = self.profile.rules.iter().position(|r| r.target == target) else { return String::new() };
+        match &self.sources[i] {
+            Resolved::Value(v) => v.clone(),
+            Resolved::Fields(at) => at
+                .iter()
+                .map(|&f| self.fields.get(f).map_or("", |v| v.trim()))
+                .collect::<Vec<_>>()
+                .join(&self.profile.rules[i].join),
         }
     }
 
@@ -515,10 +620,22 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
             return None;
         }
         let mut problems = self.evaluate();
-        let linked = self.link_originals();
-        let values: Vec<&str> = self.values[..self.target_count].iter().map(String::as_str).collect();
-        match T::build(&values) {
-            Ok(row) if problems.is_empty() => Some(Ok((line, row))),
+        let link = self.link_credit();
+        self.remember_debit();
+        let mut values = [""; MAX_TARGETS];
+        for (to, from) in values.iter_mut().zip(&self.values[..self.target_count]) {
+            *to = from.as_str();
+        }
+        match T::build(&values[..self.target_count]) {
+            Ok(mut row) if problems.is_empty() => {
+                if let (Link::Pending(key), Some(queue)) = (link, &self.pending) {
+                    row.forget_orig_rrn();
+                    let source = self.orig_source.clone();
+                    let written = self.written(ORIG_TXN_TIME);
+                    queue.lock().expect("pending lock").push_back(Pending { line, key, source, written });
+                }
+                Some(Ok((line, row)))
+            }
             Ok(_) => Some(Err(RowError { line, problems })),
             Err(found) => {
                 for mut p in found {
@@ -526,7 +643,7 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
                     if p.column.is_some() && problems.iter().any(|q| q.column == p.column) {
                         continue;
                     }
-                    if !linked && p.code == "orig_rrn_required" {
+                    if matches!(link, Link::Missing) && p.code == "orig_rrn_required" {
                         p.code = ORIG_NOT_IN_FILE;
                     }
                     if let Some(source) = p.column.and_then(|c| self.source_of(c)).filter(|s| !s.is_empty()) {
@@ -668,6 +785,73 @@ entry_id    = { col = ["清算日期", "流水号"], join = "-" }
         let text = format!("t\r\nb\r\n{}\r\ntotal\r\n", HEADER.replace("原参考号", "备注"));
         assert_eq!(read(STATEMENT, &text).err(), Some(FileError::ProfileColumn { column: "原参考号".into() }));
         assert_eq!(read(STATEMENT, "t\r\nb\r\n").err(), Some(FileError::Empty));
+    }
+
+    const BY_TRACE: &str = r#"
+name = "by-trace"
+kind = "settlement"
+[fields]
+entry_id = { col = "id" }
+merchant_id = { col = "mid" }
+terminal_id = { value = "55024556" }
+trace_no = { col = "trace" }
+rrn = { col = "rrn" }
+card = { value = "622280*********0000" }
+direction = { col = "dir" }
+amount = { col = "fen", unit = "fen" }
+currency = { value = "CNY" }
+txn_time = { col = "time", format = "%Y-%m-%d %H:%M:%S" }
+settled_on = { value = "2027-01-04" }
+orig_trace_no = { col = "otrace" }
+orig_txn_time = { col = "otime", format = "%Y-%m-%d %H:%M:%S" }
+"#;
+
+    const BY_TRACE_FILE: &str = "id,mid,trace,rrn,dir,fen,time,otrace,otime
+d1,M1,000001,612312000001,debit,100,2027-01-04 08:00:00,,
+d2,M1,000002,612312000002,debit,100,2027-01-04 08:01:00,,
+d3,M1,000003,612312000003,debit,100,2027-01-04 08:02:00,,
+c1,M1,000004,612312000004,credit,100,2027-01-04 09:00:00,000003,2027-01-04 08:02:00
+c2,M1,000005,612312000005,credit,100,2027-01-04 09:01:00,000001,2027-01-04 08:00:00
+c3,M2,000006,612312000006,credit,100,2027-01-04 09:02:00,000002,2027-01-04 08:01:00
+";
+
+    fn by_trace(queue: Option<(PendingQueue, usize)>) -> Vec<Item<SettlementEntry>> {
+        let p = Arc::new(Profile::parse(BY_TRACE).unwrap());
+        let reader = ProfileReader::<_, SettlementEntry>::new(p, BY_TRACE_FILE.as_bytes()).unwrap();
+        match queue {
+            Some((queue, window)) => reader.pending_beyond(queue, window).collect(),
+            None => reader.collect(),
+        }
+    }
+
+    fn orig(item: &Item<SettlementEntry>) -> Option<String> {
+        item.as_ref().unwrap().1.orig_rrn.as_ref().map(ToString::to_string)
+    }
+
+    #[test]
+    fn a_credit_takes_the_rrn_of_its_sale_earlier_in_the_file_and_of_the_same_merchant() {
+        // Alone, the reader remembers every debit and refuses what it cannot link.
+        let rows = by_trace(None);
+        assert_eq!(orig(&rows[3]).as_deref(), Some("612312000003"));
+        assert_eq!(orig(&rows[4]).as_deref(), Some("612312000001"));
+        let err = rows[5].clone().unwrap_err();
+        assert_eq!((err.line, err.problems[0].column, err.problems[0].code), (7, Some("orig_rrn"), ORIG_NOT_IN_FILE));
+    }
+
+    #[test]
+    fn a_credit_beyond_the_window_waits_for_the_database_without_an_rrn() {
+        let queue = PendingQueue::default();
+        let rows = by_trace(Some((queue.clone(), 2)));
+        assert!(rows.iter().all(Result::is_ok), "{rows:?}");
+        assert_eq!(orig(&rows[3]).as_deref(), Some("612312000003"), "still in the window");
+        assert_eq!(orig(&rows[4]), None, "d1 left the window: no stand-in RRN goes on");
+        assert_eq!(orig(&rows[5]), None, "M2 has no such sale in the file");
+        let pending: Vec<_> = queue.lock().unwrap().drain(..).collect();
+        assert_eq!(pending.iter().map(|p| p.line).collect::<Vec<_>>(), [6, 7]);
+        let sale = &pending[0];
+        assert_eq!((sale.key.merchant(), sale.key.trace()), ("M1", "000001"));
+        assert_eq!(sale.key.time(), "2027-01-04T08:00:00+08:00".parse::<jiff::Timestamp>().unwrap().as_second());
+        assert_eq!((sale.source.as_str(), sale.written.as_str()), ("otrace+otime", "2027-01-04 08:00:00"));
     }
 
     #[test]
