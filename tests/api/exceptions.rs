@@ -597,3 +597,42 @@ async fn every_batched_lookup_searches_an_index_for_each_key() {
         }
     }
 }
+
+/// The two notices of §10 exactly as the outbox holds them, in both languages, text and HTML
+/// (as `mail.rs` keeps the others): a digest of what an import found, and a terminal's alert.
+#[tokio::test]
+async fn the_exception_notices_read_as_written_in_both_languages() {
+    let (app, agent) = setup().await;
+    let en = redress::accounts::add_user(
+        &app.db,
+        "merchant",
+        "staff1-en@m1.example",
+        &[M1.to_owned()],
+        "pw-staff1-en-long-enough".into(),
+    )
+    .await
+    .unwrap();
+    redress::db::users::set_lang(&app.db, en, "en").await.unwrap();
+    import(&app, &agent, "settlement", settlement_file()).await;
+    import(&app, &agent, "journal", journal_file()).await;
+    // Three paper-outs within the day flag M1's second till.
+    let mut paper = JOURNAL_HEAD.to_owned();
+    for i in 0..3 {
+        let at = beijing(Timestamp::now() - SignedDuration::from_mins(10 * i + 5));
+        let (trace, rrn) = (format!("{:06}", 600 + i), format!("RRN000000{:03}", 600 + i));
+        paper += &sale(M1, "62287436", &trace, &rrn, "approved", "6001", "9.90", &at, "paper_out");
+    }
+    import(&app, &agent, "journal", paper).await;
+    for event in ["exceptions_found", "terminal_alert"] {
+        for (to, lang) in [("staff1@m1.example", "zh-cn"), ("staff1-en@m1.example", "en")] {
+            let sent = mails(&app, event, to).await;
+            assert_eq!(sent.len(), 1, "{event} to {to}");
+            let row = &sent[0];
+            let email =
+                format!("subject: {}\n---- text ----\n{}---- html ----\n{}", row.subject, row.body_text, row.body_html);
+            insta::with_settings!({ filters => crate::mail::EMAIL_FILTERS.to_vec(), omit_expression => true }, {
+                insta::assert_snapshot!(format!("{event}-{lang}"), email);
+            });
+        }
+    }
+}
