@@ -6,7 +6,7 @@
 
 use sqlx::FromRow;
 
-use super::assemble::{Sql, fetch_assembled};
+use super::assemble::{Arg, Sql, bind_assembled, fetch_assembled};
 use super::records::{STORED_JOURNAL_COLUMNS, STORED_SETTLEMENT_COLUMNS, StoredJournal, StoredSettlement};
 use super::{Db, DbError, Tx, db_read, db_tx, now_unix};
 use crate::domain::exceptions::{ExceptionKind, ExceptionState};
@@ -47,149 +47,178 @@ pub async fn settlement_of_import(tx: &mut Tx, import_id: i64) -> Result<Vec<Set
     settlement(db_tx!(tx, |c| sqlx::query_as(&sql).bind(import_id).fetch_all(c).await)?)
 }
 
-// ---- the records around one record ----
+// ---- the records around many records ----
 
-/// The journal rows that may be a debit's own (§3.2) or cancel its sale.
-///
-/// In the lookups by RRN, `merchant_id || ''` keeps SQLite (which plans without statistics) off
-/// the (merchant, terminal) prefix of the trace index, which would read every row of a busy
-/// terminal; the RRN index finds the one or two rows at once. PostgreSQL plans the same either way.
-pub async fn journal_around(tx: &mut Tx, debit: &SettlementEntry) -> Result<Vec<Journal>, DbError> {
-    let sql = format!(
-        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE rrn = $1 AND merchant_id || '' = $2 AND terminal_id || '' = $3
-         UNION
-         SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $2 AND terminal_id = $3 AND trace_no = $4
-         UNION
-         SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $2 AND terminal_id = $3 AND orig_trace_no = $4"
-    );
-    journal(db_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(debit.rrn.as_str())
-        .bind(debit.merchant_id.as_str())
-        .bind(debit.terminal_id.as_str())
-        .bind(&debit.trace_no)
-        .fetch_all(c)
-        .await)?)
+/// Keys per statement: the partners of this many rows are read with one statement.
+pub const CHUNK: usize = 500;
+
+/// The look-ups detection makes, each for many keys at once: a row of `VALUES` per key, joined
+/// to the table through the index the condition names. `CROSS JOIN` makes SQLite (which plans
+/// without statistics) walk the keys and look each one up, rather than scan the table against
+/// them; PostgreSQL plans the join freely. In the look-ups by RRN, `merchant_id || ''` keeps
+/// SQLite off the (merchant, terminal) prefix of the trace index, which would read every row of
+/// a busy terminal per key; the RRN index finds the one or two rows at once. For debits by RRN or
+/// trace, `direction || ''` likewise keeps PostgreSQL from walking the whole partial index of debits
+/// (`settlement_candidates`) and testing each against the keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Journal rows by (merchant, terminal, RRN).
+    JournalByRrn,
+    /// Journal rows by (merchant, terminal, trace): a debit's row, or the sale a cancellation names.
+    JournalByTrace,
+    /// Journal rows by (merchant, terminal, `orig_trace_no`): a sale's voids, refunds, reversals.
+    JournalByOrigTrace,
+    /// Settlement debits by (merchant, RRN).
+    DebitsByRrn,
+    /// Settlement debits by (merchant, terminal, trace).
+    DebitsByTrace,
+    /// Settlement rows by (merchant, `orig_rrn`): the credits returning a debit.
+    CreditsByOrigRrn,
+    /// Settlement debits by (card last 4, amount, currency, merchant, terminal, from, to): the
+    /// neighbours a duplicate cluster is made of.
+    Neighbours,
+    /// Journal rows by id.
+    JournalById,
+    /// Settlement rows by id.
+    SettlementById,
 }
 
-/// Journal rows at the probe's terminal with its trace (the sale a cancellation names).
-pub async fn journal_around_trace(tx: &mut Tx, probe: &JournalRow) -> Result<Vec<Journal>, DbError> {
-    let sql = format!(
-        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $1 AND terminal_id = $2 AND trace_no = $3"
-    );
-    journal(db_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(probe.merchant_id.as_str())
-        .bind(probe.terminal_id.as_str())
-        .bind(&probe.trace_no)
-        .fetch_all(c)
-        .await)?)
+impl Lookup {
+    pub const ALL: [Lookup; 9] = [
+        Lookup::JournalByRrn,
+        Lookup::JournalByTrace,
+        Lookup::JournalByOrigTrace,
+        Lookup::DebitsByRrn,
+        Lookup::DebitsByTrace,
+        Lookup::CreditsByOrigRrn,
+        Lookup::Neighbours,
+        Lookup::JournalById,
+        Lookup::SettlementById,
+    ];
+
+    /// The table, how many values a key has, and the condition on `v.column1…`.
+    fn parts(self) -> (&'static str, usize, &'static str) {
+        const JOURNAL: &str = "journal_rows";
+        const SETTLEMENT: &str = "settlement_entries";
+        match self {
+            Lookup::JournalByRrn => (
+                JOURNAL,
+                3,
+                "rrn = v.column3 AND merchant_id || '' = v.column1 AND terminal_id || '' = v.column2",
+            ),
+            Lookup::JournalByTrace => {
+                (JOURNAL, 3, "merchant_id = v.column1 AND terminal_id = v.column2 AND trace_no = v.column3")
+            }
+            Lookup::JournalByOrigTrace => {
+                (JOURNAL, 3, "merchant_id = v.column1 AND terminal_id = v.column2 AND orig_trace_no = v.column3")
+            }
+            Lookup::DebitsByRrn => {
+                (SETTLEMENT, 2, "rrn = v.column2 AND merchant_id || '' = v.column1 AND direction || '' = 'debit'")
+            }
+            Lookup::DebitsByTrace => (
+                SETTLEMENT,
+                3,
+                "merchant_id = v.column1 AND terminal_id = v.column2 AND trace_no = v.column3 AND direction || '' = 'debit'",
+            ),
+            Lookup::CreditsByOrigRrn => (SETTLEMENT, 2, "orig_rrn = v.column2 AND merchant_id || '' = v.column1"),
+            Lookup::Neighbours => (
+                SETTLEMENT,
+                7,
+                "card_last4 = v.column1 AND amount_minor = v.column2 AND txn_time >= v.column6 AND txn_time <= v.column7
+                 AND direction = 'debit' AND merchant_id = v.column4 AND terminal_id = v.column5 AND currency = v.column3",
+            ),
+            Lookup::JournalById => (JOURNAL, 1, "id = v.column1"),
+            Lookup::SettlementById => (SETTLEMENT, 1, "id = v.column1"),
+        }
+    }
+
+    /// The statement for `keys` keys.
+    fn sql(self, keys: usize) -> String {
+        let (table, width, condition) = self.parts();
+        let columns = if table == "journal_rows" { STORED_JOURNAL_COLUMNS } else { STORED_SETTLEMENT_COLUMNS };
+        let rows: Vec<String> = (0..keys)
+            .map(|k| {
+                let values: Vec<String> = (1..=width).map(|i| format!("${}", k * width + i)).collect();
+                format!("({})", values.join(", "))
+            })
+            .collect();
+        format!("SELECT {columns} FROM (VALUES {}) AS v CROSS JOIN {table} WHERE {condition}", rows.join(", "))
+    }
+
+    /// The statements for `keys`, [`CHUNK`] keys each, with their arguments in order.
+    fn statements(self, keys: Vec<Vec<Arg>>) -> Vec<(String, Vec<Arg>)> {
+        let mut out = Vec::new();
+        let mut keys = keys.into_iter().peekable();
+        while keys.peek().is_some() {
+            let chunk: Vec<Vec<Arg>> = keys.by_ref().take(CHUNK).collect();
+            out.push((self.sql(chunk.len()), chunk.into_iter().flatten().collect()));
+        }
+        out
+    }
+
+    /// Two keys of the right shape, for [`explain_lookups`].
+    fn sample_keys(self) -> Vec<Arg> {
+        let (_, width, _) = self.parts();
+        (0..2)
+            .flat_map(|k| {
+                (1..=width).map(move |i| match (self, i) {
+                    (Lookup::Neighbours, 2 | 6 | 7) | (Lookup::JournalById | Lookup::SettlementById, _) => {
+                        Arg::Int(k * 1000 + i as i64)
+                    }
+                    _ => Arg::Text(format!("{k}{i}")),
+                })
+            })
+            .collect()
+    }
 }
 
-/// Journal rows that point at the sale with this trace (its voids, refunds, reversals).
-pub async fn cancellations_of(tx: &mut Tx, sale: &JournalRow) -> Result<Vec<Journal>, DbError> {
-    let sql = format!(
-        "SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE merchant_id = $1 AND terminal_id = $2 AND orig_trace_no = $3"
-    );
-    journal(db_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(sale.merchant_id.as_str())
-        .bind(sale.terminal_id.as_str())
-        .bind(&sale.trace_no)
-        .fetch_all(c)
-        .await)?)
+/// Journal rows matching any of `keys` (each [`Lookup`]'s width of values), [`CHUNK`] keys a statement.
+pub(crate) async fn journal_lookup(tx: &mut Tx, lookup: Lookup, keys: Vec<Vec<Arg>>) -> Result<Vec<Journal>, DbError> {
+    let mut out = Vec::new();
+    for (sql, args) in lookup.statements(keys) {
+        let rows: Vec<StoredJournal> = db_tx!(tx, |c| bind_assembled!(sqlx::query_as(&sql), &args).fetch_all(c).await)?;
+        out.extend(journal(rows)?);
+    }
+    Ok(out)
 }
 
-/// Credits of the debit's merchant returning its RRN.
-pub async fn credits_for(tx: &mut Tx, debit: &SettlementEntry) -> Result<Vec<Settlement>, DbError> {
-    let sql = format!(
-        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE orig_rrn = $1 AND merchant_id || '' = $2 ORDER BY txn_time, id"
-    );
-    settlement(db_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(debit.rrn.as_str())
-        .bind(debit.merchant_id.as_str())
-        .fetch_all(c)
-        .await)?)
-}
-
-/// The debits a credit may return (its `orig_rrn`, its merchant).
-pub async fn debits_returned_by(tx: &mut Tx, credit: &SettlementEntry) -> Result<Vec<Settlement>, DbError> {
-    let Some(orig) = &credit.orig_rrn else { return Ok(Vec::new()) };
-    let sql = format!(
-        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE rrn = $1 AND merchant_id || '' = $2 AND direction = 'debit'"
-    );
-    settlement(db_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(orig.as_str())
-        .bind(credit.merchant_id.as_str())
-        .fetch_all(c)
-        .await)?)
-}
-
-/// The settlement debits that may be this journal row's (§3.2: by RRN, or by trace at its terminal).
-pub async fn debits_of_journal(tx: &mut Tx, row: &JournalRow) -> Result<Vec<Settlement>, DbError> {
-    let sql = format!(
-        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries
-         WHERE rrn = $1 AND merchant_id || '' = $2 AND terminal_id || '' = $3 AND direction = 'debit'
-         UNION
-         SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries
-         WHERE merchant_id = $2 AND terminal_id = $3 AND trace_no = $4 AND direction = 'debit'"
-    );
-    settlement(db_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(row.rrn.as_ref().map_or("", |r| r.as_str()))
-        .bind(row.merchant_id.as_str())
-        .bind(row.terminal_id.as_str())
-        .bind(&row.trace_no)
-        .fetch_all(c)
-        .await)?)
-}
-
-/// Debits on the same card's last 4, amount, merchant and terminal within `from..=to` (Unix
-/// seconds): the neighbours a duplicate cluster is made of.
-pub async fn neighbour_debits(
+/// Settlement rows matching any of `keys`, [`CHUNK`] keys a statement.
+pub(crate) async fn settlement_lookup(
     tx: &mut Tx,
-    debit: &SettlementEntry,
-    from: i64,
-    to: i64,
+    lookup: Lookup,
+    keys: Vec<Vec<Arg>>,
 ) -> Result<Vec<Settlement>, DbError> {
-    let sql = format!(
-        "SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries
-         WHERE card_last4 = $1 AND amount_minor = $2 AND txn_time >= $3 AND txn_time <= $4 AND direction = 'debit'
-           AND merchant_id = $5 AND terminal_id = $6 AND currency = $7
-         ORDER BY txn_time, id"
-    );
-    settlement(db_tx!(tx, |c| sqlx::query_as(&sql)
-        .bind(debit.card.last4())
-        .bind(debit.amount.minor)
-        .bind(from)
-        .bind(to)
-        .bind(debit.merchant_id.as_str())
-        .bind(debit.terminal_id.as_str())
-        .bind(debit.amount.currency.code())
-        .fetch_all(c)
-        .await)?)
+    let mut out = Vec::new();
+    for (sql, args) in lookup.statements(keys) {
+        let rows: Vec<StoredSettlement> =
+            db_tx!(tx, |c| bind_assembled!(sqlx::query_as(&sql), &args).fetch_all(c).await)?;
+        out.extend(settlement(rows)?);
+    }
+    Ok(out)
 }
 
-pub async fn journal_by_id(tx: &mut Tx, id: i64) -> Result<Option<JournalRow>, DbError> {
-    let sql = format!("SELECT {STORED_JOURNAL_COLUMNS} FROM journal_rows WHERE id = $1");
-    let row: Option<StoredJournal> = db_tx!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?;
-    row.map(StoredJournal::into_domain).transpose()
-}
-
-pub async fn settlement_by_id(tx: &mut Tx, id: i64) -> Result<Option<SettlementEntry>, DbError> {
-    let sql = format!("SELECT {STORED_SETTLEMENT_COLUMNS} FROM settlement_entries WHERE id = $1");
-    let row: Option<StoredSettlement> = db_tx!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?;
-    row.map(StoredSettlement::into_domain).transpose()
+/// Each look-up's plan for two keys (the plan tests check that every key is an index search).
+pub async fn explain_lookups(db: &Db) -> Result<Vec<(Lookup, Vec<String>)>, DbError> {
+    let mut out = Vec::new();
+    for lookup in Lookup::ALL {
+        out.push((lookup, super::assemble::explain(db, &lookup.sql(2), &lookup.sample_keys()).await?));
+    }
+    Ok(out)
 }
 
 // ---- exceptions ----
 
 /// An exception as found, before it has an id.
-pub struct NewException<'a> {
-    pub key: &'a str,
+#[derive(Clone, Debug)]
+pub struct NewException {
+    pub key: String,
     pub kind: ExceptionKind,
-    pub merchant_id: &'a str,
-    pub terminal_id: &'a str,
-    pub trace_no: &'a str,
-    pub rrn: Option<&'a str>,
+    pub merchant_id: String,
+    pub terminal_id: String,
+    pub trace_no: String,
+    pub rrn: Option<String>,
     pub amount_minor: i64,
-    pub currency: &'a str,
+    pub currency: String,
     pub other_minor: Option<i64>,
     pub txn_time: i64,
     pub settlement_id: Option<i64>,
@@ -197,34 +226,75 @@ pub struct NewException<'a> {
     pub import_id: Option<i64>,
 }
 
-/// Records an exception unless one with its key exists; its id when new.
-pub async fn insert(tx: &mut Tx, e: &NewException<'_>) -> Result<Option<i64>, DbError> {
+/// Records the exceptions whose key is not recorded yet, 100 a statement, and links each new one
+/// on a debit an open case already holds to that case. Returns the new ids, in order.
+pub async fn insert_many(tx: &mut Tx, found: &[NewException]) -> Result<Vec<i64>, DbError> {
+    const WIDTH: usize = 14;
     let now = now_unix();
-    let row: Option<(i64,)> = db_tx!(tx, |c| {
-        sqlx::query_as(
-        "INSERT INTO exceptions (exception_key, kind, merchant_id, terminal_id, trace_no, rrn, amount_minor, currency,
-                                 other_minor, txn_time, settlement_id, journal_id, import_id, found_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-         ON CONFLICT (exception_key) DO NOTHING RETURNING id"
-    )
-    .bind(e.key)
-    .bind(e.kind.as_str())
-    .bind(e.merchant_id)
-    .bind(e.terminal_id)
-    .bind(e.trace_no)
-    .bind(e.rrn)
-    .bind(e.amount_minor)
-    .bind(e.currency)
-    .bind(e.other_minor)
-    .bind(e.txn_time)
-    .bind(e.settlement_id)
-    .bind(e.journal_id)
-    .bind(e.import_id)
-    .bind(now)
-    .fetch_optional(c)
-    .await
-    })?;
-    Ok(row.map(|(id,)| id))
+    let mut ids = Vec::new();
+    for chunk in found.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|k| {
+                let params: Vec<String> = (1..=WIDTH).map(|i| format!("${}", k * WIDTH + i)).collect();
+                format!("({})", params.join(", "))
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO exceptions (exception_key, kind, merchant_id, terminal_id, trace_no, rrn, amount_minor, currency,
+                                     other_minor, txn_time, settlement_id, journal_id, import_id, found_at)
+             VALUES {} ON CONFLICT (exception_key) DO NOTHING RETURNING id",
+            values.join(", ")
+        );
+        let rows: Vec<(i64,)> = db_tx!(tx, |c| {
+            let mut q = sqlx::query_as(&sql);
+            for e in chunk {
+                q = q
+                    .bind(&e.key)
+                    .bind(e.kind.as_str())
+                    .bind(&e.merchant_id)
+                    .bind(&e.terminal_id)
+                    .bind(&e.trace_no)
+                    .bind(&e.rrn)
+                    .bind(e.amount_minor)
+                    .bind(&e.currency)
+                    .bind(e.other_minor)
+                    .bind(e.txn_time)
+                    .bind(e.settlement_id)
+                    .bind(e.journal_id)
+                    .bind(e.import_id)
+                    .bind(now);
+            }
+            q.fetch_all(c).await
+        })?;
+        ids.extend(rows.into_iter().map(|(id,)| id));
+    }
+    // Neither engine promises RETURNING's order; ids are given in insertion order.
+    ids.sort_unstable();
+    link_if_held(tx, &ids).await?;
+    Ok(ids)
+}
+
+/// New exceptions on a debit an open case already holds are linked to it at once.
+async fn link_if_held(tx: &mut Tx, exception_ids: &[i64]) -> Result<(), DbError> {
+    let now = now_unix();
+    for chunk in exception_ids.chunks(CHUNK) {
+        let params: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "UPDATE exceptions SET state = 'linked', linked_at = $1,
+                    case_id = (SELECT h.case_id FROM debit_holders h WHERE h.settlement_id = exceptions.settlement_id)
+             WHERE id IN ({}) AND state = 'open'
+               AND EXISTS (SELECT 1 FROM debit_holders h WHERE h.settlement_id = exceptions.settlement_id)",
+            params.join(", ")
+        );
+        db_tx!(tx, |c| {
+            let mut q = sqlx::query(&sql).bind(now);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
 }
 
 /// Links the open exceptions on these debits to the case that now holds them (§10 `linked`).
@@ -244,23 +314,6 @@ pub async fn link_to_case(tx: &mut Tx, case_id: i64, settlement_ids: &[i64]) -> 
         .map(|r| r.rows_affected()))?;
     }
     Ok(linked)
-}
-
-/// A new exception on a debit an open case already holds is linked to it at once.
-pub async fn link_if_held(tx: &mut Tx, exception_id: i64, settlement_id: i64) -> Result<(), DbError> {
-    let now = now_unix();
-    db_tx!(tx, |c| sqlx::query(
-        "UPDATE exceptions SET state = 'linked', linked_at = $1,
-                case_id = (SELECT case_id FROM debit_holders WHERE settlement_id = $2)
-         WHERE id = $3 AND state = 'open' AND EXISTS (SELECT 1 FROM debit_holders WHERE settlement_id = $2)"
-    )
-    .bind(now)
-    .bind(settlement_id)
-    .bind(exception_id)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))?;
-    Ok(())
 }
 
 /// The case the exceptions are linked to was settled by its remedy: they are resolved.
@@ -349,11 +402,19 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<ExceptionRow>, DbError> {
     Ok(typed(rows)?.pop())
 }
 
+/// The exceptions with these ids, in id order.
 pub async fn by_ids(tx: &mut Tx, ids: &[i64]) -> Result<Vec<ExceptionRow>, DbError> {
     let mut out = Vec::new();
-    let sql = format!("SELECT {COLUMNS} FROM exceptions WHERE id = $1");
-    for id in ids {
-        let rows: Vec<StoredException> = db_tx!(tx, |c| sqlx::query_as(&sql).bind(id).fetch_all(c).await)?;
+    for chunk in ids.chunks(CHUNK) {
+        let params: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT {COLUMNS} FROM exceptions WHERE id IN ({}) ORDER BY id", params.join(", "));
+        let rows: Vec<StoredException> = db_tx!(tx, |c| {
+            let mut q = sqlx::query_as(&sql);
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.fetch_all(c).await
+        })?;
         out.extend(typed(rows)?);
     }
     Ok(out)
@@ -440,9 +501,9 @@ pub async fn open_counts(db: &Db, merchants: Option<&[String]>) -> Result<Vec<(S
 /// A wait to record: key, kind, settlement row, journal row, due at.
 pub type NewWatch = (String, ExceptionKind, Option<i64>, Option<i64>, i64);
 
-/// Records many waits at once (detection batches them: one statement per hundred).
+/// Records many waits at once (detection batches them: one statement per [`CHUNK`]).
 pub async fn watch_many(tx: &mut Tx, watches: &[NewWatch]) -> Result<(), DbError> {
-    for chunk in watches.chunks(100) {
+    for chunk in watches.chunks(CHUNK) {
         let values: Vec<String> = (0..chunk.len())
             .map(|i| format!("(${}, ${}, ${}, ${}, ${})", i * 5 + 1, i * 5 + 2, i * 5 + 3, i * 5 + 4, i * 5 + 5))
             .collect();
@@ -569,21 +630,30 @@ pub struct Activity {
     pub terminal_event: Option<String>,
 }
 
+/// The journal rows of a terminal since a time, for the page (a read) and for the check that
+/// flags the terminal (inside detection's transaction): one statement, bound by a macro because
+/// the query's type differs per backend.
+macro_rules! terminal_activity {
+    ($conn:expr, $merchant_id:expr, $terminal_id:expr, $since:expr) => {
+        sqlx::query_as(
+            "SELECT local_time, status, terminal_event FROM journal_rows
+             WHERE merchant_id = $1 AND terminal_id = $2 AND local_time >= $3",
+        )
+        .bind($merchant_id)
+        .bind($terminal_id)
+        .bind($since)
+        .fetch_all($conn)
+        .await
+    };
+}
+
 pub async fn terminal_activity(
     db: &Db,
     merchant_id: &str,
     terminal_id: &str,
     since: i64,
 ) -> Result<Vec<Activity>, DbError> {
-    Ok(db_read!(db, |c| sqlx::query_as(
-        "SELECT local_time, status, terminal_event FROM journal_rows
-         WHERE merchant_id = $1 AND terminal_id = $2 AND local_time >= $3"
-    )
-    .bind(merchant_id)
-    .bind(terminal_id)
-    .bind(since)
-    .fetch_all(c)
-    .await)?)
+    Ok(db_read!(db, |c| terminal_activity!(c, merchant_id, terminal_id, since))?)
 }
 
 pub async fn terminal_activity_tx(
@@ -592,15 +662,7 @@ pub async fn terminal_activity_tx(
     terminal_id: &str,
     since: i64,
 ) -> Result<Vec<Activity>, DbError> {
-    Ok(db_tx!(tx, |c| sqlx::query_as(
-        "SELECT local_time, status, terminal_event FROM journal_rows
-         WHERE merchant_id = $1 AND terminal_id = $2 AND local_time >= $3"
-    )
-    .bind(merchant_id)
-    .bind(terminal_id)
-    .bind(since)
-    .fetch_all(c)
-    .await)?)
+    Ok(db_tx!(tx, |c| terminal_activity!(c, merchant_id, terminal_id, since))?)
 }
 
 /// Claims on a terminal since `since`: (filed at, kind).

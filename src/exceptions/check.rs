@@ -6,6 +6,7 @@
 //! (`db::exceptions::lease_due`, as the deadline sweep leases cases), and every exception and
 //! notice has a unique key, so each is found and told once.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,12 +14,14 @@ use jiff::{SignedDuration, Timestamp};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use super::records::ids;
 use super::{Detected, Run, health, notices};
 use crate::cases::MatchContext;
 use crate::config::Config;
 use crate::db::Db;
-use crate::db::exceptions as store;
+use crate::db::exceptions::{self as store, Lookup};
 use crate::domain::exceptions::ExceptionKind;
+use crate::domain::records::{JournalRow, SettlementEntry};
 
 /// Waits are business days: a minute late is on time.
 pub const INTERVAL: Duration = Duration::from_secs(60);
@@ -36,22 +39,30 @@ pub async fn run_once(db: &Db, ctx: &MatchContext<'_>, now: Timestamp) -> anyhow
         let due = store::lease_due(db, now.as_second(), lease_until, BATCH).await?;
         let mut tx = db.begin().await?;
         let mut run = Run::new(ctx, now, None);
+        // Each wait's record, read for the whole batch at once.
+        let debit_ids =
+            ids(due.iter().filter(|w| w.kind == ExceptionKind::OrphanDebit.as_str()).filter_map(|w| w.settlement_id));
+        let sale_ids =
+            ids(due.iter().filter(|w| w.kind == ExceptionKind::UnsettledSale.as_str()).filter_map(|w| w.journal_id));
+        let debits: HashMap<i64, SettlementEntry> =
+            store::settlement_lookup(&mut tx, Lookup::SettlementById, debit_ids).await?.into_iter().collect();
+        let sales: HashMap<i64, JournalRow> =
+            store::journal_lookup(&mut tx, Lookup::JournalById, sale_ids).await?.into_iter().collect();
+        let (mut to_debits, mut to_sales) = (Vec::new(), Vec::new());
         for w in &due {
             match (ExceptionKind::parse(&w.kind), w.settlement_id, w.journal_id) {
-                (Some(ExceptionKind::OrphanDebit), Some(id), _) => match store::settlement_by_id(&mut tx, id).await? {
-                    Some(debit) => run.debit(&mut tx, id, &debit).await?,
-                    None => store::unwatch(&mut tx, &w.watch_key).await?,
-                },
-                (Some(ExceptionKind::UnsettledSale), _, Some(id)) => match store::journal_by_id(&mut tx, id).await? {
-                    Some(sale) => {
-                        let own = store::debits_of_journal(&mut tx, &sale).await?;
-                        run.sale(&mut tx, id, &sale, &own).await?;
-                    }
-                    None => store::unwatch(&mut tx, &w.watch_key).await?,
-                },
+                (Some(ExceptionKind::OrphanDebit), Some(id), _) if debits.contains_key(&id) => {
+                    to_debits.push((id, debits[&id].clone()))
+                }
+                (Some(ExceptionKind::UnsettledSale), _, Some(id)) if sales.contains_key(&id) => {
+                    to_sales.push((id, sales[&id].clone()))
+                }
+                // A wait whose record is gone (or of no kind this check knows) ends.
                 _ => store::unwatch(&mut tx, &w.watch_key).await?,
             }
         }
+        run.sales(&mut tx, to_sales).await?;
+        run.debits(&mut tx, to_debits).await?;
         run.flush(&mut tx).await?;
         if let Some(first) = run.new_ids.first() {
             notices::exceptions_found(&mut tx, ctx, &run.new_ids, &format!("check:{first}")).await?;

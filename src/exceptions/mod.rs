@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::cases::MatchContext;
-use crate::db::exceptions::{self as store, NewException};
+use crate::db::exceptions::{self as store, CHUNK, NewException, Settlement};
 use crate::db::{Db, DbError, Tx};
 use crate::domain::exceptions::{
     ExceptionKind, Verdict, amount_mismatch, credited_back, duplicate_suspects, orphan_debit, unsettled_sale,
@@ -23,6 +23,9 @@ pub mod check;
 pub mod demo;
 pub mod health;
 pub mod notices;
+mod records;
+
+use records::{Records, Window};
 
 /// What one run found.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -73,6 +76,10 @@ pub(crate) struct Run<'a, 'c> {
     clears: Vec<String>,
     /// Waits that ended because their exception was found.
     ended: Vec<String>,
+    /// Exceptions found, recorded in batches by [`Run::flush`] (first of each key wins).
+    found: Vec<NewException>,
+    /// The records around the rows being looked at (read in batches, see `records`).
+    recs: Records,
 }
 
 impl<'a, 'c> Run<'a, 'c> {
@@ -88,11 +95,19 @@ impl<'a, 'c> Run<'a, 'c> {
             watches: Vec::new(),
             clears: Vec::new(),
             ended: Vec::new(),
+            found: Vec::new(),
+            recs: Records::default(),
         }
     }
 
     /// Writes the batched waits and clears; call before reading what the pass found.
     pub(crate) async fn flush(&mut self, tx: &mut Tx) -> Result<(), DbError> {
+        // Recorded before the clears, as when each was recorded on the spot: a problem found and
+        // gone in the same pass ends resolved.
+        let mut keys = std::collections::HashSet::new();
+        let found: Vec<NewException> =
+            std::mem::take(&mut self.found).into_iter().filter(|e| keys.insert(e.key.clone())).collect();
+        self.new_ids.extend(store::insert_many(tx, &found).await?);
         // One wait per key, the latest: a sale checked twice in one pass (as a row of the import
         // and as the sale a void in the same import cancels) must not put its key twice into one
         // upsert, which PostgreSQL refuses ("cannot affect row a second time").
@@ -113,43 +128,155 @@ impl<'a, 'c> Run<'a, 'c> {
     /// The records an import brought, and the records they complete.
     async fn import(&mut self, tx: &mut Tx, import_id: i64) -> Result<(), DbError> {
         let mut debits: BTreeMap<i64, SettlementEntry> = BTreeMap::new();
-        for (id, entry) in store::settlement_of_import(tx, import_id).await? {
-            match entry.direction {
-                Direction::Debit => {
-                    debits.insert(id, entry);
-                }
-                // A credit may end an orphan or a duplicate on the debit it returns.
-                Direction::Credit => debits.extend(store::debits_returned_by(tx, &entry).await?),
-            }
-        }
-        for (id, row) in store::journal_of_import(tx, import_id).await? {
-            self.terminals.insert((row.merchant_id.to_string(), row.terminal_id.to_string()));
-            if row.txn_type == TxnType::Sale {
-                let own = store::debits_of_journal(tx, &row).await?;
-                self.sale(tx, id, &row, &own).await?;
-                debits.extend(own);
-            } else {
-                // A void, refund or reversal may end an orphan debit or an unsettled sale.
-                for (sale_id, sale) in self.cancelled_sales(tx, &row).await? {
-                    let own = store::debits_of_journal(tx, &sale).await?;
-                    self.sale(tx, sale_id, &sale, &own).await?;
-                    debits.extend(own);
+        let settlement = store::settlement_of_import(tx, import_id).await?;
+        for chunk in settlement.chunks(CHUNK) {
+            self.recs = Records::default();
+            let credits: Vec<&SettlementEntry> =
+                chunk.iter().map(|(_, e)| e).filter(|e| e.direction == Direction::Credit).collect();
+            self.recs.load_returned(tx, &credits).await?;
+            for (id, entry) in chunk {
+                match entry.direction {
+                    Direction::Debit => {
+                        debits.insert(*id, entry.clone());
+                    }
+                    // A credit may end an orphan or a duplicate on the debit it returns.
+                    Direction::Credit => debits.extend(self.recs.returned_by(tx, entry).await?),
                 }
             }
         }
-        for (id, debit) in debits {
-            self.debit(tx, id, &debit).await?;
+        let journal = store::journal_of_import(tx, import_id).await?;
+        for chunk in journal.chunks(CHUNK) {
+            self.recs = Records::default();
+            let cancellations: Vec<&JournalRow> =
+                chunk.iter().map(|(_, r)| r).filter(|r| r.txn_type != TxnType::Sale).collect();
+            self.recs.load_named_sales(tx, &cancellations).await?;
+            let mut sales = Vec::new();
+            for (id, row) in chunk {
+                self.terminals.insert((row.merchant_id.to_string(), row.terminal_id.to_string()));
+                if row.txn_type == TxnType::Sale {
+                    sales.push((*id, row.clone()));
+                } else {
+                    // A void, refund or reversal may end an orphan debit or an unsettled sale.
+                    let named = self.recs.named_sales(tx, row).await?;
+                    sales.extend(named.into_iter().filter(|(_, sale)| cancels(sale, row)));
+                }
+            }
+            debits.extend(self.sales(tx, sales).await?);
+        }
+        self.debits(tx, debits).await
+    }
+
+    /// `unsettled_sale` for each sale, its partners read for many at once; returns the debits
+    /// that may be theirs (their arrival may end other waits).
+    pub(crate) async fn sales(
+        &mut self,
+        tx: &mut Tx,
+        sales: Vec<(i64, JournalRow)>,
+    ) -> Result<Vec<Settlement>, DbError> {
+        let mut all = Vec::new();
+        for chunk in sales.chunks(CHUNK) {
+            self.recs = Records::default();
+            let rows: Vec<&JournalRow> = chunk.iter().map(|(_, s)| s).collect();
+            self.recs.load_debits_of(tx, &rows).await?;
+            let mut owns = Vec::with_capacity(chunk.len());
+            for (_, sale) in chunk {
+                owns.push(self.recs.debits_of(tx, sale).await?);
+            }
+            let needing =
+                chunk.iter().zip(&owns).filter(|((_, s), own)| self.needs_cancellations(s, own)).map(|((_, s), _)| s);
+            let needing: Vec<&JournalRow> = needing.collect();
+            self.recs.load_cancellations(tx, &needing).await?;
+            for ((id, sale), own) in chunk.iter().zip(owns) {
+                self.sale(tx, *id, sale, &own).await?;
+                all.extend(own);
+            }
+        }
+        Ok(all)
+    }
+
+    /// The debit checks for each debit, its partners read for many at once.
+    pub(crate) async fn debits(
+        &mut self,
+        tx: &mut Tx,
+        debits: impl IntoIterator<Item = (i64, SettlementEntry)>,
+    ) -> Result<(), DbError> {
+        let debits: Vec<(i64, SettlementEntry)> = debits.into_iter().collect();
+        for chunk in debits.chunks(CHUNK) {
+            self.recs = Records::default();
+            let chunk_debits: Vec<&SettlementEntry> = chunk.iter().map(|(_, d)| d).collect();
+            let sales = self.prefetch_journal(tx, &chunk_debits).await?;
+            // Credits decide only an orphan; neighbours only a cluster of approved sales.
+            let failed: Vec<&SettlementEntry> = chunk_debits
+                .iter()
+                .zip(&sales)
+                .filter(|(_, j)| {
+                    j.as_ref().is_some_and(|j| j.txn_type == TxnType::Sale && j.status != TxnStatus::Approved)
+                })
+                .map(|(d, _)| *d)
+                .collect();
+            self.recs.load_credits(tx, &failed).await?;
+            let approved: Vec<&SettlementEntry> = chunk_debits
+                .iter()
+                .zip(&sales)
+                .filter(|(_, j)| {
+                    j.as_ref().is_some_and(|j| j.txn_type == TxnType::Sale && j.status == TxnStatus::Approved)
+                })
+                .map(|(d, _)| *d)
+                .collect();
+            self.recs.load_neighbours(tx, approved.iter().map(|d| window(d)).collect()).await?;
+            // The rare clusters: their members are candidates with credits.
+            let mut members = Vec::new();
+            for d in &approved {
+                let neighbours = self.recs.neighbours(tx, window(d)).await?;
+                let same_card: Vec<SettlementEntry> =
+                    neighbours.into_iter().filter(|(_, n)| n.card == d.card).map(|(_, n)| n).collect();
+                if same_card.len() >= 2 {
+                    members.extend(same_card);
+                }
+            }
+            let members: Vec<&SettlementEntry> = members.iter().collect();
+            self.prefetch_journal(tx, &members).await?;
+            self.recs.load_credits(tx, &members).await?;
+            for (id, debit) in chunk {
+                self.debit(tx, *id, debit).await?;
+            }
         }
         Ok(())
     }
 
-    /// The sales `row` cancels (it names their trace).
-    async fn cancelled_sales(&self, tx: &mut Tx, row: &JournalRow) -> Result<Vec<(i64, JournalRow)>, DbError> {
-        let Some(orig) = &row.orig_trace_no else { return Ok(Vec::new()) };
-        let probe = JournalRow { trace_no: orig.clone(), rrn: None, ..row.clone() };
-        // The sale shares the terminal and trace; its own debits are not needed here.
-        let rows = store::journal_around_trace(tx, &probe).await?;
-        Ok(rows.into_iter().filter(|(_, sale)| cancels(sale, row)).collect())
+    /// What [`candidate`] reads of the journal for these debits (their rows, and the
+    /// cancellations of a sale found by RRN under another trace); returns each one's journal row.
+    async fn prefetch_journal(
+        &mut self,
+        tx: &mut Tx,
+        debits: &[&SettlementEntry],
+    ) -> Result<Vec<Option<JournalRow>>, DbError> {
+        self.recs.load_around(tx, debits).await?;
+        let mut found = Vec::with_capacity(debits.len());
+        let mut other_trace = Vec::new();
+        for d in debits {
+            let around: Vec<JournalRow> = self.recs.journal_around(tx, d).await?.into_iter().map(|(_, j)| j).collect();
+            let sale = find_journal(d, &around).cloned();
+            if let Some(sale) = sale.as_ref().filter(|s| s.trace_no != d.trace_no) {
+                other_trace.push(sale.clone());
+            }
+            found.push(sale);
+        }
+        self.recs.load_cancellations(tx, &other_trace.iter().collect::<Vec<_>>()).await?;
+        Ok(found)
+    }
+
+    /// Whether deciding `unsettled_sale` needs the sale's cancellations: only when it has no
+    /// debit and is due (before, a cancellation changes nothing yet: the check looks again then).
+    fn needs_cancellations(&self, sale: &JournalRow, debits: &[(i64, SettlementEntry)]) -> bool {
+        let ctx = self.ctx;
+        let due = crate::domain::exceptions::due_after(
+            ctx.calendar,
+            sale.local_time,
+            ctx.exception_waits.unsettled_days,
+            ctx.tz,
+        );
+        !debits.iter().any(|(_, d)| journal_matches(d, sale)) && self.now >= due
     }
 
     /// `unsettled_sale` for one journal sale, given the debits that may be its own.
@@ -163,37 +290,30 @@ impl<'a, 'c> Run<'a, 'c> {
         let key = unsettled_key(sale);
         let has_debit = debits.iter().any(|(_, d)| journal_matches(d, sale));
         let ctx = self.ctx;
-        // Before it is due, a cancellation changes nothing yet: the check looks again then.
-        let due = crate::domain::exceptions::due_after(
-            ctx.calendar,
-            sale.local_time,
-            ctx.exception_waits.unsettled_days,
-            ctx.tz,
-        );
-        let cancelled = if has_debit || self.now < due {
-            false
+        let cancelled = if self.needs_cancellations(sale, debits) {
+            self.recs.cancellations_of(tx, sale).await?.iter().any(|(_, other)| cancels(sale, other))
         } else {
-            store::cancellations_of(tx, sale).await?.iter().any(|(_, other)| cancels(sale, other))
+            false
         };
         match unsettled_sale(sale, cancelled, has_debit, ctx.exception_waits, ctx.calendar, ctx.tz, self.now) {
             Verdict::Found => {
                 self.ended.push(key.clone());
                 let e = NewException {
-                    key: &key,
+                    key: key.clone(),
                     kind: ExceptionKind::UnsettledSale,
-                    merchant_id: sale.merchant_id.as_str(),
-                    terminal_id: sale.terminal_id.as_str(),
-                    trace_no: &sale.trace_no,
-                    rrn: sale.rrn.as_ref().map(|r| r.as_str()),
+                    merchant_id: sale.merchant_id.to_string(),
+                    terminal_id: sale.terminal_id.to_string(),
+                    trace_no: sale.trace_no.clone(),
+                    rrn: sale.rrn.as_ref().map(|r| r.to_string()),
                     amount_minor: sale.amount.minor,
-                    currency: sale.amount.currency.code(),
+                    currency: sale.amount.currency.code().to_owned(),
                     other_minor: None,
                     txn_time: sale.local_time.as_second(),
                     settlement_id: None,
                     journal_id: Some(id),
                     import_id: self.import_id,
                 };
-                self.found(tx, &e).await?;
+                self.found.push(e);
             }
             Verdict::DueAt(due) => {
                 self.watches.push((key, ExceptionKind::UnsettledSale, None, Some(id), due.as_second()))
@@ -211,7 +331,7 @@ impl<'a, 'c> Run<'a, 'c> {
         }
         // Credits are read only where they decide something (an orphan, a duplicate): most
         // debits are approved sales that need neither.
-        let mut c = candidate(tx, debit, false).await?;
+        let mut c = candidate(&mut self.recs, tx, debit, false).await?;
         if let Some(sale) = c.journal.as_ref().filter(|j| j.txn_type == TxnType::Sale) {
             self.clear(unsettled_key(sale));
         }
@@ -220,12 +340,12 @@ impl<'a, 'c> Run<'a, 'c> {
         let failed = c.journal.as_ref().is_some_and(|j| j.txn_type == TxnType::Sale && j.status != TxnStatus::Approved);
         // Not failed on the terminal: no orphan was ever found or awaited for this debit.
         if failed {
-            c.credits = credits(tx, debit).await?;
+            c.credits = credits(&mut self.recs, tx, debit).await?;
             match orphan_debit(&c, ctx.exception_waits, ctx.calendar, ctx.tz, self.now) {
                 Verdict::Found => {
                     self.ended.push(key.clone());
                     let e = debit_exception(&key, ExceptionKind::OrphanDebit, id, debit, None, self.import_id);
-                    self.found(tx, &e).await?;
+                    self.found.push(e);
                 }
                 Verdict::DueAt(due) => {
                     self.watches.push((key, ExceptionKind::OrphanDebit, Some(id), None, due.as_second()))
@@ -237,7 +357,7 @@ impl<'a, 'c> Run<'a, 'c> {
             let journal_minor = c.journal.as_ref().map(|j| j.amount.minor);
             let key = debit_key(ExceptionKind::AmountMismatch, debit);
             let e = debit_exception(&key, ExceptionKind::AmountMismatch, id, debit, journal_minor, self.import_id);
-            self.found(tx, &e).await?;
+            self.found.push(e);
         }
         // Only approved sales make a duplicate cluster (and only with a neighbour).
         if c.journal.as_ref().is_some_and(|j| j.txn_type == TxnType::Sale && j.status == TxnStatus::Approved) {
@@ -248,8 +368,7 @@ impl<'a, 'c> Run<'a, 'c> {
 
     /// The duplicate cluster around a debit: every debit after the first is suspect.
     async fn duplicates(&mut self, tx: &mut Tx, id: i64, c: Candidate) -> Result<(), DbError> {
-        let (from, to) = (c.debit.txn_time - CLUSTER_REACH, c.debit.txn_time + CLUSTER_REACH);
-        let neighbours = store::neighbour_debits(tx, &c.debit, from.as_second(), to.as_second()).await?;
+        let neighbours = self.recs.neighbours(tx, window(&c.debit)).await?;
         let neighbours: Vec<_> = neighbours.into_iter().filter(|(_, d)| d.card == c.debit.card).collect();
         if neighbours.len() < 2 {
             // Alone (the usual case): nothing to compare. Debits are never deleted, so a debit
@@ -260,9 +379,9 @@ impl<'a, 'c> Run<'a, 'c> {
         let mut set = Vec::new();
         for (nid, d) in neighbours {
             let candidate = if nid == id {
-                Candidate { credits: credits(tx, &c.debit).await?, ..c.clone() }
+                Candidate { credits: credits(&mut self.recs, tx, &c.debit).await?, ..c.clone() }
             } else {
-                candidate(tx, &d, true).await?
+                candidate(&mut self.recs, tx, &d, true).await?
             };
             ids.push(nid);
             set.push(candidate);
@@ -273,20 +392,10 @@ impl<'a, 'c> Run<'a, 'c> {
             if suspects.contains(&i) {
                 let e =
                     debit_exception(&key, ExceptionKind::DuplicateSuspect, ids[i], &member.debit, None, self.import_id);
-                self.found(tx, &e).await?;
+                self.found.push(e);
             } else if credited_back(member) {
                 self.clear(key);
             }
-        }
-        Ok(())
-    }
-
-    async fn found(&mut self, tx: &mut Tx, e: &NewException<'_>) -> Result<(), DbError> {
-        if let Some(new_id) = store::insert(tx, e).await? {
-            if let Some(settlement_id) = e.settlement_id {
-                store::link_if_held(tx, new_id, settlement_id).await?;
-            }
-            self.new_ids.push(new_id);
         }
         Ok(())
     }
@@ -298,19 +407,24 @@ impl<'a, 'c> Run<'a, 'c> {
 }
 
 /// A debit with its journal row, cancellations and credits (as `cases::candidates` gathers them).
-async fn candidate(tx: &mut Tx, debit: &SettlementEntry, with_credits: bool) -> Result<Candidate, DbError> {
-    let mut journal: Vec<JournalRow> = store::journal_around(tx, debit).await?.into_iter().map(|(_, j)| j).collect();
+async fn candidate(
+    recs: &mut Records,
+    tx: &mut Tx,
+    debit: &SettlementEntry,
+    with_credits: bool,
+) -> Result<Candidate, DbError> {
+    let mut journal: Vec<JournalRow> = recs.journal_around(tx, debit).await?.into_iter().map(|(_, j)| j).collect();
     // The journal row found by RRN may carry another trace than the host saw; its cancellations
     // point at its own trace.
     if let Some(sale) = find_journal(debit, &journal).filter(|s| s.trace_no != debit.trace_no).cloned() {
-        journal.extend(store::cancellations_of(tx, &sale).await?.into_iter().map(|(_, j)| j));
+        journal.extend(recs.cancellations_of(tx, &sale).await?.into_iter().map(|(_, j)| j));
     }
-    let credits = if with_credits { credits(tx, debit).await? } else { Vec::new() };
+    let credits = if with_credits { credits(recs, tx, debit).await? } else { Vec::new() };
     Ok(Candidate::assemble(debit.clone(), &journal, &credits))
 }
 
-async fn credits(tx: &mut Tx, debit: &SettlementEntry) -> Result<Vec<SettlementEntry>, DbError> {
-    Ok(store::credits_for(tx, debit).await?.into_iter().map(|(_, e)| e).filter(|e| is_credit_for(debit, e)).collect())
+async fn credits(recs: &mut Records, tx: &mut Tx, debit: &SettlementEntry) -> Result<Vec<SettlementEntry>, DbError> {
+    Ok(recs.credits_for(tx, debit).await?.into_iter().map(|(_, e)| e).filter(|e| is_credit_for(debit, e)).collect())
 }
 
 /// The unique key of an exception on a settlement debit.
@@ -324,29 +438,43 @@ pub fn unsettled_key(sale: &JournalRow) -> String {
     format!("{}:{m}:{t}:{b}:{s}", ExceptionKind::UnsettledSale.as_str())
 }
 
-fn debit_exception<'a>(
-    key: &'a str,
+fn debit_exception(
+    key: &str,
     kind: ExceptionKind,
     id: i64,
-    d: &'a SettlementEntry,
+    d: &SettlementEntry,
     other_minor: Option<i64>,
     import_id: Option<i64>,
-) -> NewException<'a> {
+) -> NewException {
     NewException {
-        key,
+        key: key.to_owned(),
         kind,
-        merchant_id: d.merchant_id.as_str(),
-        terminal_id: d.terminal_id.as_str(),
-        trace_no: &d.trace_no,
-        rrn: Some(d.rrn.as_str()),
+        merchant_id: d.merchant_id.to_string(),
+        terminal_id: d.terminal_id.to_string(),
+        trace_no: d.trace_no.clone(),
+        rrn: Some(d.rrn.to_string()),
         amount_minor: d.amount.minor,
-        currency: d.amount.currency.code(),
+        currency: d.amount.currency.code().to_owned(),
         other_minor,
         txn_time: d.txn_time.as_second(),
         settlement_id: Some(id),
         journal_id: None,
         import_id,
     }
+}
+
+/// Where a debit's duplicate cluster is looked for: same card's last 4, amount, merchant and
+/// terminal, within [`CLUSTER_REACH`] either side.
+fn window(d: &SettlementEntry) -> Window {
+    (
+        d.card.last4().to_owned(),
+        d.amount.minor,
+        d.amount.currency.code().to_owned(),
+        d.merchant_id.to_string(),
+        d.terminal_id.to_string(),
+        (d.txn_time - CLUSTER_REACH).as_second(),
+        (d.txn_time + CLUSTER_REACH).as_second(),
+    )
 }
 
 // The §5 cluster gap is what `duplicate_suspects` chains by; the reach above must exceed it.

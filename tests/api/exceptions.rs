@@ -495,3 +495,144 @@ async fn a_sale_and_its_void_in_one_file_leave_detection_working() {
     import(&app, &agent, "journal", old).await;
     assert_eq!(seen(&app, &agent).await, vec![ex("unsettled_sale", "open", "000501")]);
 }
+
+/// 1,200 sales at each of two merchants, a problem of each kind every hundred rows: more rows
+/// than one batched look-up takes (`db::exceptions::CHUNK`), so every kind is decided from
+/// records read several statements apart.
+fn big_files() -> (String, String) {
+    let start: Timestamp = "2026-11-02T00:00:00+08:00".parse().unwrap();
+    let (mut journal, mut settlement) = (JOURNAL_HEAD.to_owned(), SETTLEMENT_HEAD.to_owned());
+    for (m, t, card_base) in [(M1, T1, 0), (M2, T2, 5000)] {
+        for i in 0..1200u32 {
+            let at = start + SignedDuration::from_mins(i64::from(i));
+            let trace = format!("{:06}", 100_000 + i);
+            let rrn = format!("RRN{:09}", 100_000 + i);
+            // The row after a `21` repeats its card and amount a minute later: a duplicate.
+            let twin = if i % 100 == 22 { i - 1 } else { i };
+            let last4 = format!("{:04}", card_base + twin);
+            let amount = format!("{}.00", 10 + twin % 50);
+            // A `7` got no answer on the terminal (and no RRN), but was charged: an orphan.
+            let (status, journal_rrn) = if i % 100 == 7 { ("no_response", "") } else { ("approved", rrn.as_str()) };
+            journal += &sale(m, t, &trace, journal_rrn, status, &last4, &amount, &beijing(at), "");
+            // A `0` never settles; a `13` settles for ten times the amount.
+            let debit_amount = if i % 100 == 13 { format!("{}.00", (10 + twin % 50) * 10) } else { amount.clone() };
+            if i % 100 != 0 {
+                let id = format!("BIG-{}-{i}", if m == M1 { "a" } else { "b" });
+                settlement += &entry(&id, m, t, &trace, &rrn, &last4, "debit", &debit_amount, &at.to_string(), "");
+            }
+        }
+    }
+    (journal, settlement)
+}
+
+#[tokio::test]
+async fn an_import_larger_than_a_batch_finds_each_exception_once_and_keeps_it_to_its_merchant() {
+    let (app, agent) = setup().await;
+    let (journal, settlement) = big_files();
+    // The steady state: a sale's debit is there when its journal arrives.
+    import(&app, &agent, "settlement", settlement.clone()).await;
+    import(&app, &agent, "journal", journal.clone()).await;
+    // The same traces at each merchant.
+    let expected = {
+        let trace = |i: u32| format!("{:06}", 100_000 + i);
+        let mut all = Vec::new();
+        for hundred in (0..1200).step_by(100) {
+            all.push(ex("unsettled_sale", "open", &trace(hundred)));
+            all.push(ex("orphan_debit", "open", &trace(hundred + 7)));
+            all.push(ex("amount_mismatch", "open", &trace(hundred + 13)));
+            all.push(ex("duplicate_suspect", "open", &trace(hundred + 22)));
+        }
+        all.sort();
+        all
+    };
+    let m1 = app.token(Role::Merchant, &[M1]).await;
+    let m2 = app.token(Role::Merchant, &[M2]).await;
+    assert_eq!(seen(&app, &m1).await, expected);
+    assert_eq!(seen(&app, &m2).await, expected);
+    assert_eq!(seen(&app, &agent).await.len(), 96);
+
+    // Again: nothing new, and no second digest.
+    import(&app, &agent, "settlement", settlement).await;
+    import(&app, &agent, "journal", journal).await;
+    assert_eq!(seen(&app, &agent).await.len(), 96);
+    assert_eq!(mails(&app, "exceptions_found", "staff1@m1.example").await.len(), 1);
+    assert_eq!(mails(&app, "exceptions_found", "staff2@m2.example").await.len(), 1);
+}
+
+/// What an engine does for each of detection's batched look-ups must be an index search per key:
+/// a full read of the journal or the settlement table would make every import as slow as the
+/// database is large. For the look-ups by RRN the RRN's own index (not the terminal's) is used.
+#[tokio::test]
+async fn every_batched_lookup_searches_an_index_for_each_key() {
+    use redress::db::exceptions::{Lookup, explain_lookups};
+    let app = TestApp::spawn().await;
+    for (lookup, plan) in explain_lookups(&app.db).await.unwrap() {
+        let text = plan.join("\n");
+        let scans = plan.iter().any(|l| {
+            let l = l.trim().trim_start_matches("->").trim();
+            let sqlite_scan = ["SCAN journal_rows", "SCAN settlement_entries"]
+                .iter()
+                .any(|s| (l == *s || l.starts_with(&format!("{s} "))) && !l.contains(" USING "));
+            sqlite_scan || l.contains("Seq Scan on journal_rows") || l.contains("Seq Scan on settlement_entries")
+        });
+        assert!(!scans, "{lookup:?} reads a whole table:\n{text}");
+        let index = match lookup {
+            Lookup::JournalByRrn => Some("journal_by_rrn"),
+            // (merchant, terminal, trace) or (terminal, trace): either finds the key's rows.
+            Lookup::JournalByTrace => Some("journal_by_terminal"),
+            Lookup::JournalByOrigTrace => Some("journal_by_orig_trace"),
+            Lookup::DebitsByRrn => Some("settlement_by_rrn"),
+            Lookup::DebitsByTrace => Some("settlement_by_terminal"),
+            Lookup::CreditsByOrigRrn => Some("settlement_by_orig_rrn"),
+            Lookup::Neighbours | Lookup::JournalById | Lookup::SettlementById => None,
+        };
+        if let Some(index) = index {
+            assert!(text.contains(index), "{lookup:?} does not use {index}:\n{text}");
+        }
+        if lookup == Lookup::Neighbours {
+            assert!(
+                text.contains("settlement_candidates") || text.contains("settlement_by_card"),
+                "neighbours by card, amount and time:\n{text}"
+            );
+        }
+    }
+}
+
+/// The two notices of §10 exactly as the outbox holds them, in both languages, text and HTML
+/// (as `mail.rs` keeps the others): a digest of what an import found, and a terminal's alert.
+#[tokio::test]
+async fn the_exception_notices_read_as_written_in_both_languages() {
+    let (app, agent) = setup().await;
+    let en = redress::accounts::add_user(
+        &app.db,
+        "merchant",
+        "staff1-en@m1.example",
+        &[M1.to_owned()],
+        "pw-staff1-en-long-enough".into(),
+    )
+    .await
+    .unwrap();
+    redress::db::users::set_lang(&app.db, en, "en").await.unwrap();
+    import(&app, &agent, "settlement", settlement_file()).await;
+    import(&app, &agent, "journal", journal_file()).await;
+    // Three paper-outs within the day flag M1's second till.
+    let mut paper = JOURNAL_HEAD.to_owned();
+    for i in 0..3 {
+        let at = beijing(Timestamp::now() - SignedDuration::from_mins(10 * i + 5));
+        let (trace, rrn) = (format!("{:06}", 600 + i), format!("RRN000000{:03}", 600 + i));
+        paper += &sale(M1, "62287436", &trace, &rrn, "approved", "6001", "9.90", &at, "paper_out");
+    }
+    import(&app, &agent, "journal", paper).await;
+    for event in ["exceptions_found", "terminal_alert"] {
+        for (to, lang) in [("staff1@m1.example", "zh-cn"), ("staff1-en@m1.example", "en")] {
+            let sent = mails(&app, event, to).await;
+            assert_eq!(sent.len(), 1, "{event} to {to}");
+            let row = &sent[0];
+            let email =
+                format!("subject: {}\n---- text ----\n{}---- html ----\n{}", row.subject, row.body_text, row.body_html);
+            insta::with_settings!({ filters => crate::mail::EMAIL_FILTERS.to_vec(), omit_expression => true }, {
+                insta::assert_snapshot!(format!("{event}-{lang}"), email);
+            });
+        }
+    }
+}

@@ -238,7 +238,7 @@ async fn every_event_arrives_as_rendered_in_both_languages() {
 
 /// What differs from run to run in an email, blanked in its snapshot: the test server's
 /// address, case numbers, one-time tokens, dates and times. Applied in this order.
-const EMAIL_FILTERS: [(&str, &str); 7] = [
+pub(crate) const EMAIL_FILTERS: [(&str, &str); 7] = [
     (r"http://127\.0\.0\.1:\d+", "[BASE_URL]"),
     (r"token=[^\s&<\x22]+", "token=[TOKEN]"),
     (r"/cases/\d+", "/cases/[ID]"),
