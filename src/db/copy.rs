@@ -101,7 +101,7 @@ impl<'c> Stage<'c> {
         let Tx::Postgres(t) = tx else {
             unreachable!("only PostgreSQL stages rows");
         };
-        let conn: &'c mut PgConnection = &mut **t;
+        let conn: &'c mut PgConnection = t;
         let columns = T::STAGE_COLUMNS.iter().map(|(n, ty)| format!("{n} {ty}")).collect::<Vec<_>>().join(", ");
         let create = format!("CREATE TEMPORARY TABLE {} (line BIGINT NOT NULL, {columns}) ON COMMIT DROP", T::STAGE);
         sqlx::query(&create).execute(&mut *conn).await?;
@@ -157,7 +157,7 @@ pub async fn settle<T: Staged>(
     let Tx::Postgres(t) = tx else {
         unreachable!("only PostgreSQL stages rows");
     };
-    let conn: &mut PgConnection = &mut **t;
+    let conn: &mut PgConnection = t;
     let columns = names::<T>();
     let key = T::KEY.join(", ");
     // The stage has no index, so this reads it in the order COPY wrote it (a temporary table is
@@ -354,7 +354,7 @@ pub async fn copy_into_table<T: Staged>(tx: &mut Tx, rows: &[T], import_id: i64)
         unreachable!("COPY is PostgreSQL's");
     };
     let sql = format!("COPY {} ({}, import_id) FROM STDIN (FORMAT binary)", T::TABLE, names::<T>());
-    let mut copy = (&mut **t).copy_in_raw(&sql).await?;
+    let mut copy = t.copy_in_raw(&sql).await?;
     let mut buf = Vec::with_capacity(SEND_BYTES * 2);
     buf.extend_from_slice(HEADER);
     for row in rows {
