@@ -24,6 +24,10 @@
 //! (§3.4), the generator's rows in that profile's layout (`redress gen --profile`) through the
 //! importer against the same rows as `redress-csv`, same run, fresh database each, and the
 //! profile import of a tenth of the file for its peak memory.
+//! `-- copy [indexes]` (PostgreSQL): the importer against a raw binary `COPY` of the same parsed
+//! rows into the same table and indexes, fresh database each, alternating (IMPORT_BENCH_ROUNDS,
+//! default 3; IMPORT_BENCH_KIND=journal|settlement); `indexes` adds a raw COPY without each
+//! secondary index in turn, for what each costs.
 //! Without `--bench` (`cargo test --benches`) it imports 2,000 rows of each kind into SQLite and
 //! checks the counts, untimed.
 
@@ -642,6 +646,11 @@ fn main() {
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
+    if let (true, Some(url), Some(i)) = (timed, pg_url.as_deref(), args.iter().position(|a| a == "copy")) {
+        let kind = std::env::var("IMPORT_BENCH_KIND").ok();
+        copy_mode(dir.path(), rows, url, args.get(i + 1).is_some_and(|a| a == "indexes"), kind.as_deref());
+        return;
+    }
     if timed && args.iter().any(|a| a == "memory") {
         memory(dir.path(), rows, pg_url.as_deref(), only.as_deref());
         return;
@@ -700,5 +709,149 @@ fn main() {
             let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
             println!("  (load average now {})", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
         }
+    }
+}
+
+// ---- `-- copy`: PostgreSQL ingest through COPY against a raw COPY (issue 19) ----
+
+/// The record kinds as `-- copy` uses them: parsed rows for the raw COPY, and the table's
+/// secondary indexes (all but the primary key and the importer's unique key).
+trait Copied: Rows + redress::db::copy::Staged {
+    const INDEXES: &[&str];
+}
+
+impl Copied for JournalRow {
+    const INDEXES: &[&str] = &[
+        "journal_by_rrn",
+        "journal_by_terminal_trace",
+        "journal_by_orig_trace",
+        "journal_by_time",
+        "journal_by_merchant_time",
+        "journal_by_terminal",
+        "journal_by_card",
+        "journal_by_import",
+    ];
+}
+
+impl Copied for SettlementEntry {
+    const INDEXES: &[&str] = &[
+        "settlement_candidates",
+        "settlement_by_rrn",
+        "settlement_by_orig_rrn",
+        "settlement_by_time",
+        "settlement_by_terminal",
+        "settlement_by_card",
+        "settlement_by_import",
+        "settlement_by_terminal_trace",
+    ];
+}
+
+/// Seconds of a raw binary `COPY` of `rows` straight into the records table (one transaction,
+/// after opening an import log entry for the rows to refer to), on a fresh database with the
+/// indexes `dropped` dropped first.
+async fn raw_copy<T: Copied>(s: &mut Setup<'_>, rows: &[T], dropped: &[&str]) -> f64 {
+    let f = fresh(Backend::Postgres, s.dir, &mut s.n, s.pg_url, true).await;
+    if !dropped.is_empty() {
+        let mut tx = f.db.begin().await.expect("begin");
+        for index in dropped {
+            tx.execute_sql(&format!("DROP INDEX {index}")).await.expect("drop index");
+        }
+        tx.commit().await.expect("commit");
+    }
+    let started = Instant::now();
+    let mut tx = f.db.begin().await.expect("begin");
+    let import_id = records::begin_import(&mut tx, T::KIND.as_str(), "raw", "cli", None, None).await.expect("log");
+    let copied = redress::db::copy::copy_into_table(&mut tx, rows, import_id).await.expect("copy");
+    tx.commit().await.expect("commit");
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(copied as usize, rows.len());
+    discard(f, s.dir).await;
+    secs
+}
+
+/// Seconds of the importer (`redress import`'s path: parse, hash, stage, settle) on a fresh database.
+async fn importer<T: Copied>(s: &mut Setup<'_>, path: &Path, rows: u64) -> f64 {
+    let f = fresh(Backend::Postgres, s.dir, &mut s.n, s.pg_url, true).await;
+    let (secs, _) = run_import(&f.db, T::KIND, path, rows).await;
+    discard(f, s.dir).await;
+    secs
+}
+
+fn load() -> String {
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    load.split_whitespace().take(3).collect::<Vec<_>>().join(" ")
+}
+
+/// Raw COPY and the importer alternating, `rounds` times each; with `indexes`, then a raw COPY
+/// without each secondary index in turn and without all of them: what each costs on ingest.
+async fn bench_copy<T: Copied>(s: &mut Setup<'_>, path: &Path, rounds: usize, indexes: bool) {
+    let parsed = T::parse(path);
+    let rows = parsed.len() as u64;
+    let kind = T::KIND.as_str();
+    let (mut raw, mut imp) = (Vec::new(), Vec::new());
+    for round in 0..rounds {
+        // Alternate which goes first, so neither always gets the quieter moment.
+        if round % 2 == 0 {
+            raw.push(raw_copy(s, &parsed, &[]).await);
+            imp.push(importer::<T>(s, path, rows).await);
+        } else {
+            imp.push(importer::<T>(s, path, rows).await);
+            raw.push(raw_copy(s, &parsed, &[]).await);
+        }
+        let (r, i) = (raw[round], imp[round]);
+        println!(
+            "  {kind:<10} round {round}: raw COPY {r:>6.2} s ({:>7.0} rows/s)  importer {i:>6.2} s ({:>7.0} rows/s)  ratio {:.2}  [load {}]",
+            rows as f64 / r,
+            rows as f64 / i,
+            r / i,
+            load()
+        );
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (r, i) = (median(&mut raw), median(&mut imp));
+    println!(
+        "  {kind:<10} median of {rounds}: raw COPY {r:.2} s, importer {i:.2} s, ratio {:.2} (target ≥ 0.80)",
+        r / i
+    );
+    if !indexes {
+        return;
+    }
+    let base = raw_copy(s, &parsed, &[]).await;
+    println!("  {kind:<10} raw COPY, every index          {base:>6.2} s  [load {}]", load());
+    for index in T::INDEXES {
+        let without = raw_copy(s, &parsed, &[index]).await;
+        println!(
+            "  {kind:<10} raw COPY without {index:<30} {without:>6.2} s  saves {:>5.2} s ({:>4.1} %)",
+            base - without,
+            100.0 * (base - without) / base
+        );
+    }
+    let none = raw_copy(s, &parsed, T::INDEXES).await;
+    println!("  {kind:<10} raw COPY without all {} secondary {none:>6.2} s  [load {}]", T::INDEXES.len(), load());
+}
+
+/// `-- copy [indexes]` (PostgreSQL only): see [`bench_copy`]. IMPORT_BENCH_ROUNDS (default 3).
+fn copy_mode(dir: &Path, rows: u64, pg_url: &str, indexes: bool, only: Option<&str>) {
+    let rounds = std::env::var("IMPORT_BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let mut s = Setup { dir, n: 0, pg_url: Some(pg_url), timed: true };
+    println!(
+        "copy: {rows} transactions per kind (seed 1); ratio = raw COPY seconds ÷ importer seconds; load {}",
+        load()
+    );
+    for kind in [Kind::Journal, Kind::Settlement] {
+        if only.is_some_and(|o| o != kind.as_str()) {
+            continue;
+        }
+        let path = dir.join(format!("copy-{}-{rows}.csv", kind.as_str()));
+        write_file(kind, rows, &path);
+        match kind {
+            Kind::Journal => rt.block_on(bench_copy::<JournalRow>(&mut s, &path, rounds, indexes)),
+            Kind::Settlement => rt.block_on(bench_copy::<SettlementEntry>(&mut s, &path, rounds, indexes)),
+        }
+        let _ = std::fs::remove_file(&path);
     }
 }

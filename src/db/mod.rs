@@ -18,6 +18,7 @@ pub(crate) mod assemble;
 pub mod browse;
 pub mod case_list;
 pub mod cases;
+pub mod copy;
 pub mod email_tokens;
 pub mod evidence;
 pub mod exceptions;

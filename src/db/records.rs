@@ -1,9 +1,9 @@
 //! Terminal journal rows, settlement entries and the log of imports.
 //!
-//! Rows are inserted in multi-row statements (hundreds per round trip) inside the importer's
-//! transaction with `ON CONFLICT DO NOTHING`; the count of rows written, or for a batch that was
-//! only partly new `RETURNING`, tells which rows were new, and only the others are read back to
-//! tell "unchanged" from "conflict".
+//! On SQLite, rows are inserted in multi-row statements (hundreds per round trip) inside the
+//! importer's transaction with `ON CONFLICT DO NOTHING`; the count of rows written, or for a
+//! batch that was only partly new `RETURNING`, tells which rows were new, and only the others
+//! are read back to tell "unchanged" from "conflict". PostgreSQL imports go through `db::copy`.
 
 use std::collections::HashSet;
 use std::hash::Hash;

@@ -2,7 +2,8 @@
 //!
 //! One code path for the command line, the upload page and the API: [`import`] takes any byte
 //! stream, parses it on a blocking thread (so memory stays flat whatever the file's size) and
-//! inserts the rows in batches inside one transaction. A file with any bad row lands nothing;
+//! inserts the rows inside one transaction: in batches on SQLite, through `COPY` into a stage and
+//! one set-based insert on PostgreSQL (`db::copy`). A file with any bad row lands nothing;
 //! rows already present with the same content are "unchanged", with other content "conflicts"
 //! (reported, never overwritten).
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
+use crate::db::copy::{self, Stage, Staged};
 use crate::db::records::{self, BATCH_ROWS, ImportRecord};
 use crate::db::{Backend, Db, DbError, Tx};
 use crate::domain::codes::code_enum;
@@ -101,7 +103,7 @@ pub const MAX_REPORTED: usize = 10_000;
 pub const NOT_YOUR_MERCHANT: &str = "merchant_not_yours";
 
 /// The parts of a record the importer needs, for both record kinds.
-trait ImportRow: Clone + PartialEq + Send + Sync + 'static {
+trait ImportRow: Clone + PartialEq + Send + Sync + Staged + 'static {
     fn merchant_id(&self) -> &str;
     fn key_text(&self) -> String;
     fn rows(reader: Box<dyn Read + Send>) -> Result<Box<dyn Iterator<Item = parse::Item<Self>> + Send>, FileError>;
@@ -368,7 +370,12 @@ async fn run<T: ImportRow>(
     )
     .await?;
     let backend = db.backend();
-    let full_sql = T::insert_sql(BATCH_ROWS, backend);
+    let mut sink = match backend {
+        Backend::Sqlite => Sink::Batches { tx: &mut tx, full_sql: T::insert_sql(BATCH_ROWS, backend), backend },
+        Backend::Postgres => {
+            Sink::Copy { stage: Stage::begin::<T>(&mut tx).await?, staged: 0, candidates: Imported::default() }
+        }
+    };
     let mut ended = false;
 
     while let Some(message) = rx_rows.recv().await {
@@ -400,7 +407,7 @@ async fn run<T: ImportRow>(
                     push_limited(&mut report.problems, problem(line, &p));
                 }
                 let (lines, rows): (Vec<u64>, Vec<T>) = batch.into_iter().unzip();
-                insert_rows(&mut tx, &mut report, (&full_sql, backend), &lines, &rows, import_id).await?;
+                sink.rows(&mut report, &lines, &rows, import_id).await?;
             }
             Parsed::Bad(bad) => {
                 report.bad_rows += 1;
@@ -429,6 +436,21 @@ async fn run<T: ImportRow>(
     }
 
     report.accepted = report.file_problem.is_none() && report.bad_rows == 0;
+    // A statement of its own, so that nothing holding the transaction outlives it.
+    let to_settle = match sink.into_stage() {
+        Some((stage, staged, candidates)) if report.accepted => {
+            stage.finish().await?;
+            Some((staged, candidates))
+        }
+        Some((stage, ..)) => {
+            stage.abort().await?;
+            None
+        }
+        None => None,
+    };
+    if let Some((staged, candidates)) = to_settle {
+        settle_staged::<T>(&mut tx, &mut report, staged, candidates, import_id).await?;
+    }
     let record = ImportRecord {
         kind: request.kind.as_str(),
         file_name: &request.file_name,
@@ -462,6 +484,84 @@ async fn run<T: ImportRow>(
         }
     }
     Ok(report)
+}
+
+/// Where the rows of a file go as they are parsed.
+enum Sink<'t> {
+    /// Multi-row INSERTs of [`BATCH_ROWS`] rows (SQLite).
+    Batches { tx: &'t mut Tx, full_sql: records::InsertSql, backend: Backend },
+    /// One `COPY` stream into a stage table, settled once the file has been read (PostgreSQL).
+    /// `candidates` are the keys of every staged row: what the import brought in if all were new.
+    Copy { stage: Stage<'t>, staged: u64, candidates: Imported },
+}
+
+impl<'t> Sink<'t> {
+    /// The stage of a `COPY` sink, ending the sink's hold on the transaction otherwise.
+    fn into_stage(self) -> Option<(Stage<'t>, u64, Imported)> {
+        match self {
+            Sink::Batches { .. } => None,
+            Sink::Copy { stage, staged, candidates } => Some((stage, staged, candidates)),
+        }
+    }
+
+    async fn rows<T: ImportRow>(
+        &mut self,
+        report: &mut ImportReport,
+        lines: &[u64],
+        rows: &[T],
+        import_id: i64,
+    ) -> Result<(), DbError> {
+        match self {
+            Sink::Batches { tx, full_sql, backend } => {
+                insert_rows(tx, report, (&*full_sql, *backend), lines, rows, import_id).await
+            }
+            Sink::Copy { stage, staged, candidates } => {
+                if rows.is_empty() || report.bad_rows > 0 || report.file_problem.is_some() {
+                    return Ok(());
+                }
+                stage.push(lines, rows).await?;
+                *staged += rows.len() as u64;
+                for row in rows {
+                    if candidates.everything {
+                        break;
+                    }
+                    row.note(candidates);
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Moves the staged rows of an accepted file into the records table and counts them as
+/// [`insert_rows`] does.
+async fn settle_staged<T: ImportRow>(
+    tx: &mut Tx,
+    report: &mut ImportReport,
+    staged: u64,
+    candidates: Imported,
+    import_id: i64,
+) -> Result<(), DbError> {
+    let settled = copy::settle::<T>(tx, import_id, staged, MAX_REPORTED).await?;
+    report.inserted = settled.inserted;
+    report.conflicting = settled.conflicting;
+    report.unchanged = staged - settled.inserted - settled.conflicting;
+    report.conflicts = settled.conflicts.into_iter().map(|(line, key)| Conflict { line, key }).collect();
+    report.imported = if settled.inserted == staged {
+        candidates
+    } else if settled.inserted == 0 {
+        Imported::default()
+    } else {
+        // Some rows were new and some not: only the stored rows tell which.
+        let mut imported = Imported::default();
+        T::new_rows(tx, import_id, |row| {
+            row.note(&mut imported);
+            !imported.everything
+        })
+        .await?;
+        imported
+    };
+    Ok(())
 }
 
 fn push_limited<T>(list: &mut Vec<T>, item: T) {

@@ -218,3 +218,153 @@ async fn a_batch_of_old_new_and_repeated_rows_counts_each_for_what_it_is() {
         assert_eq!(count_rows(&app.db, table).await.unwrap(), n as i64);
     }
 }
+
+// ---- what PostgreSQL's COPY path (db::copy) could get wrong; the same on SQLite's batches ----
+
+fn request(kind: Kind) -> redress::import::ImportRequest {
+    redress::import::ImportRequest {
+        kind,
+        file_name: "test.csv".into(),
+        via: "cli",
+        user_id: None,
+        token_id: None,
+        merchant_scope: None,
+    }
+}
+
+async fn import_bytes(app: &TestApp, kind: Kind, body: String) -> redress::import::ImportReport {
+    let report =
+        redress::import::import(&app.db, &request(kind), std::io::Cursor::new(body.into_bytes()), None).await.unwrap();
+    assert!(report.accepted, "{:?} {:?}", report.file_problem, report.problems.first());
+    report
+}
+
+fn counts(report: &redress::import::ImportReport) -> (u64, u64, u64) {
+    (report.inserted, report.unchanged, report.conflicting)
+}
+
+/// Entry ids may hold what COPY's text format would have to escape (a backslash, `\N`, `\.`), CSV
+/// quoting and non-ASCII: each is stored exactly as read, and the same file again changes nothing.
+#[tokio::test]
+async fn awkward_entry_ids_are_stored_as_read_and_import_again_unchanged() {
+    let app = TestApp::spawn().await;
+    let text = sample("settlement.csv");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let header = lines.remove(0);
+    let ids = [r"CLR\N", r"\.", r"C\\L\tR", r#""quo""te'd""#, r#""结算,第1笔""#, "清算/终端/流水/消费"];
+    let body: String = std::iter::once(header.to_owned())
+        .chain(ids.iter().zip(&lines).map(|(id, line)| format!("{id},{}", line.split_once(',').unwrap().1)))
+        .map(|l| l + "\n")
+        .collect();
+    let report = import_bytes(&app, Kind::Settlement, body.clone()).await;
+    assert_eq!(counts(&report), (6, 0, 0));
+    let again = import_bytes(&app, Kind::Settlement, body.clone()).await;
+    assert_eq!(counts(&again), (0, 6, 0), "{:?}", again.conflicts);
+    assert!(again.imported.is_empty());
+    let parsed: Vec<_> = redress::import::parse::SettlementReader::new(std::io::Cursor::new(body.into_bytes()))
+        .unwrap()
+        .map(|i| i.unwrap().1)
+        .collect();
+    let stored_ids: Vec<&str> = parsed.iter().map(|e| e.entry_id.as_str()).collect();
+    assert_eq!(stored_ids, [r"CLR\N", r"\.", r"C\\L\tR", "quo\"te'd", "结算,第1笔", "清算/终端/流水/消费"]);
+    let mut tx = app.db.begin().await.unwrap();
+    for entry in &parsed {
+        let stored = redress::db::records::settlement_by_entry_id(&mut tx, &entry.entry_id).await.unwrap();
+        assert_eq!(stored.as_ref(), Some(entry));
+    }
+}
+
+/// A GBK statement read through a profile: Chinese in the entry ids (`…/消费`) round-trips, and
+/// the same statement again is all unchanged.
+#[tokio::test]
+async fn a_gbk_statement_round_trips_and_imports_again_unchanged() {
+    use redress::import::profile::{builtin, reader::ProfileReader};
+    let app = TestApp::spawn().await;
+    let file =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/profiles/acquirer-statement-tsv.tsv"))
+            .unwrap();
+    let profile = std::sync::Arc::new(builtin::get("acquirer-statement-tsv").unwrap());
+    let run = async |file: Vec<u8>| {
+        let report = redress::import::import_profiled(
+            &app.db,
+            &request(Kind::Settlement),
+            Some(profile.clone()),
+            std::io::Cursor::new(file),
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(report.accepted, "{:?}", report.problems.first());
+        report
+    };
+    let first = run(file.clone()).await;
+    let n = first.rows;
+    assert!(n > 3);
+    assert_eq!(counts(&first), (n, 0, 0));
+    assert_eq!(counts(&run(file.clone()).await), (0, n, 0));
+    let mut tx = app.db.begin().await.unwrap();
+    let mut chinese = 0;
+    for item in
+        ProfileReader::<_, redress::domain::records::SettlementEntry>::new(profile, std::io::Cursor::new(file)).unwrap()
+    {
+        let entry = item.unwrap().1;
+        chinese += usize::from(!entry.entry_id.is_ascii());
+        let stored = redress::db::records::settlement_by_entry_id(&mut tx, &entry.entry_id).await.unwrap();
+        assert_eq!(stored.as_ref(), Some(&entry));
+    }
+    assert!(chinese > 0, "the fixture's entry ids hold the type in Chinese");
+}
+
+/// A key twice in one file: its first line is stored; a later line equal to it is unchanged, a
+/// different one a conflict named by its own line. Importing the file again keeps both verdicts.
+#[tokio::test]
+async fn a_key_repeated_in_one_file_keeps_its_first_line_and_names_the_conflicting_one() {
+    let app = TestApp::spawn().await;
+    let text = sample("journal.csv");
+    let lines: Vec<&str> = text.lines().collect();
+    // Header (line 1), five rows (lines 2–6), row 2 with another amount (line 7), row 3 again (line 8).
+    let changed = lines[2].replacen(",1471.30,", ",1471.31,", 1);
+    assert_ne!(changed, lines[2]);
+    let body: String = [lines[0], lines[1], lines[2], lines[3], lines[4], lines[5], changed.as_str(), lines[3]]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    for (round, expected) in [(1, (5, 1, 1)), (2, (0, 6, 1))] {
+        let report = import_bytes(&app, Kind::Journal, body.clone()).await;
+        assert_eq!(counts(&report), expected, "round {round}");
+        let conflicts: Vec<(u64, &str)> = report.conflicts.iter().map(|c| (c.line, c.key.as_str())).collect();
+        assert_eq!(conflicts, [(7, "868625034637336/03503484/000363/003955")], "round {round}");
+    }
+    let mut tx = app.db.begin().await.unwrap();
+    let stored = redress::db::records::journal_by_key(&mut tx, ("868625034637336", "03503484", "000363", "003955"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.amount.minor, 147_130, "the first line's row, never overwritten");
+}
+
+/// A file of rows already stored and new ones: the follow-up on open cases gets the keys of the
+/// new rows only, as it would had the new rows come alone.
+#[tokio::test]
+async fn a_file_of_old_and_new_rows_hands_on_the_keys_of_the_new_ones_only() {
+    let app = TestApp::spawn().await;
+    for kind in [Kind::Journal, Kind::Settlement] {
+        let all = String::from_utf8(generated(kind, 400)).unwrap();
+        let mut lines: Vec<&str> = all.lines().collect();
+        let header = lines.remove(0);
+        let file = |rows: &[&str]| -> String {
+            std::iter::once(header).chain(rows.iter().copied()).map(|l| format!("{l}\n")).collect()
+        };
+        let old = 250;
+        import_bytes(&app, kind, file(&lines[..old])).await;
+        let expected = {
+            // What the new rows bring in when imported by themselves, in a database without them.
+            let alone = TestApp::spawn().await;
+            import_bytes(&alone, kind, file(&lines[old..])).await.imported
+        };
+        assert!(!expected.is_empty());
+        let report = import_bytes(&app, kind, file(&lines)).await;
+        assert_eq!(counts(&report), ((lines.len() - old) as u64, old as u64, 0));
+        assert_eq!(report.imported, expected, "{kind:?}");
+    }
+}
