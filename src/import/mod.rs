@@ -297,6 +297,10 @@ async fn run<T: ImportRow>(
     let wrong_kind = profile.as_ref().map(|p| p.kind).filter(|k| *k != request.kind);
     let pending = PendingQueue::default();
     let reader_pending = pending.clone();
+    // Credits that name their sale by trace and time are looked up while the rows go in, which
+    // a connection in the middle of a COPY cannot do (and this file's earlier rows would still
+    // be in the stage): such files take the batches on PostgreSQL too.
+    let looks_up = profile.as_ref().is_some_and(|p| p.links_originals());
     let parser = tokio::task::spawn_blocking(move || {
         let hash = Arc::new(Mutex::new(Sha256::new()));
         let tap = Tap { inner: reader, hash: hash.clone(), bytes };
@@ -371,10 +375,10 @@ async fn run<T: ImportRow>(
     .await?;
     let backend = db.backend();
     let mut sink = match backend {
-        Backend::Sqlite => Sink::Batches { tx: &mut tx, full_sql: T::insert_sql(BATCH_ROWS, backend), backend },
-        Backend::Postgres => {
+        Backend::Postgres if !looks_up => {
             Sink::Copy { stage: Stage::begin::<T>(&mut tx).await?, staged: 0, candidates: Imported::default() }
         }
+        _ => Sink::Batches { tx: &mut tx, full_sql: T::insert_sql(BATCH_ROWS, backend), backend },
     };
     let mut ended = false;
 
@@ -402,9 +406,11 @@ async fn run<T: ImportRow>(
                 }
                 // Credits whose sale the profile reader could not find in the file (§3.4).
                 let check = report.bad_rows == 0 && report.file_problem.is_none();
-                for (line, p) in T::resolve_pending(&mut tx, &pending, last, &mut batch, check).await? {
-                    report.bad_rows += 1;
-                    push_limited(&mut report.problems, problem(line, &p));
+                if let Some(tx) = sink.tx() {
+                    for (line, p) in T::resolve_pending(tx, &pending, last, &mut batch, check).await? {
+                        report.bad_rows += 1;
+                        push_limited(&mut report.problems, problem(line, &p));
+                    }
                 }
                 let (lines, rows): (Vec<u64>, Vec<T>) = batch.into_iter().unzip();
                 sink.rows(&mut report, &lines, &rows, import_id).await?;
@@ -496,6 +502,14 @@ enum Sink<'t> {
 }
 
 impl<'t> Sink<'t> {
+    /// The transaction, for look-ups between batches; `None` while a `COPY` holds it.
+    fn tx(&mut self) -> Option<&mut Tx> {
+        match self {
+            Sink::Batches { tx, .. } => Some(&mut **tx),
+            Sink::Copy { .. } => None,
+        }
+    }
+
     /// The stage of a `COPY` sink, ending the sink's hold on the transaction otherwise.
     fn into_stage(self) -> Option<(Stage<'t>, u64, Imported)> {
         match self {

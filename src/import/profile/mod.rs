@@ -233,6 +233,12 @@ fn is_profile_name(name: &str) -> bool {
 }
 
 impl Profile {
+    /// Whether the file's credits name their sale by trace and time (§3.4 `orig_trace_no` /
+    /// `orig_txn_time`), so that the importer looks some of them up while it inserts.
+    pub fn links_originals(&self) -> bool {
+        self.kind == Kind::Settlement && self.rules.iter().any(|r| r.target == ORIG_TRACE_NO)
+    }
+
     /// Times written without an offset are read in the profile's `timezone`, else in `zone`
     /// (the deployment's `REDRESS_TIMEZONE`).
     pub fn with_default_zone(mut self, zone: &TimeZone) -> Profile {

@@ -318,9 +318,7 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
         let expected_fields = header.as_ref().map_or(highest, Vec::len);
         // Alone, the reader remembers every debit (memory grows with the file); the importer
         // bounds it with `with_pending`.
-        let originals = (profile.kind == crate::import::Kind::Settlement
-            && profile.rules.iter().any(|r| r.target == ORIG_TRACE_NO))
-        .then(|| Originals::new(usize::MAX));
+        let originals = profile.links_originals().then(|| Originals::new(usize::MAX));
         let slot = |name: &str| all_targets.iter().position(|t| *t == name).unwrap_or(0);
         let orig = OrigSlots {
             merchant_id: slot("merchant_id"),
