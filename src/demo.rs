@@ -12,7 +12,7 @@ use crate::accounts;
 use crate::cases::act::{self, Step, Who};
 use crate::cases::{self, Contact, MatchContext};
 use crate::db::cases as cases_db;
-use crate::db::merchants::{NewMerchant, upsert_merchant, upsert_terminal};
+use crate::db::merchants::{Location, NewMerchant, upsert_merchant, upsert_terminal};
 use crate::db::users;
 use crate::db::{Db, DbError};
 use crate::domain::case_input::ActionInput;
@@ -22,8 +22,8 @@ use crate::domain::money::Currency;
 use crate::i18n::Lang;
 use crate::import::{ImportRequest, Kind, generate, import};
 
-/// A terminal id and where the terminal stands.
-type DemoTerminal = (&'static str, &'static str);
+/// A terminal id and where the terminal stands, in Chinese and in English.
+type DemoTerminal = (&'static str, &'static str, &'static str);
 
 /// (merchant id, Chinese name, English name, terminals)
 const MERCHANTS: &[(&str, &str, &str, &[DemoTerminal])] = &[
@@ -31,73 +31,133 @@ const MERCHANTS: &[(&str, &str, &str, &[DemoTerminal])] = &[
         "806276126745394",
         "沪上味道餐厅",
         "Hushang Flavours Restaurant",
-        &[("27161971", "收银台 1"), ("62287436", "收银台 2"), ("75942573", "外卖窗口"), ("80081074", "二楼")],
+        &[
+            ("27161971", "收银台 1", "Till 1"),
+            ("62287436", "收银台 2", "Till 2"),
+            ("75942573", "外卖窗口", "Delivery window"),
+            ("80081074", "二楼", "First floor"),
+        ],
     ),
     (
         "814035381332293",
         "港湾便利店",
         "Harbour Convenience Store",
-        &[("21107999", "前台"), ("72038831", "自助收银"), ("91462014", "夜间窗口"), ("98058297", "仓库店")],
+        &[
+            ("21107999", "前台", "Front desk"),
+            ("72038831", "自助收银", "Self-checkout"),
+            ("91462014", "夜间窗口", "Night window"),
+            ("98058297", "仓库店", "Warehouse shop"),
+        ],
     ),
     (
         "816665619144871",
         "锦江加油站",
         "Jinjiang Fuel Station",
-        &[("18289436", "1 号加油岛"), ("63203721", "2 号加油岛"), ("71245213", "便利店"), ("94025906", "洗车房")],
+        &[
+            ("18289436", "1 号加油岛", "Pump island 1"),
+            ("63203721", "2 号加油岛", "Pump island 2"),
+            ("71245213", "便利店", "Convenience shop"),
+            ("94025906", "洗车房", "Car wash"),
+        ],
     ),
     (
         "820050243263352",
         "青禾超市",
         "Green Grain Supermarket",
-        &[("18624377", "收银 1"), ("44862206", "收银 2"), ("93211660", "收银 3"), ("95565394", "生鲜区")],
+        &[
+            ("18624377", "收银 1", "Till 1"),
+            ("44862206", "收银 2", "Till 2"),
+            ("93211660", "收银 3", "Till 3"),
+            ("95565394", "生鲜区", "Fresh produce"),
+        ],
     ),
     (
         "821838866205910",
         "北辰数码城",
         "Beichen Digital Mall",
-        &[("08371927", "A 区"), ("24282848", "B 区"), ("74222276", "售后"), ("99389132", "配件柜台")],
+        &[
+            ("08371927", "A 区", "Zone A"),
+            ("24282848", "B 区", "Zone B"),
+            ("74222276", "售后", "After-sales"),
+            ("99389132", "配件柜台", "Accessories counter"),
+        ],
     ),
     (
         "828844912590296",
         "云杉书店",
         "Spruce Books",
-        &[("33521414", "一楼"), ("59459526", "二楼"), ("84250330", "咖啡角"), ("88360045", "儿童区")],
+        &[
+            ("33521414", "一楼", "Ground floor"),
+            ("59459526", "二楼", "First floor"),
+            ("84250330", "咖啡角", "Coffee corner"),
+            ("88360045", "儿童区", "Children's corner"),
+        ],
     ),
     (
         "835883278854443",
         "东方药房",
         "Orient Pharmacy",
-        &[("27004911", "处方柜台"), ("57704830", "非处方"), ("63740309", "保健品"), ("79006749", "24 小时窗口")],
+        &[
+            ("27004911", "处方柜台", "Prescriptions"),
+            ("57704830", "非处方", "Over the counter"),
+            ("63740309", "保健品", "Health products"),
+            ("79006749", "24 小时窗口", "24-hour window"),
+        ],
     ),
     (
         "850492062412659",
         "江南家居",
         "Jiangnan Home",
-        &[("11095871", "展厅 1"), ("21245610", "展厅 2"), ("72784280", "收银中心"), ("99722387", "配送台")],
+        &[
+            ("11095871", "展厅 1", "Showroom 1"),
+            ("21245610", "展厅 2", "Showroom 2"),
+            ("72784280", "收银中心", "Checkout centre"),
+            ("99722387", "配送台", "Delivery desk"),
+        ],
     ),
     (
         "851424736185314",
         "明月茶楼",
         "Bright Moon Teahouse",
-        &[("20069790", "大堂"), ("53473898", "包间"), ("55024556", "外带"), ("60381321", "露台")],
+        &[
+            ("20069790", "大堂", "Lobby"),
+            ("53473898", "包间", "Private room"),
+            ("55024556", "外带", "Takeaway"),
+            ("60381321", "露台", "Terrace"),
+        ],
     ),
     (
         "868625034637336",
         "星河电影城",
         "Galaxy Cinemas",
-        &[("03503484", "售票 1"), ("06249957", "售票 2"), ("29277734", "小卖部"), ("94074120", "自助机")],
+        &[
+            ("03503484", "售票 1", "Tickets 1"),
+            ("06249957", "售票 2", "Tickets 2"),
+            ("29277734", "小卖部", "Snack bar"),
+            ("94074120", "自助机", "Ticket machine"),
+        ],
     ),
     (
         "885708393473571",
         "悦动健身",
         "Pulse Fitness",
-        &[("43217853", "前台"), ("63616607", "私教部"), ("74319546", "商店"), ("75366316", "泳池")],
+        &[
+            ("43217853", "前台", "Front desk"),
+            ("63616607", "私教部", "Personal training"),
+            ("74319546", "商店", "Shop"),
+            ("75366316", "泳池", "Pool"),
+        ],
     ),
     (
         "895912384020658",
         "海风海鲜酒家",
         "Sea Breeze Seafood",
-        &[("38723520", "大厅"), ("59510176", "包房"), ("75057015", "外卖"), ("77347516", "海鲜池")],
+        &[
+            ("38723520", "大厅", "Hall"),
+            ("59510176", "包房", "Private room"),
+            ("75057015", "外卖", "Delivery"),
+            ("77347516", "海鲜池", "Seafood tank"),
+        ],
     ),
 ];
 
@@ -237,8 +297,8 @@ pub async fn load(db: &Db) -> Result<DemoSummary, DbError> {
     let mut terminals = 0;
     for (merchant_id, name_zh, name_en, terms) in MERCHANTS {
         upsert_merchant(db, &NewMerchant { merchant_id, name_zh, name_en }).await?;
-        for (terminal_id, location) in *terms {
-            upsert_terminal(db, merchant_id, terminal_id, location).await?;
+        for (terminal_id, location, location_en) in *terms {
+            upsert_terminal(db, merchant_id, terminal_id, &Location { text: location, en: location_en }).await?;
             terminals += 1;
         }
     }

@@ -1,10 +1,11 @@
 //! The email notices and webhook events a case change causes (DESIGN.md §7), queued in the
 //! change's transaction.
 
-use crate::cases::view::explanation;
+use crate::cases::view::{explained_shop_in_tx, explanation};
 use crate::db::cases::{self, CaseRow};
 use crate::db::{DbError, Tx};
 use crate::domain::case_state::{CaseState, NoticeEvent, PendingRemedy, Recipient};
+use crate::domain::shop::Shop;
 use crate::i18n::{Lang, format};
 use crate::mail::{self, CaseNotice};
 
@@ -36,24 +37,32 @@ pub async fn queue(
     let webhook_events: Vec<_> = events.iter().map(|n| n.event).collect();
     crate::webhooks::queue(tx, ctx.tz, &case, &webhook_events, occurrence).await?;
     let state = case.state;
+    let shop = if events.is_empty() { None } else { explained_shop_in_tx(tx, &case).await? };
     for notice in events {
         for (email, lang) in recipients(tx, &case, notice.recipient).await? {
             let lang = lang.as_deref().and_then(Lang::parse).unwrap_or(Lang::ZhCn);
-            let facts = facts(ctx, &case, state, lang, extra);
+            let facts = facts(ctx, &case, shop.as_ref(), state, lang, extra);
             mail::queue_case(tx, notice.event, occurrence, &email, lang, &facts).await?;
         }
     }
     Ok(())
 }
 
-fn facts(ctx: &MatchContext<'_>, case: &CaseRow, state: CaseState, lang: Lang, extra: &Extra) -> CaseNotice {
+fn facts(
+    ctx: &MatchContext<'_>,
+    case: &CaseRow,
+    shop: Option<&Shop>,
+    state: CaseState,
+    lang: Lang,
+    extra: &Extra,
+) -> CaseNotice {
     CaseNotice {
         case_url: mail::case_url(ctx.base_url, case.id),
         amount: Some(format::money(case.amount(), lang)),
         explanation: if extra.decided {
             Some(decision_words(case, lang, extra))
         } else {
-            explanation(case, lang, ctx.tz).map(|(_, text)| text)
+            explanation(case, lang, ctx.tz, shop).map(|(_, text)| text)
         },
         decided: extra.decided,
         remedy: PendingRemedy::parse(case.remedy_kind.as_str()),

@@ -5,7 +5,9 @@ use jiff::tz::{Offset, TimeZone};
 use serde_json::Value;
 
 use crate::db::cases::CaseRow;
+use crate::db::{Db, DbError, Tx};
 use crate::domain::records::SettlementEntry;
+use crate::domain::shop::Shop;
 use crate::i18n::Lang;
 
 /// RFC 3339 in the offset the record was written with.
@@ -91,18 +93,53 @@ pub fn case_json(case: &CaseRow, matched: &[SettlementEntry], tz: &TimeZone) -> 
     serde_json::to_value(case_view(case, matched, tz)).expect("a case serialises")
 }
 
+/// The facts kept with the case's finding, as stored.
+fn facts(case: &CaseRow) -> serde_json::Map<String, Value> {
+    serde_json::from_str(&case.explanation_args).unwrap_or_default()
+}
+
+/// The merchant id and terminal id of the debit the explanation is about, if it names one.
+fn explained_terminal(case: &CaseRow) -> Option<(String, String)> {
+    let facts = facts(case);
+    let fact = |k: &str| facts.get(k).and_then(Value::as_str).map(str::to_owned);
+    Some((fact("merchant_id")?, fact("terminal_id")?))
+}
+
+/// The shop the explanation names (issue 15: people know a shop by its name, not its ids).
+pub async fn explained_shop(db: &Db, case: &CaseRow) -> Result<Option<Shop>, DbError> {
+    match explained_terminal(case) {
+        Some((merchant, terminal)) => Ok(Some(crate::db::merchants::shop(db, &merchant, &terminal).await?)),
+        None => Ok(None),
+    }
+}
+
+/// [`explained_shop`] inside the transaction that queues a notice.
+pub async fn explained_shop_in_tx(tx: &mut Tx, case: &CaseRow) -> Result<Option<Shop>, DbError> {
+    match explained_terminal(case) {
+        Some((merchant, terminal)) => Ok(Some(crate::db::merchants::shop_in_tx(tx, &merchant, &terminal).await?)),
+        None => Ok(None),
+    }
+}
+
 /// The finding's title and explanation in `lang`, from the facts captured when deciding. Times
-/// (`*_time` facts) are written in the deployment's zone `tz`, the way `lang` writes them.
-pub fn explanation(case: &CaseRow, lang: Lang, tz: &TimeZone) -> Option<(String, String)> {
+/// (`*_time` facts) are written in the deployment's zone `tz`, the way `lang` writes them; the
+/// shop ([`explained_shop`]) fills `{shop}`, by its merchant id when it was not looked up.
+pub fn explanation(case: &CaseRow, lang: Lang, tz: &TimeZone, shop: Option<&Shop>) -> Option<(String, String)> {
     let finding = case.finding?.as_str();
-    let args: Vec<(String, String)> = serde_json::from_str::<serde_json::Map<String, Value>>(&case.explanation_args)
-        .unwrap_or_default()
+    let facts = facts(case);
+    let named = match (shop, facts.get("merchant_id").and_then(Value::as_str)) {
+        (Some(shop), _) => Some(crate::i18n::format::shop(shop, lang)),
+        (None, Some(merchant)) => Some(crate::i18n::format::shop(&Shop::unregistered(merchant), lang)),
+        (None, None) => None,
+    };
+    let args: Vec<(String, String)> = facts
         .into_iter()
         .map(|(k, v)| {
             // Facts are kept in canonical form (RFC 3339, `954.82 CNY`); the reader gets §8's.
             let shown = crate::i18n::format::fact(&k, v.as_str().unwrap_or_default(), tz, lang);
             (k, shown)
         })
+        .chain(named.map(|n| (crate::domain::finding::SHOP_FACT.to_owned(), n)))
         .collect();
     let args: Vec<(&str, String)> = args.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     let key = match &case.review_reason {

@@ -92,6 +92,16 @@ pub async fn list(db: &Db) -> Result<Vec<ApiTokenRow>, DbError> {
     })?)
 }
 
+/// One token, revoked or not.
+pub async fn get(db: &Db, id: i64) -> Result<Option<ApiTokenRow>, DbError> {
+    Ok(db_read!(db, |c| sqlx::query_as(
+        "SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)?)
+}
+
 pub async fn revoke(db: &Db, id: i64) -> Result<bool, DbError> {
     let n =
         db_write!(db, |c| sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")

@@ -22,6 +22,7 @@ pub mod copy;
 pub mod email_tokens;
 pub mod evidence;
 pub mod exceptions;
+pub mod import_reports;
 pub mod limits;
 pub mod merchants;
 pub mod outbox;

@@ -60,11 +60,18 @@ pub struct OutboxRow {
 }
 
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxRow>, DbError> {
+    older_than(db, i64::MAX, limit).await
+}
+
+/// Up to `limit` notices older than notice `before`, newest first: one page of the outbox,
+/// found through the primary key however deep the page (keyset paging).
+pub async fn older_than(db: &Db, before: i64, limit: i64) -> Result<Vec<OutboxRow>, DbError> {
     Ok(db_read!(db, |c| sqlx::query_as(
         "SELECT id, event, recipient, lang, case_id, subject, body_text, body_html, status, attempts, last_error,
                 next_attempt_at, created_at, sent_at
-         FROM outbox ORDER BY id DESC LIMIT $1"
+         FROM outbox WHERE id < $1 ORDER BY id DESC LIMIT $2"
     )
+    .bind(before)
     .bind(limit)
     .fetch_all(c)
     .await)?)

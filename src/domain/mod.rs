@@ -19,4 +19,5 @@ pub mod progress;
 pub mod records;
 pub mod role;
 pub mod screen;
+pub mod shop;
 pub mod webhook;

@@ -129,6 +129,19 @@ pub fn fact(key: &str, value: &str, tz: &TimeZone, lang: Lang) -> String {
     value.to_owned()
 }
 
+/// A shop as a reader names it: the merchant's name and, where known, the terminal's location;
+/// a merchant nobody registered is named by its merchant id.
+pub fn shop(shop: &crate::domain::shop::Shop, lang: Lang) -> String {
+    let en = lang == Lang::En;
+    match (shop.name(en), shop.location(en)) {
+        (Some(name), Some(location)) => {
+            lang.t_args("reading.shop.at", &[("name", name.to_owned()), ("location", location.to_owned())])
+        }
+        (Some(name), None) => name.to_owned(),
+        (None, _) => lang.t_args("reading.shop.unregistered", &[("merchant_id", shop.merchant_id.clone())]),
+    }
+}
+
 /// `954.82 CNY` (Money's canonical `Display`) back into an amount.
 fn canonical_money(text: &str) -> Option<Money> {
     let (major, code) = text.split_once(' ')?;

@@ -17,7 +17,7 @@ use crate::i18n::{Lang, format};
 pub struct PackRecord {
     pub debit: SettlementEntry,
     pub journal: Option<JournalRow>,
-    /// The merchant's name in the reader's language, when the merchant is known.
+    /// The merchant's name in the reader's language and the terminal's location, when known.
     pub merchant_name: Option<String>,
 }
 
@@ -33,6 +33,8 @@ pub struct TimelineEntry {
 
 pub struct PackInput<'a> {
     pub case: &'a CaseRow,
+    /// The shop the explanation names (`cases::view::explained_shop`).
+    pub shop: Option<crate::domain::shop::Shop>,
     pub records: Vec<PackRecord>,
     pub timeline: Vec<TimelineEntry>,
     pub evidence: Vec<EvidenceRow>,
@@ -123,7 +125,7 @@ pub fn document(input: &PackInput<'_>) -> Document {
 
     // The finding and what it means.
     let mut finding = Vec::new();
-    match explanation(case, lang, input.tz) {
+    match explanation(case, lang, input.tz, input.shop.as_ref()) {
         Some((title, text)) => {
             finding.push(Block::Subheading(title));
             finding.push(Block::Text(text));

@@ -86,7 +86,14 @@ pub struct ClaimForm {
     /// One-time token of this form (§6): a reload or a double click files the claim once.
     #[serde(default)]
     pub filing_token: String,
+    /// Set by the language switch, which submits this form (issue 15 item 6): show the form
+    /// again in that language with everything typed kept, and file nothing.
+    #[serde(default)]
+    pub switch_lang: String,
 }
+
+/// The id of the claim form, which the language switch submits on its page.
+const CLAIM_FORM_ID: &str = "claim-form";
 
 #[derive(Template, WebTemplate)]
 #[template(path = "claims/form.html")]
@@ -113,6 +120,7 @@ pub async fn show_form(ctx: PageContext, Path(kind): Path<String>) -> Result<Res
     }
     let signed_in = ctx.user.is_some();
     let form = ClaimForm { currency: "CNY".into(), filing_token: token::generate(), ..Default::default() };
+    let ctx = PageContext { lang_form: Some(CLAIM_FORM_ID), ..ctx };
     Ok(FormPage { ctx, kind, form, errors: FieldErrors::default(), currencies: CURRENCIES, signed_in }.into_response())
 }
 
@@ -134,6 +142,17 @@ pub async fn submit(
     let user = user.map(|Extension(u)| u);
     if user.as_ref().is_some_and(|u| u.role != Role::Customer) {
         return Err(AppError::forbidden());
+    }
+    let ctx = PageContext { lang_form: Some(CLAIM_FORM_ID), ..ctx };
+    if let Some(lang) = crate::i18n::Lang::parse(&form.switch_lang) {
+        // The same form, in the other language, as typed; the choice is remembered as /lang does.
+        let cookie = crate::web::pages::lang::remember(&state, user.as_ref(), lang).await?;
+        let ctx = PageContext { lang, ..ctx };
+        let form = ClaimForm { switch_lang: String::new(), ..form };
+        let mut errors = FieldErrors::default();
+        refused.explain(&mut errors, lang);
+        let page = FormPage { ctx, kind, form, errors, currencies: CURRENCIES, signed_in: user.is_some() };
+        return Ok(([(header::SET_COOKIE, cookie)], page).into_response());
     }
     let occurred = occurred_text(&form, &state.config.timezone);
     let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_owned());
@@ -209,7 +228,11 @@ pub async fn submit(
         (Filed::Existing(id), true) => format!("/cases/{id}?notice=already_filed"),
         // Without an account, the result at once through a signed link (issue 15 item 5).
         (Filed::New(id), false) => crate::web::status::link(&state.keys, id, jiff::Timestamp::now().as_second()),
-        (Filed::Existing(_), false) => "/claims/sent?already=1".to_owned(),
+        // Filed again from the same address: the first case's status, as its filing showed it.
+        (Filed::Existing(id), false) => {
+            let link = crate::web::status::link(&state.keys, id, jiff::Timestamp::now().as_second());
+            format!("{link}&notice=already_filed")
+        }
     };
     let mut response = Redirect::to(&to).into_response();
     if user.is_none() {

@@ -22,6 +22,9 @@ pub struct PageContext {
     pub path: String,
     pub static_version: Arc<str>,
     pub user: Option<CurrentUser>,
+    /// The id of a form the language switch submits instead of its own, so that switching
+    /// language keeps what was typed into it (the claim form, issue 15 item 6).
+    pub lang_form: Option<&'static str>,
 }
 
 impl PageContext {
@@ -33,7 +36,7 @@ impl PageContext {
         let user = parts.extensions.get::<CurrentUser>().cloned();
         let lang =
             user.as_ref().and_then(|u| u.lang).unwrap_or_else(|| negotiate(&parts.headers, state.config.default_lang));
-        PageContext { lang, csrf, path, static_version: state.static_version.clone(), user }
+        PageContext { lang, csrf, path, static_version: state.static_version.clone(), user, lang_form: None }
     }
 
     pub fn t(&self, key: &str) -> &'static str {

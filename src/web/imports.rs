@@ -3,14 +3,16 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Extension;
-use axum::extract::{Multipart, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
+use crate::db::import_reports;
 use crate::db::records::{self, ImportRow};
 use crate::domain::role::Role;
+use crate::i18n::Lang;
 use crate::import::profile::{DEFAULT, builtin, choose};
 use crate::import::report::problem_line;
 use crate::import::{ImportReport, ImportRequest, Kind, import_profiled};
@@ -22,7 +24,7 @@ use crate::web::{AppError, AppState, PageContext};
 pub struct ImportsPage {
     ctx: PageContext,
     may_import_settlement: bool,
-    report: Option<ImportReport>,
+    report: Option<ShownReport>,
     /// The report's problems in words.
     problem_lines: Vec<String>,
     imports: Vec<ImportRow>,
@@ -31,6 +33,54 @@ pub struct ImportsPage {
     profile_error: Option<String>,
     /// The profiles to choose from: value, name and what it reads.
     profiles: Vec<ProfileChoice>,
+}
+
+/// A report as the page after an upload shows it, kept (as JSON) so that page is a GET: a
+/// reload shows the report again and sends nothing (Post/Redirect/Get). Problems are kept in
+/// both languages: the reader may switch.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ShownReport {
+    pub file_name: String,
+    pub accepted: bool,
+    pub rows: u64,
+    pub inserted: u64,
+    pub unchanged: u64,
+    pub conflicting: u64,
+    pub bad_rows: u64,
+    /// The problems in words, one list per language (`Lang::ALL` order).
+    pub problems: Vec<Vec<String>>,
+    pub conflicts: Vec<ShownConflict>,
+}
+
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct ShownConflict {
+    pub line: u64,
+    pub key: String,
+}
+
+impl ShownReport {
+    fn of(r: &ImportReport) -> ShownReport {
+        let problems = Lang::ALL
+            .iter()
+            .map(|&lang| r.file_problem.iter().chain(&r.problems).map(|p| problem_line(lang, p)).collect::<Vec<_>>())
+            .collect();
+        ShownReport {
+            file_name: r.file_name.clone(),
+            accepted: r.accepted,
+            rows: r.rows,
+            inserted: r.inserted,
+            unchanged: r.unchanged,
+            conflicting: r.conflicting,
+            bad_rows: r.bad_rows,
+            problems,
+            conflicts: r.conflicts.iter().map(|c| ShownConflict { line: c.line, key: c.key.clone() }).collect(),
+        }
+    }
+
+    fn problems_in(&self, lang: Lang) -> Vec<String> {
+        let i = Lang::ALL.iter().position(|&l| l == lang).unwrap_or(0);
+        self.problems.get(i).cloned().unwrap_or_default()
+    }
 }
 
 pub struct ProfileChoice {
@@ -62,7 +112,7 @@ async fn page(
     state: &AppState,
     ctx: PageContext,
     user: &CurrentUser,
-    report: Option<ImportReport>,
+    report: Option<ShownReport>,
     error: Option<&'static str>,
 ) -> Result<ImportsPage, AppError> {
     page_with(state, ctx, user, report, error, None).await
@@ -72,16 +122,13 @@ async fn page_with(
     state: &AppState,
     ctx: PageContext,
     user: &CurrentUser,
-    report: Option<ImportReport>,
+    report: Option<ShownReport>,
     error: Option<&'static str>,
     profile_error: Option<String>,
 ) -> Result<ImportsPage, AppError> {
     let mine_only = (user.role == Role::Merchant).then_some(user.id);
     let imports = records::recent_imports(&state.db, mine_only, 20).await?;
-    let problem_lines = report
-        .as_ref()
-        .map(|r| r.file_problem.iter().chain(&r.problems).map(|p| problem_line(ctx.lang, p)).collect())
-        .unwrap_or_default();
+    let problem_lines = report.as_ref().map(|r| r.problems_in(ctx.lang)).unwrap_or_default();
     let profiles = profile_choices(state, &ctx).await?;
     Ok(ImportsPage {
         may_import_settlement: user.role.is_staff(),
@@ -95,12 +142,28 @@ async fn page_with(
     })
 }
 
+#[derive(serde::Deserialize)]
+pub struct ShowQuery {
+    /// The import whose report to show (where an upload redirects to).
+    #[serde(default)]
+    report: Option<i64>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     ctx: PageContext,
     Extension(user): Extension<CurrentUser>,
-) -> Result<ImportsPage, AppError> {
-    page(&state, ctx, &user, None, None).await
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, AppError> {
+    let Some(id) = q.report else { return Ok(page(&state, ctx, &user, None, None).await?.into_response()) };
+    // Merchant staff read the reports of their own uploads only, as in the list of imports.
+    let (json, _) = import_reports::get(&state.db, id)
+        .await?
+        .filter(|(_, by)| user.role.is_staff() || *by == Some(user.id))
+        .ok_or_else(AppError::not_found)?;
+    let report: ShownReport = serde_json::from_str(&json).map_err(anyhow::Error::from)?;
+    let status = if report.accepted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, page(&state, ctx, &user, Some(report), None).await?).into_response())
 }
 
 /// The form sends `kind` and `profile` first, then `file`; the file is streamed into the importer
@@ -172,8 +235,15 @@ pub async fn upload(
     if report.accepted {
         refresh_cases(&state, &report.imported).await?;
     }
-    let status = if report.accepted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    Ok((status, page(&state, ctx, &user, Some(report), None).await?).into_response())
+    let shown = ShownReport::of(&report);
+    if report.import_id == 0 {
+        let status = if report.accepted { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        return Ok((status, page(&state, ctx, &user, Some(shown), None).await?).into_response());
+    }
+    // Post/Redirect/Get: the report is a page of its own; a reload does not send the file again.
+    import_reports::save(&state.db, report.import_id, &serde_json::to_string(&shown).map_err(anyhow::Error::from)?)
+        .await?;
+    Ok(Redirect::to(&format!("/imports?report={}", report.import_id)).into_response())
 }
 
 async fn refuse(

@@ -28,11 +28,13 @@ pub mod case;
 pub mod charts;
 pub mod claims;
 pub mod context;
+pub mod csrf_field;
 pub mod dashboard;
 pub mod day_charts;
 pub mod error;
 pub mod evidence;
 pub mod exceptions;
+pub mod flash;
 pub mod forms;
 pub mod guard;
 pub mod health;
@@ -132,11 +134,13 @@ pub fn router(state: AppState) -> Router {
         .route("/admin", get(roles::admin_home))
         .route("/admin/users", get(admin::users::list).post(admin::users::create))
         .route("/admin/users/{id}/disabled", post(admin::users::set_disabled))
+        .route("/admin/users/{id}/disable", get(admin::users::confirm_disable))
         .route("/admin/users/{id}/merchants", post(admin::users::set_merchants))
         .route("/admin/merchants", get(admin::merchants::list).post(admin::merchants::create))
         .route("/admin/terminals", post(admin::merchants::add_terminal))
         .route("/admin/tokens", get(admin::tokens::list).post(admin::tokens::create))
         .route("/admin/tokens/{id}/revoke", post(admin::tokens::revoke))
+        .route("/admin/tokens/{id}/revoke", get(admin::tokens::confirm_revoke))
         .route("/admin/outbox", get(admin::outbox::list))
         .route("/admin/outbox/{id}/html", get(admin::outbox::html))
         .route("/admin/outbox/{id}/retry", post(admin::outbox::retry))

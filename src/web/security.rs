@@ -43,8 +43,9 @@ const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Middleware: refuses a state-changing request from another site or without this session's token.
 ///
-/// The token is looked for in the `x-csrf-token` header, the `_csrf` query parameter (multipart
-/// uploads put it in the form's action) or the `_csrf` field of a URL-encoded form body.
+/// The token is looked for in the `x-csrf-token` header, the `_csrf` query parameter (programs
+/// may send it so), the `_csrf` field of a URL-encoded form body, or the first field of a
+/// multipart upload (upload forms start with it, so no token is in any URL).
 pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> Result<Response, AppError> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.run(req).await);
@@ -64,11 +65,18 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
 
+    let boundary =
+        req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(super::csrf_field::boundary);
+
     let (req, body_token) = if is_form && header_token.is_none() && query_token.is_none() {
         let (parts, body) = req.into_parts();
         let bytes = axum::body::to_bytes(body, super::BODY_LIMIT).await.map_err(|_| AppError::payload_too_large())?;
         let token = url::form_urlencoded::parse(&bytes).find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.into_owned());
         (Request::from_parts(parts, Body::from(bytes)), token)
+    } else if let (Some(boundary), None, None) = (boundary, &header_token, &query_token) {
+        // An upload: the token is the form's first field. Only the body's start is read; the
+        // file streams on to the handler.
+        multipart_token(req, &boundary).await?
     } else {
         (req, None)
     };
@@ -78,6 +86,29 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
         return Err(AppError::csrf());
     }
     Ok(next.run(req).await)
+}
+
+/// Reads the `_csrf` field that starts a multipart body, and gives back the request with its
+/// body whole (the part read, then the rest as it streams).
+async fn multipart_token(req: Request, boundary: &str) -> Result<(Request, Option<String>), AppError> {
+    use super::csrf_field::{FirstField, first_field};
+    use futures_util::StreamExt;
+    let (parts, body) = req.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut head = Vec::new();
+    let token = loop {
+        match first_field(&head, boundary, CSRF_FIELD) {
+            FirstField::Value(token) => break Some(token),
+            FirstField::Absent => break None,
+            FirstField::NeedMore => match stream.next().await {
+                Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                Some(Err(_)) | None => break None,
+            },
+        }
+    };
+    let head = futures_util::stream::once(async move { Ok::<_, axum::Error>(bytes::Bytes::from(head)) });
+    let body = Body::from_stream(head.chain(stream));
+    Ok((Request::from_parts(parts, body), token))
 }
 
 /// Browsers say where a request comes from in `Origin` (or at least `Sec-Fetch-Site`).

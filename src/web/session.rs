@@ -59,6 +59,18 @@ impl Keys {
         self.mac("case_status", &format!("{case_id}:{until}")).verify_slice(&bytes).is_ok()
     }
 
+    /// The signature of a flash (`web::flash`) for the holder of `session` only.
+    pub fn flash_sig(&self, session: &SessionToken, body: &str) -> String {
+        let data = format!("{}:{body}", session.0);
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.mac("flash", &data).finalize().into_bytes())
+    }
+
+    /// Checks a flash's signature in constant time.
+    pub fn verify_flash(&self, session: &SessionToken, body: &str, given: &str) -> bool {
+        let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(given) else { return false };
+        self.mac("flash", &format!("{}:{body}", session.0)).verify_slice(&bytes).is_ok()
+    }
+
     /// Checks a submitted CSRF token in constant time.
     pub fn verify_csrf(&self, session: &SessionToken, given: &str) -> bool {
         let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(given) else { return false };

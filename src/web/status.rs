@@ -37,6 +37,9 @@ pub struct LinkQuery {
     until: i64,
     #[serde(default)]
     sig: String,
+    /// `already_filed`: the visitor filed this payment again and landed on the first case.
+    #[serde(default)]
+    notice: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -55,6 +58,8 @@ pub struct StatusPage {
     sent_to: Option<String>,
     /// This very page, to keep: the link works again until it expires.
     here: String,
+    /// The visitor filed the same payment again: no second case, this one instead (issue 15).
+    already_filed: bool,
 }
 
 /// The cookie the filing form leaves for the page after it (see `claims::submit`).
@@ -82,7 +87,8 @@ pub async fn show(
         .flatten()
         .filter_map(CaseState::parse)
         .collect();
-    let (title, text) = explanation(&case, ctx.lang, tz).unwrap_or_default();
+    let shop = crate::cases::view::explained_shop(&state.db, &case).await?;
+    let (title, text) = explanation(&case, ctx.lang, tz, shop.as_ref()).unwrap_or_default();
     let sent_to = session::read_cookie(&headers, SENT_TO_COOKIE)
         .and_then(|e| EmailAddress::parse(&e).ok())
         .map(|e| e.as_str().to_owned());
@@ -99,6 +105,7 @@ pub async fn show(
             .flatten(),
         sent_to,
         here: format!("/claims/status/{id}?until={}&sig={}", q.until, q.sig),
+        already_filed: q.notice.as_deref() == Some("already_filed"),
         ctx,
     };
     Ok(page.into_response())

@@ -62,6 +62,8 @@ fn routes() -> Vec<(&'static str, String, &'static [Who])> {
         ("POST", "/admin/outbox/retry".into(), &[Admin]),
         ("POST", "/admin/outbox/999999/retry".into(), &[]),
         ("POST", "/admin/users/999999/disabled".into(), &[]),
+        ("GET", "/admin/users/999999/disable".into(), &[]),
+        ("GET", "/admin/tokens/999999/revoke".into(), &[]),
     ]
 }
 

@@ -66,8 +66,10 @@ async fn the_samples_import_through_the_upload_page() {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), 200);
-        let page = Browser::page(res).await;
+        // Post/Redirect/Get: the report is a page of its own.
+        assert_eq!(res.status(), 303);
+        let report = Browser::page(res).await.header("location").to_owned();
+        let page = agent.get_with(&report, &[("accept-language", "en")]).await;
         assert_eq!(page.select_text("#report-title.ok"), format!("Imported {file}."));
         assert_eq!(page.select_all(".report .counts dd")[..2], ["344", "344"], "rows, new rows");
     }

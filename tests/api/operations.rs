@@ -245,7 +245,7 @@ async fn the_shipped_settlement_update_resolves_a_demo_case_when_the_demo_agent_
         .send()
         .await
         .unwrap();
-    assert_eq!(res.status(), 200);
+    assert_eq!(res.status(), 303, "the report follows the upload as a page of its own");
 
     assert_eq!(crate::helpers::case(&app, id).await.state.as_str(), "resolved");
     assert_eq!(crate::helpers::mails(&app, "money_arrived", "customer@redress.demo").await.len(), 1);

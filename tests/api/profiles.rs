@@ -76,7 +76,12 @@ async fn upload(
         .send()
         .await
         .unwrap();
-    Browser::page(res).await
+    let page = Browser::page(res).await;
+    // An upload that ran redirects to its report (Post/Redirect/Get).
+    match page.status.as_u16() {
+        303 => who.get_with(page.header("location"), &[("accept-language", "en")]).await,
+        _ => page,
+    }
 }
 
 fn redress(app: &TestApp, args: &[&str]) -> (i32, String, String) {

@@ -706,7 +706,16 @@ impl Person {
 
     async fn multipart(&self, path: &str, form: reqwest::multipart::Form) -> Page {
         let url = self.url(&format!("{path}?_csrf={}", self.csrf));
-        self.send(self.client.post(url).header("origin", &self.base).multipart(form)).await
+        let page = self.send(self.client.post(url).header("origin", &self.base).multipart(form)).await;
+        // An upload that ran redirects to its report (Post/Redirect/Get): the report is what is
+        // shown, so it is what is checked (its status says whether the file was refused).
+        match page.header("location") {
+            to if page.status == 303 && to.starts_with("/imports?report=") => {
+                let to = to.to_owned();
+                self.send(self.client.get(self.url(&to))).await
+            }
+            _ => page,
+        }
     }
 }
 

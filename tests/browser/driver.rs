@@ -19,8 +19,36 @@ pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// axe-core, vendored with its licence (MPL-2.0) in `tests/browser/axe/`.
 const AXE: &str = include_str!("axe/axe.min.js");
 
-/// The width of the phone the journeys check (issue 15 item 7).
+/// The width of the phone the journeys check (issue 15 item 7), and its height.
 pub const PHONE_WIDTH: u32 = 390;
+const PHONE_HEIGHT: u32 = 844;
+/// A desk's window.
+pub const DESK_WIDTH: u32 = 1280;
+const DESK_HEIGHT: u32 = 900;
+
+/// Where a journey runs: at a desk, or whole on a phone (issue 15 item 10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Desk,
+    Phone,
+}
+
+impl Screen {
+    fn size(self) -> (u32, u32) {
+        match self {
+            Screen::Desk => (DESK_WIDTH, DESK_HEIGHT),
+            Screen::Phone => (PHONE_WIDTH, PHONE_HEIGHT),
+        }
+    }
+
+    /// Names screenshots apart.
+    fn label(self) -> &'static str {
+        match self {
+            Screen::Desk => "desk",
+            Screen::Phone => "phone",
+        }
+    }
+}
 
 /// Every code that has words for people: none may reach a zh-CN page.
 fn codes() -> Vec<String> {
@@ -54,6 +82,7 @@ pub struct Session {
     pub base: String,
     name: String,
     shots: u32,
+    screen: Screen,
     driver: Child,
     _profile: tempfile::TempDir,
     _slot: SemaphorePermit<'static>,
@@ -67,6 +96,12 @@ impl Session {
     /// A fresh browser whose `Accept-Language` is `lang`, for the app at `base`. `name` prefixes
     /// its screenshots.
     pub async fn start(base: &str, name: &str, lang: &str) -> Session {
+        Session::start_on(base, name, lang, Screen::Desk).await
+    }
+
+    /// [`Session::start`] with a window the size of `screen`.
+    pub async fn start_on(base: &str, name: &str, lang: &str, screen: Screen) -> Session {
+        let (width, height) = screen.size();
         assert!(
             std::path::Path::new(CHROMEDRIVER).exists() && std::path::Path::new(CHROMIUM).exists(),
             "the browser journeys need Debian's chromium and chromium-driver: run scripts/test, which installs them, \
@@ -93,7 +128,7 @@ impl Session {
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--disable-quic", "--window-size=1280,900",
+                    "--no-first-run", "--disable-quic", format!("--window-size={width},{height}"),
                     format!("--user-data-dir={}", profile.path().join("profile").display()),
                     format!("--lang={lang}"),
                 ],
@@ -113,11 +148,16 @@ impl Session {
                 Err(e) => panic!("no WebDriver session after 20 s: {e}"),
             }
         };
+        client.set_window_size(width, height).await.unwrap();
         Session {
             client,
             base: base.to_owned(),
-            name: name.to_owned(),
+            name: match screen {
+                Screen::Desk => name.to_owned(),
+                Screen::Phone => format!("{name}-{}", screen.label()),
+            },
             shots: 0,
+            screen,
             driver,
             _profile: profile,
             _slot: slot,
@@ -126,6 +166,15 @@ impl Session {
 
     pub async fn goto(&self, path: &str) {
         self.client.goto(&format!("{}{path}", self.base)).await.unwrap();
+        self.check_page_reads_well().await;
+    }
+
+    /// Every zh-CN page a journey visits is scanned for codes, raw times and amounts without ¥.
+    async fn check_page_reads_well(&self) {
+        let lang = self.client.execute("return document.documentElement.lang", vec![]).await.unwrap_or(Value::Null);
+        if lang == json!("zh-CN") {
+            self.check_reads_well().await;
+        }
     }
 
     pub async fn path(&self) -> String {
@@ -196,6 +245,7 @@ impl Session {
                 .await
                 .unwrap_or(Value::Bool(false));
             if fresh == Value::Bool(true) {
+                self.check_page_reads_well().await;
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -236,9 +286,10 @@ impl Session {
         self.shots += 1;
         let height = self.client.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap();
         let height = height.as_u64().unwrap_or(900).clamp(600, 4000) as u32;
-        self.client.set_window_size(1280, height).await.unwrap();
+        let (width, window_height) = self.screen.size();
+        self.client.set_window_size(width, height).await.unwrap();
         let png = self.client.screenshot().await.unwrap();
-        self.client.set_window_size(1280, 900).await.unwrap();
+        self.client.set_window_size(width, window_height).await.unwrap();
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser-shots");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("{}-{:02}-{label}.png", self.name, self.shots)), png).unwrap();
@@ -269,16 +320,13 @@ impl Session {
         assert_eq!(report["lang"], lang, "html lang on {path}");
         assert!(report["title"].as_str().is_some_and(|t| !t.is_empty()), "a title on {path}");
         assert_eq!(report["unlabelled"], json!([]), "controls without a label on {path}");
-        // axe-core at a desk's width and a phone's (issue 15): no violation at either, and a
-        // phone never scrolls the page sideways.
-        for (width, height) in [(1280, 900), (PHONE_WIDTH, 844)] {
-            self.client.set_window_size(width, height).await.unwrap();
-            let violations = self.axe_violations().await;
-            assert_eq!(violations, json!([]), "axe-core at {width} px on {path}");
-            let wide = self.client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
-            assert!(wide.as_u64().is_some_and(|w| w <= u64::from(width)), "{path} is {wide} px wide at {width} px");
-        }
-        self.client.set_window_size(1280, 900).await.unwrap();
+        // axe-core at the journey's width (each journey runs at a desk's and a phone's): no
+        // violation, and a phone never scrolls the page sideways.
+        let (width, _) = self.screen.size();
+        let violations = self.axe_violations().await;
+        assert_eq!(violations, json!([]), "axe-core at {width} px on {path}");
+        let wide = self.client.execute("return document.documentElement.scrollWidth", vec![]).await.unwrap();
+        assert!(wide.as_u64().is_some_and(|w| w <= u64::from(width)), "{path} is {wide} px wide at {width} px");
         if lang == "zh-CN" {
             self.check_reads_well().await;
         }

@@ -2,16 +2,18 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
 use serde::Deserialize;
 
-use crate::db::merchants::{self, MerchantRow, NewMerchant, TerminalRow};
+use crate::db::merchants::{self, Location, MerchantRow, NewMerchant, TerminalRow};
 use crate::domain::records::{is_merchant_id, is_terminal_id};
+use crate::web::flash::{self, Flash, Incoming};
 use crate::web::forms::FieldErrors;
 use crate::web::screen::Refused;
+use crate::web::session::SessionToken;
 use crate::web::{AppError, AppState, PageContext};
 
 pub struct MerchantView {
@@ -25,7 +27,11 @@ pub struct MerchantsPage {
     ctx: PageContext,
     merchants: Vec<MerchantView>,
     errors: FieldErrors,
+    /// What the last action did (a merchant or terminal registered), shown once.
+    done: Option<String>,
 }
+
+const PATH: &str = "/admin/merchants";
 
 async fn page(state: &AppState, ctx: PageContext, errors: FieldErrors) -> Result<MerchantsPage, AppError> {
     let mut views = Vec::new();
@@ -33,11 +39,14 @@ async fn page(state: &AppState, ctx: PageContext, errors: FieldErrors) -> Result
         let terminals = merchants::terminals_of(&state.db, &merchant.merchant_id).await?;
         views.push(MerchantView { merchant, terminals });
     }
-    Ok(MerchantsPage { ctx, merchants: views, errors })
+    Ok(MerchantsPage { ctx, merchants: views, errors, done: None })
 }
 
-pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<MerchantsPage, AppError> {
-    page(&state, ctx, FieldErrors::default()).await
+pub async fn list(State(state): State<AppState>, ctx: PageContext, flash: Incoming) -> Result<Response, AppError> {
+    let lang = ctx.lang;
+    let mut page = page(&state, ctx, FieldErrors::default()).await?;
+    page.done = flash.flash.as_ref().map(|f| f.text(lang));
+    Ok(flash.finish(PATH, page))
 }
 
 #[derive(Deserialize)]
@@ -53,6 +62,7 @@ pub struct MerchantForm {
 pub async fn create(
     State(state): State<AppState>,
     ctx: PageContext,
+    Extension(session): Extension<SessionToken>,
     refused: Refused,
     Form(form): Form<MerchantForm>,
 ) -> Result<Response, AppError> {
@@ -70,7 +80,9 @@ pub async fn create(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, errors).await?).into_response());
     }
     merchants::upsert_merchant(&state.db, &NewMerchant { merchant_id: id, name_zh, name_en }).await?;
-    Ok(Redirect::to("/admin/merchants").into_response())
+    let name = if ctx.lang == crate::i18n::Lang::En { name_en } else { name_zh };
+    let done = Flash::new("reading.admin.merchant_saved").arg("name", name).arg("merchant_id", id);
+    Ok(flash::redirect(&state, &session, PATH, PATH, &done))
 }
 
 #[derive(Deserialize)]
@@ -81,11 +93,15 @@ pub struct TerminalForm {
     terminal_id: String,
     #[serde(default)]
     location: String,
+    /// Where it stands, for English readers (optional).
+    #[serde(default)]
+    location_en: String,
 }
 
 pub async fn add_terminal(
     State(state): State<AppState>,
     ctx: PageContext,
+    Extension(session): Extension<SessionToken>,
     refused: Refused,
     Form(form): Form<TerminalForm>,
 ) -> Result<Response, AppError> {
@@ -101,6 +117,8 @@ pub async fn add_terminal(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(&state, ctx, errors).await?).into_response());
     }
     let location: String = form.location.trim().chars().take(100).collect();
-    merchants::upsert_terminal(&state.db, mid, tid, &location).await?;
-    Ok(Redirect::to("/admin/merchants").into_response())
+    let location_en: String = form.location_en.trim().chars().take(100).collect();
+    merchants::upsert_terminal(&state.db, mid, tid, &Location { text: &location, en: &location_en }).await?;
+    let done = Flash::new("reading.admin.terminal_saved").arg("terminal_id", tid).arg("merchant_id", mid);
+    Ok(flash::redirect(&state, &session, PATH, PATH, &done))
 }

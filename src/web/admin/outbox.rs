@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
@@ -30,13 +30,34 @@ pub struct OutboxPage {
     notices: Vec<NoticeView>,
     counts: Counts,
     smtp_configured: bool,
+    /// The next (older) page, when there is one.
+    older: Option<String>,
+    /// Whether this is a later page (then "newest" leads back to the first).
+    paged: bool,
 }
 
-pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<OutboxPage, AppError> {
+/// Notices per page: a page reads in a few screens, not 12,800 px.
+const PAGE_SIZE: i64 = 20;
+
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    /// Show notices older than this one (the last of the previous page).
+    #[serde(default)]
+    before: Option<i64>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Query(q): Query<PageQuery>,
+) -> Result<OutboxPage, AppError> {
     let tz = &state.config.timezone;
     let lang = ctx.lang;
-    let notices = outbox::recent(&state.db, 200)
-        .await?
+    let mut rows = outbox::older_than(&state.db, q.before.unwrap_or(i64::MAX), PAGE_SIZE + 1).await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let older = rows.last().filter(|_| more).map(|r| format!("/admin/outbox?before={}", r.id));
+    let notices = rows
         .into_iter()
         .map(|row| {
             let next_attempt = (row.status == "pending" && row.attempts > 0)
@@ -54,6 +75,8 @@ pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<Out
         notices,
         counts: outbox::counts(&state.db).await?,
         smtp_configured: state.config.smtp_url.is_some(),
+        older,
+        paged: q.before.is_some(),
     })
 }
 

@@ -2,24 +2,29 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
 use serde::Deserialize;
 
-use super::split_ids;
+use super::ConfirmPage;
+use super::{FormPairs, MerchantChoice, chosen_merchants, field, merchant_choices};
 use crate::accounts::{CreateError, binding_problem};
 use crate::db::users::{self, UserRow};
 use crate::domain::account::{EmailAddress, check_new_password};
 use crate::domain::role::Role;
+use crate::web::flash::{self, Flash, Incoming};
 use crate::web::forms::FieldErrors;
 use crate::web::screen::Refused;
+use crate::web::session::{CurrentUser, SessionToken};
 use crate::web::{AppError, AppState, PageContext};
 
 pub struct UserView {
     pub user: UserRow,
+    /// The merchants they work for, by name; every merchant to choose from (merchant staff).
     pub merchants: String,
+    pub choices: Vec<MerchantChoice>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -29,19 +34,30 @@ pub struct UsersPage {
     users: Vec<UserView>,
     roles: [Role; 4],
     form: NewUserForm,
+    /// The merchants a new merchant user may work for, those in the form ticked.
+    choices: Vec<MerchantChoice>,
     errors: FieldErrors,
+    /// What the last action did (a user created, disabled), shown once.
+    done: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct NewUserForm {
-    #[serde(default)]
     pub email: String,
-    #[serde(default)]
     pub role: String,
-    #[serde(default)]
     pub password: String,
-    #[serde(default)]
-    pub merchants: String,
+    pub merchants: Vec<String>,
+}
+
+impl NewUserForm {
+    fn from_pairs(pairs: &FormPairs) -> NewUserForm {
+        NewUserForm {
+            email: field(pairs, "email"),
+            role: field(pairs, "role"),
+            password: field(pairs, "password"),
+            merchants: chosen_merchants(pairs),
+        }
+    }
 }
 
 async fn page(
@@ -52,22 +68,41 @@ async fn page(
 ) -> Result<UsersPage, AppError> {
     let mut views = Vec::new();
     for user in users::list(&state.db).await? {
-        let merchants = users::merchants_of(&state.db, user.id).await?.join(", ");
-        views.push(UserView { user, merchants });
+        let ids = users::merchants_of(&state.db, user.id).await?;
+        let choices = merchant_choices(&state.db, ctx.lang, &ids).await?;
+        let merchants = choices.iter().filter(|c| c.checked).map(|c| c.name.as_str()).collect::<Vec<_>>().join(", ");
+        views.push(UserView { user, merchants, choices });
     }
-    Ok(UsersPage { ctx, users: views, roles: Role::ALL, form: NewUserForm { password: String::new(), ..form }, errors })
+    let choices = merchant_choices(&state.db, ctx.lang, &form.merchants).await?;
+    Ok(UsersPage {
+        ctx,
+        users: views,
+        roles: Role::ALL,
+        form: NewUserForm { password: String::new(), ..form },
+        choices,
+        errors,
+        done: None,
+    })
 }
 
-pub async fn list(State(state): State<AppState>, ctx: PageContext) -> Result<UsersPage, AppError> {
-    page(&state, ctx, NewUserForm { role: "agent".into(), ..Default::default() }, FieldErrors::default()).await
+const PATH: &str = "/admin/users";
+
+pub async fn list(State(state): State<AppState>, ctx: PageContext, flash: Incoming) -> Result<Response, AppError> {
+    let lang = ctx.lang;
+    let mut page =
+        page(&state, ctx, NewUserForm { role: "agent".into(), ..Default::default() }, FieldErrors::default()).await?;
+    page.done = flash.flash.as_ref().map(|f| f.text(lang));
+    Ok(flash.finish(PATH, page))
 }
 
 pub async fn create(
     State(state): State<AppState>,
     ctx: PageContext,
+    Extension(session): Extension<SessionToken>,
     refused: Refused,
-    Form(form): Form<NewUserForm>,
+    Form(pairs): Form<FormPairs>,
 ) -> Result<Response, AppError> {
+    let form = NewUserForm::from_pairs(&pairs);
     let lang = ctx.lang;
     let mut errors = FieldErrors::default();
     let email = EmailAddress::parse(&form.email).map_err(|e| errors.add_code(lang, "email", e.code(), &e.args())).ok();
@@ -80,7 +115,7 @@ pub async fn create(
     {
         errors.add_code(lang, "password", e.code(), &e.args());
     }
-    let merchant_ids = split_ids(&form.merchants);
+    let merchant_ids = form.merchants.clone();
     if let Some(role) = role
         && let Some(p) = binding_problem(&state.db, role, &merchant_ids).await?
     {
@@ -94,7 +129,10 @@ pub async fn create(
     match crate::accounts::create_user(&state.db, role, &email, &merchant_ids, form.password.clone()).await {
         Ok(id) => {
             tracing::info!(user_id = id, role = role.as_str(), "user created by admin");
-            Ok(Redirect::to("/admin/users").into_response())
+            let done = Flash::new("reading.admin.user_created")
+                .arg("email", email.as_str())
+                .arg("role", ctx.t(&format!("role.{}", role.as_str())));
+            Ok(flash::redirect(&state, &session, PATH, PATH, &done))
         }
         Err(CreateError::EmailTaken) => {
             errors.add("email", ctx.t("admin.error.email_taken"));
@@ -114,35 +152,56 @@ pub struct DisableForm {
     disabled: String,
 }
 
+/// Asks before disabling: the person is signed out and cannot sign in until enabled again.
+pub async fn confirm_disable(
+    State(state): State<AppState>,
+    ctx: PageContext,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    let user = users::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    if id == me.id {
+        return Err(AppError::new(StatusCode::BAD_REQUEST, "cannot_disable_self", "admin.error.disable_self"));
+    }
+    let page = ConfirmPage {
+        title: ctx.t("reading.admin.disable.title").to_owned(),
+        subject: user.email.clone(),
+        consequence: ctx.t("reading.admin.disable.consequence").to_owned(),
+        action: format!("/admin/users/{id}/disabled"),
+        fields: vec![("disabled", "true")],
+        confirm: ctx.t("admin.action.disable").to_owned(),
+        cancel: PATH,
+        ctx,
+    };
+    Ok(page.into_response())
+}
+
 pub async fn set_disabled(
     State(state): State<AppState>,
-    axum::Extension(me): axum::Extension<crate::web::session::CurrentUser>,
+    Extension(me): Extension<CurrentUser>,
+    Extension(session): Extension<SessionToken>,
     Path(id): Path<i64>,
     Form(form): Form<DisableForm>,
 ) -> Result<Response, AppError> {
-    users::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
+    let user = users::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
     let disabled = form.disabled == "true";
     // Locking oneself out leaves a deployment with no one to undo it.
     if disabled && id == me.id {
         return Err(AppError::new(StatusCode::BAD_REQUEST, "cannot_disable_self", "admin.error.disable_self"));
     }
     users::set_disabled(&state.db, id, disabled).await?;
-    Ok(Redirect::to("/admin/users").into_response())
-}
-
-#[derive(Deserialize)]
-pub struct MerchantsForm {
-    #[serde(default)]
-    merchants: String,
+    let key = if disabled { "reading.admin.user_disabled" } else { "reading.admin.user_enabled" };
+    Ok(flash::redirect(&state, &session, PATH, PATH, &Flash::new(key).arg("email", user.email)))
 }
 
 pub async fn set_merchants(
     State(state): State<AppState>,
+    Extension(session): Extension<SessionToken>,
     Path(id): Path<i64>,
-    Form(form): Form<MerchantsForm>,
+    Form(pairs): Form<FormPairs>,
 ) -> Result<Response, AppError> {
     let user = users::get(&state.db, id).await?.ok_or_else(AppError::not_found)?;
-    let ids = split_ids(&form.merchants);
+    let ids = chosen_merchants(&pairs);
     // The form is offered for merchant staff only; other roles have no merchants to edit.
     if user.role != Role::Merchant.as_str() {
         return Err(AppError::new(
@@ -157,5 +216,6 @@ pub async fn set_merchants(
     let mut tx = state.db.begin().await?;
     users::set_merchants(&mut tx, id, &ids).await?;
     tx.commit().await?;
-    Ok(Redirect::to("/admin/users").into_response())
+    let done = Flash::new("reading.admin.merchants_saved").arg("email", user.email);
+    Ok(flash::redirect(&state, &session, PATH, PATH, &done))
 }

@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use super::page::{may_see, note_visible};
 use crate::db::{self, cases};
 use crate::domain::role::Role;
+use crate::i18n::{Lang, format};
 use crate::pack::{PackInput, PackRecord, TimelineEntry};
 use crate::web::session::CurrentUser;
 use crate::web::{AppError, AppState, PageContext};
@@ -31,9 +32,8 @@ pub async fn download(
         // no answer, by trace, card, amount and time.
         let around = cases::journal_around(&state.db, &debit).await?;
         let journal = crate::domain::finding::find_journal(&debit, &around).cloned();
-        let merchant_name = db::merchants::get_merchant(&state.db, debit.merchant_id.as_str())
-            .await?
-            .map(|m| if lang.code() == "en" { m.name_en } else { m.name_zh });
+        let shop = db::merchants::shop(&state.db, debit.merchant_id.as_str(), debit.terminal_id.as_str()).await?;
+        let merchant_name = shop.name(lang == Lang::En).map(|_| format::shop(&shop, lang));
         records.push(PackRecord { debit, journal, merchant_name });
     }
     let timeline = cases::audit(&state.db, id)
@@ -62,8 +62,10 @@ pub async fn download(
         Vec::new()
     };
     let case_url = state.config.base_url.join(&format!("cases/{id}")).map(|u| u.to_string()).unwrap_or_default();
+    let shop = crate::cases::view::explained_shop(&state.db, &case).await?;
     let input = PackInput {
         case: &case,
+        shop,
         records,
         timeline,
         evidence,

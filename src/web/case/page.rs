@@ -21,6 +21,7 @@ use crate::domain::money::Money;
 use crate::domain::progress;
 use crate::domain::records::{JournalRow, SettlementEntry};
 use crate::domain::role::Role;
+use crate::domain::shop::Shop;
 use crate::i18n::{Lang, format};
 use crate::web::forms::FieldErrors;
 use crate::web::session::CurrentUser;
@@ -32,6 +33,8 @@ pub fn may_see(user: &CurrentUser, case: &CaseRow) -> bool {
 }
 
 pub struct MatchedView {
+    /// The shop by name (and location), the way a customer remembers it; the ids follow.
+    pub shop: Option<String>,
     pub rrn: String,
     pub merchant_id: String,
     pub terminal_id: String,
@@ -260,8 +263,9 @@ pub(crate) fn local_time(unix: i64, tz: &jiff::tz::TimeZone, lang: Lang) -> Stri
     format::unix_datetime(unix, tz, lang)
 }
 
-fn matched_view(d: &SettlementEntry, tz: &jiff::tz::TimeZone, lang: Lang) -> MatchedView {
+fn matched_view(d: &SettlementEntry, shop: &Shop, tz: &jiff::tz::TimeZone, lang: Lang) -> MatchedView {
     MatchedView {
+        shop: shop.name(lang == Lang::En).map(|_| format::shop(shop, lang)),
         rrn: d.rrn.to_string(),
         merchant_id: d.merchant_id.to_string(),
         terminal_id: d.terminal_id.to_string(),
@@ -462,7 +466,12 @@ async fn render_with(
     let tz = &state.config.timezone;
     let (matched_ids, matched): (Vec<i64>, Vec<SettlementEntry>) =
         cases::matched_debits_with_ids(&state.db, id).await?.into_iter().unzip();
-    let (title, text) = explanation(&case, ctx.lang, &state.config.timezone).unwrap_or_default();
+    let shop = crate::cases::view::explained_shop(&state.db, &case).await?;
+    let mut shops = Vec::with_capacity(matched.len());
+    for d in &matched {
+        shops.push(crate::db::merchants::shop(&state.db, d.merchant_id.as_str(), d.terminal_id.as_str()).await?);
+    }
+    let (title, text) = explanation(&case, ctx.lang, &state.config.timezone, shop.as_ref()).unwrap_or_default();
     let receipt = match (
         case.remedy_kind.as_str(),
         case.remedy_rrn.as_deref(),
@@ -596,7 +605,7 @@ async fn render_with(
         occurred_parts: Occurred::parts_of_text(&case.occurred_at, tz),
         title,
         explanation: text,
-        matched: matched.iter().map(|d| matched_view(d, tz, ctx.lang)).collect(),
+        matched: matched.iter().zip(&shops).map(|(d, shop)| matched_view(d, shop, tz, ctx.lang)).collect(),
         audit,
         related,
         is_desk,
@@ -651,7 +660,7 @@ pub async fn my_cases(
         .await?
         .into_iter()
         .map(|c| CaseSummary {
-            title: explanation(&c, ctx.lang, &state.config.timezone).map(|(t, _)| t).unwrap_or_default(),
+            title: explanation(&c, ctx.lang, &state.config.timezone, None).map(|(t, _)| t).unwrap_or_default(),
             amount: format::money(c.amount(), ctx.lang),
             filed: local_time(c.created_at, &state.config.timezone, ctx.lang),
             id: c.id,

@@ -27,15 +27,21 @@ pub async fn switch(
     let lang = Lang::parse(&form.lang).ok_or_else(|| {
         AppError::new(axum::http::StatusCode::BAD_REQUEST, "unknown_language", "error.http.bad_request")
     })?;
-    // A signed-in person's choice is their setting: it follows them to other devices and into emails.
-    if let Some(Extension(user)) = user {
+    let cookie = remember(&state, user.as_ref().map(|Extension(u)| u), lang).await?;
+    let mut response = Redirect::to(safe_next(&form.next)).into_response();
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Remembers a language choice: the cookie to set, and a signed-in person's setting, which
+/// follows them to other devices and into emails.
+pub async fn remember(state: &AppState, user: Option<&CurrentUser>, lang: Lang) -> Result<HeaderValue, AppError> {
+    if let Some(user) = user {
         users::set_lang(&state.db, user.id, lang.code()).await?;
     }
     let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
     let cookie = format!("{LANG_COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax{secure}", lang.code());
-    let mut response = Redirect::to(safe_next(&form.next)).into_response();
-    response.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(&cookie)?);
-    Ok(response)
+    Ok(HeaderValue::from_str(&cookie)?)
 }
 
 /// Only paths on this site: an absolute or protocol-relative URL would make this an open redirect.
