@@ -228,14 +228,13 @@ pub async fn submit(
         (Filed::Existing(id), true) => format!("/cases/{id}?notice=already_filed"),
         // Without an account, the result at once through a signed link (issue 15 item 5).
         (Filed::New(id), false) => crate::web::status::link(&state.keys, id, jiff::Timestamp::now().as_second()),
-        // Filed again from the same address: the first case's status, as its filing showed it.
-        (Filed::Existing(id), false) => {
-            let link = crate::web::status::link(&state.keys, id, jiff::Timestamp::now().as_second());
-            format!("{link}&notice=already_filed")
-        }
+        // Filed again "from the same address": but nobody has proved the address is theirs, so
+        // anyone who knows someone's email and payment would get that person's case. The first
+        // filing's email holds the way back; this page only says so.
+        (Filed::Existing(_), false) => "/claims/sent?already=1".to_owned(),
     };
     let mut response = Redirect::to(&to).into_response();
-    if user.is_none() {
+    if matches!(filed, Filed::New(_)) && user.is_none() {
         // The next page names the address the link went to; it travels in the visitor's own
         // browser for a few minutes, never in the URL (logs, history, referrers).
         let cookie = cookie::Cookie::build((SENT_TO_COOKIE, email.as_str().to_owned()))

@@ -37,9 +37,6 @@ pub struct LinkQuery {
     until: i64,
     #[serde(default)]
     sig: String,
-    /// `already_filed`: the visitor filed this payment again and landed on the first case.
-    #[serde(default)]
-    notice: Option<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -58,8 +55,6 @@ pub struct StatusPage {
     sent_to: Option<String>,
     /// This very page, to keep: the link works again until it expires.
     here: String,
-    /// The visitor filed the same payment again: no second case, this one instead (issue 15).
-    already_filed: bool,
 }
 
 /// The cookie the filing form leaves for the page after it (see `claims::submit`).
@@ -105,7 +100,6 @@ pub async fn show(
             .flatten(),
         sent_to,
         here: format!("/claims/status/{id}?until={}&sig={}", q.until, q.sig),
-        already_filed: q.notice.as_deref() == Some("already_filed"),
         ctx,
     };
     Ok(page.into_response())
