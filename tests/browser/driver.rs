@@ -232,6 +232,15 @@ impl Session {
         self.wait_new_page(selector).await;
     }
 
+    /// Presses Enter in a field (implicit submission: the form's default button) and waits for
+    /// the page that follows.
+    pub async fn press_enter(&self, selector: &str) {
+        let element = self.css(selector).await;
+        self.mark_page().await;
+        element.send_keys("\u{E007}").await.unwrap();
+        self.wait_new_page(selector).await;
+    }
+
     /// Marks the document shown, so [`Session::wait_new_page`] cannot mistake it for the next.
     pub async fn mark_page(&self) {
         self.client.execute("window.__redressOld = true", vec![]).await.unwrap();

@@ -68,6 +68,11 @@ async fn case(app: &TestApp, id: i64) -> redress::db::cases::CaseRow {
 
 /// Fills the filing form for sample `n` (already on its page) and sends it.
 async fn fill_claim(s: &Session, n: usize, contact: Option<&str>) {
+    fill_claim_fields(s, n, contact).await;
+    s.follow("main form button.primary").await;
+}
+
+async fn fill_claim_fields(s: &Session, n: usize, contact: Option<&str>) {
     let claim = sample(n);
     let at = claim["occurred_at"].as_str().unwrap();
     s.fill("[name=date]", &at[..10]).await;
@@ -80,7 +85,6 @@ async fn fill_claim(s: &Session, n: usize, contact: Option<&str>) {
     if let Some(email) = contact {
         s.fill("[name=contact_email]", email).await;
     }
-    s.follow("main form button.primary").await;
 }
 
 fn case_id_of(path: &str) -> i64 {
@@ -166,7 +170,10 @@ async fn a_customer_without_an_account_follows_the_emailed_link_to_the_case(scre
     let mut s = Session::start_on(&app.base, "emailed-link", "en", screen).await;
     s.goto("/claims/new/no_receipt").await;
     s.check_accessible("en").await;
-    fill_claim(&s, 1, Some("walkin@example.com")).await;
+    // Enter in a field files the claim: the form's own button is the default one, not the
+    // language switch that sits before it in the page (it submits the same form).
+    fill_claim_fields(&s, 1, Some("walkin@example.com")).await;
+    s.press_enter("[name=contact_email]").await;
     assert!(s.body_text().await.contains("walkin@example.com"), "the page says where the link went");
     // The result at once, without an account: the finding, the progress and when the money is due.
     assert!(s.path().await.starts_with("/claims/status/"), "{}", s.path().await);
