@@ -33,6 +33,10 @@ pub struct Flash {
     /// Shown once, verbatim (a new API token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    /// When the cookie was made (Unix seconds), inside what is signed: the cookie's `Max-Age`
+    /// is the browser's to honour, this limit is the server's.
+    #[serde(default)]
+    at: i64,
 }
 
 impl Flash {
@@ -58,7 +62,8 @@ impl Flash {
 
     /// The `Set-Cookie` that carries this flash to the page at `path` (and below).
     pub fn cookie(&self, keys: &Keys, session: &SessionToken, path: &str, secure: bool) -> HeaderValue {
-        let body = serde_json::to_vec(self).expect("a flash serialises");
+        let stamped = Flash { at: crate::db::now_unix(), ..self.clone() };
+        let body = serde_json::to_vec(&stamped).expect("a flash serialises");
         let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body);
         let value = format!("{body}.{}", keys.flash_sig(session, &body));
         header(&value, path, MAX_AGE_SECS, secure)
@@ -72,7 +77,9 @@ impl Flash {
             return None;
         }
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body).ok()?;
-        serde_json::from_slice(&json).ok()
+        let flash: Flash = serde_json::from_slice(&json).ok()?;
+        let age = crate::db::now_unix() - flash.at;
+        (-5..=MAX_AGE_SECS).contains(&age).then_some(flash)
     }
 
     /// The `Set-Cookie` that removes the flash once it was read.
@@ -144,9 +151,26 @@ mod tests {
         let mine = SessionToken::generate();
         let flash = Flash::new("admin.users.created").arg("email", "a@example.com").secret("s3cret".into());
         let headers = request_with(&flash.cookie(&keys, &mine, "/admin", false));
-        assert_eq!(Flash::read(&headers, &keys, &mine), Some(flash));
+        let read = Flash::read(&headers, &keys, &mine).expect("its own session reads it");
+        assert_eq!((read.key, read.args, read.secret), (flash.key, flash.args, flash.secret));
         assert_eq!(Flash::read(&headers, &keys, &SessionToken::generate()), None);
         assert_eq!(Flash::read(&headers, &Keys::new(b"other"), &mine), None);
+    }
+
+    #[test]
+    fn a_flash_older_than_its_limit_is_not_read_whatever_the_browser_kept() {
+        let keys = Keys::new(b"secret");
+        let mine = SessionToken::generate();
+        let signed = |at: i64| {
+            let flash = Flash { at, ..Flash::new("admin.tokens.created").secret("s3cret".into()) };
+            let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&flash).unwrap());
+            let value = format!("{COOKIE}={body}.{}", keys.flash_sig(&mine, &body));
+            request_with(&HeaderValue::from_str(&value).unwrap())
+        };
+        let now = crate::db::now_unix();
+        assert!(Flash::read(&signed(now - 10), &keys, &mine).is_some());
+        assert_eq!(Flash::read(&signed(now - MAX_AGE_SECS - 1), &keys, &mine), None);
+        assert_eq!(Flash::read(&signed(0), &keys, &mine), None, "a cookie from before the limit existed");
     }
 
     #[test]
