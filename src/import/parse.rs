@@ -472,7 +472,13 @@ fn find_newline(bytes: &[u8]) -> Option<usize> {
 /// full card number. The whole name passed the card-number check, but cutting it can shorten a
 /// run of 20 digits (some other reference) to one of card-number length: such a tail goes too.
 fn echoed_name(name: &str) -> String {
-    let mut echoed: String = name.chars().take(MAX_ECHOED_NAME).collect();
+    echoed(name, MAX_ECHOED_NAME)
+}
+
+/// At most `max` characters of a value to show back, never ending in what reads as a card
+/// number: cutting a long digit run short can leave one that the whole value did not hold.
+pub(crate) fn echoed(value: &str, max: usize) -> String {
+    let mut echoed: String = value.chars().take(max).collect();
     while contains_full_card_number(&echoed) {
         echoed.pop();
     }

@@ -266,7 +266,7 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
             header
                 .as_ref()
                 .and_then(|h| h.iter().position(|c| c == name))
-                .ok_or_else(|| FileError::ProfileColumn { column: name.chars().take(MAX_ECHOED).collect() })
+                .ok_or_else(|| FileError::ProfileColumn { column: crate::import::parse::echoed(name, MAX_ECHOED) })
         };
         let resolve = |source: &Source| -> Result<Resolved, FileError> {
             Ok(match source {
@@ -511,7 +511,12 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
         if let Some(map) = &rule.map {
             match map.get(&value) {
                 Some(to) => value.clone_from(to),
-                None => return Err(problem(VALUE_UNMAPPED, vec![("value", value.chars().take(MAX_ECHOED).collect())])),
+                None => {
+                    return Err(problem(
+                        VALUE_UNMAPPED,
+                        vec![("value", crate::import::parse::echoed(&value, MAX_ECHOED))],
+                    ));
+                }
             }
         }
         if let Some(unit) = rule.unit {
@@ -538,7 +543,7 @@ impl<R: Read, T: Target> ProfileReader<R, T> {
             value = read.map_err(|_| {
                 problem(
                     TIME_UNREADABLE,
-                    vec![("value", value.chars().take(MAX_ECHOED).collect()), ("format", format.clone())],
+                    vec![("value", crate::import::parse::echoed(&value, MAX_ECHOED)), ("format", format.clone())],
                 )
             })?;
         }
