@@ -105,6 +105,9 @@ impl<'c> Stage<'c> {
         let columns = T::STAGE_COLUMNS.iter().map(|(n, ty)| format!("{n} {ty}")).collect::<Vec<_>>().join(", ");
         let create = format!("CREATE TEMPORARY TABLE {} (line BIGINT NOT NULL, {columns}) ON COMMIT DROP", T::STAGE);
         sqlx::query(&create).execute(&mut *conn).await?;
+        // The whole file is one COPY statement: a role's statement_timeout, set for short queries,
+        // would cut a large or slow upload that the batches (short statements) would finish.
+        sqlx::query("SET LOCAL statement_timeout = 0").execute(&mut *conn).await?;
         let copy =
             conn.copy_in_raw(&format!("COPY {} (line, {}) FROM STDIN (FORMAT binary)", T::STAGE, names::<T>())).await?;
         let mut buf = Vec::with_capacity(SEND_BYTES * 2);
@@ -161,8 +164,9 @@ pub async fn settle<T: Staged>(
     let columns = names::<T>();
     let key = T::KEY.join(", ");
     // The stage has no index, so this reads it in the order COPY wrote it (a temporary table is
-    // never scanned in parallel or from the middle): the first row of a key repeated in the
-    // file is the one inserted, as in the batched path. Sorting by line instead cost an
+    // never scanned in parallel or from the middle, and one created in this transaction is only
+    // appended to): the first row of a key repeated in the file is the one inserted, as in the
+    // batched path. A stage kept or truncated between imports would lose that guarantee. Sorting by line instead cost an
     // external sort of the whole file.
     let insert = format!(
         "INSERT INTO {table} ({columns}, import_id) SELECT {columns}, $1 FROM {stage} \

@@ -406,11 +406,16 @@ async fn run<T: ImportRow>(
                 }
                 // Credits whose sale the profile reader could not find in the file (§3.4).
                 let check = report.bad_rows == 0 && report.file_problem.is_none();
-                if let Some(tx) = sink.tx() {
-                    for (line, p) in T::resolve_pending(tx, &pending, last, &mut batch, check).await? {
-                        report.bad_rows += 1;
-                        push_limited(&mut report.problems, problem(line, &p));
+                match sink.tx() {
+                    Some(tx) => {
+                        for (line, p) in T::resolve_pending(tx, &pending, last, &mut batch, check).await? {
+                            report.bad_rows += 1;
+                            push_limited(&mut report.problems, problem(line, &p));
+                        }
                     }
+                    // Only a reader of a profile that `links_originals` queues credits, and such
+                    // files take the batches: a credit here would be stored without its sale.
+                    None => assert!(pending.lock().expect("pending lock").is_empty(), "pending credits on COPY"),
                 }
                 let (lines, rows): (Vec<u64>, Vec<T>) = batch.into_iter().unzip();
                 sink.rows(&mut report, &lines, &rows, import_id).await?;
@@ -480,7 +485,12 @@ async fn run<T: ImportRow>(
         report.import_id = import_id;
     } else {
         drop(tx); // rolls back every row of this file
+        // Nothing landed, so nothing is unchanged or in conflict either: the same report from
+        // the batches (which counted some before the bad row) and from COPY (which counts none).
         report.inserted = 0;
+        report.unchanged = 0;
+        report.conflicting = 0;
+        report.conflicts.clear();
         report.imported = Imported::default();
         report.import_id = records::log_rejected_import(db, &record).await?;
         if let Some(name) = &profile_name {
