@@ -236,18 +236,29 @@ pub async fn explain_page(db: &Db, search: &QueueSearch, limit: i64) -> Result<V
 /// The distinct terminals of a merchant scope's cases, for the queue's terminal filter. Read from
 /// the dashboard's counters (one row per state and terminal), not from the cases.
 pub async fn terminals(db: &Db, merchants: Option<&[String]>) -> Result<Vec<String>, DbError> {
+    if merchants.is_some_and(<[String]>::is_empty) {
+        return Ok(Vec::new());
+    }
+    let (sql, q) = terminals_sql(merchants);
+    let rows: Vec<(String,)> = fetch_assembled!(db, &sql, &q.args)?;
+    Ok(rows.into_iter().map(|(t,)| t).collect())
+}
+
+fn terminals_sql(merchants: Option<&[String]>) -> (String, Sql) {
     let mut q = Sql::default();
     q.conditions.push("terminal_id <> ''".into());
     q.conditions.push("n > 0".into());
     if let Some(merchants) = merchants {
-        if merchants.is_empty() {
-            return Ok(Vec::new());
-        }
         q.one_of("merchant_id", merchants);
     }
     let sql = format!("SELECT DISTINCT terminal_id FROM case_counts{} ORDER BY 1 LIMIT 500", q.where_clause());
-    let rows: Vec<(String,)> = fetch_assembled!(db, &sql, &q.args)?;
-    Ok(rows.into_iter().map(|(t,)| t).collect())
+    (sql, q)
+}
+
+/// The plan behind [`terminals`] (tests/api/plans.rs).
+pub async fn explain_terminals(db: &Db, merchants: Option<&[String]>) -> Result<Vec<String>, DbError> {
+    let (sql, q) = terminals_sql(merchants);
+    super::assemble::explain(db, &sql, &q.args).await
 }
 
 // ---- the dashboard ----

@@ -116,3 +116,17 @@ async fn a_state_arm_with_a_low_cardinality_filter_reads_one_range() {
         );
     }
 }
+
+/// The terminal filter of every queue page lists its scope's terminals from the counters: the
+/// desk's through an index in terminal order (no sort of every counter row), a merchant's through
+/// the merchant's few rows (migration 0018).
+#[tokio::test]
+async fn the_terminal_filter_reads_its_terminals_through_an_index() {
+    let app = TestApp::spawn().await;
+    let desk = queue::explain_terminals(&app.db, None).await.unwrap();
+    assert!(desk.iter().any(|l| l.contains("case_counts_by_terminal")), "{}", desk.join("\n"));
+    assert!(!desk.iter().any(|l| sorts(l)), "{}", desk.join("\n"));
+    let merchant = ["806276126745394".to_owned()];
+    let one = queue::explain_terminals(&app.db, Some(&merchant)).await.unwrap();
+    assert!(one.iter().any(|l| l.contains("case_counts_by_merchant_terminal")), "{}", one.join("\n"));
+}
