@@ -332,10 +332,13 @@ pub async fn top_merchants(db: &Db, limit: i64) -> Result<Vec<(String, String, S
     q.one_of("k.state", &open_states());
     q.conditions.push("k.merchant_id <> ''".into());
     let limit = q.int(limit);
+    // Summed by merchant first, then named: only the few merchants shown are joined.
     let sql = format!(
-        "SELECT k.merchant_id, COALESCE(m.name_zh, ''), COALESCE(m.name_en, ''), CAST(SUM(k.n) AS BIGINT)
-         FROM case_counts k LEFT JOIN merchants m ON m.merchant_id = k.merchant_id{}
-         GROUP BY k.merchant_id, m.name_zh, m.name_en HAVING SUM(k.n) > 0 ORDER BY 4 DESC, 1 LIMIT {limit}",
+        "SELECT k.merchant_id, COALESCE(m.name_zh, ''), COALESCE(m.name_en, ''), k.n
+         FROM (SELECT k.merchant_id, CAST(SUM(k.n) AS BIGINT) AS n FROM case_counts k{}
+               GROUP BY k.merchant_id HAVING SUM(k.n) > 0 ORDER BY 2 DESC, 1 LIMIT {limit}) k
+         LEFT JOIN merchants m ON m.merchant_id = k.merchant_id
+         ORDER BY 4 DESC, 1",
         q.where_clause()
     );
     Ok(fetch_assembled!(db, &sql, &q.args)?)
