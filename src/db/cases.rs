@@ -385,14 +385,14 @@ pub async fn of_customer(db: &Db, user_id: i64) -> Result<Vec<CaseRow>, DbError>
 /// The settlement debits a case's finding rests on, in order, with their row ids (the case
 /// page needs both: one query instead of `matched_ids` and `matched_debits`).
 pub async fn matched_debits_with_ids(db: &Db, case_id: i64) -> Result<Vec<(i64, SettlementEntry)>, DbError> {
-    let sql = matched_debits_sql();
+    let sql = matched_debits_sql("= $1");
     let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
     rows.into_iter().map(|r| Ok((r.id, r.into_domain()?))).collect()
 }
 
 /// The settlement debits a case's finding rests on, in order.
 pub async fn matched_debits(db: &Db, case_id: i64) -> Result<Vec<SettlementEntry>, DbError> {
-    let sql = matched_debits_sql();
+    let sql = matched_debits_sql("= $1");
     let rows: Vec<StoredSettlement> = db_read!(db, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
     rows.into_iter().map(StoredSettlement::into_domain).collect()
 }
@@ -405,11 +405,7 @@ pub async fn matched_debits_of(db: &Db, case_ids: &[i64]) -> Result<HashMap<i64,
     }
     let mut q = Sql::default();
     let list = case_ids.iter().map(|id| q.int(*id)).collect::<Vec<_>>().join(", ");
-    let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
-    let sql = format!(
-        "SELECT m.case_id, {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
-         WHERE m.case_id IN ({list}) ORDER BY m.case_id, m.position"
-    );
+    let sql = matched_debits_sql(&format!("IN ({list})"));
     let rows: Vec<CaseDebit> = fetch_assembled!(db, &sql, &q.args)?;
     for row in rows {
         by_case.entry(row.case_id).or_default().push(row.debit.into_domain()?);
@@ -424,18 +420,19 @@ struct CaseDebit {
     debit: StoredSettlement,
 }
 
-/// The settlement debits a case rests on, in the order the finding named them.
-fn matched_debits_sql() -> String {
+/// The settlement debits of the cases `m.case_id {cases}` picks, each case's in the order the
+/// finding named them (with the case id, which the one-case readers ignore).
+fn matched_debits_sql(cases: &str) -> String {
     let cols = STORED_SETTLEMENT_COLUMNS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ");
     format!(
-        "SELECT {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
-         WHERE m.case_id = $1 ORDER BY m.position"
+        "SELECT m.case_id, {cols} FROM case_matches m JOIN settlement_entries s ON s.id = m.settlement_id
+         WHERE m.case_id {cases} ORDER BY m.case_id, m.position"
     )
 }
 
 /// [`matched_debits`] inside a transaction: the case as the change that is being written sees it.
 pub async fn matched_debits_in_tx(tx: &mut Tx, case_id: i64) -> Result<Vec<SettlementEntry>, DbError> {
-    let sql = matched_debits_sql();
+    let sql = matched_debits_sql("= $1");
     let rows: Vec<StoredSettlement> = db_tx!(tx, |c| sqlx::query_as(&sql).bind(case_id).fetch_all(c).await)?;
     rows.into_iter().map(StoredSettlement::into_domain).collect()
 }
